@@ -1,0 +1,35 @@
+/**
+ * anteroom client, universal entry (browsers, and any runtime with a global WebSocket).
+ * Node without a global WebSocket: import from the Node entry, which supplies `ws`.
+ */
+export { WaitingRoomClient, closeAllowsReconnect } from './waiting-room-client.js';
+export type {
+  Admission,
+  ClientState,
+  ConnectionClose,
+  Eviction,
+  PositionUpdate,
+  ServerError,
+  TokenRefresh,
+  WaitingRoomClientEvents,
+  WaitingRoomClientOptions,
+  WebSocketConstructor,
+  WebSocketLike,
+} from './waiting-room-client.js';
+export {
+  FullJitterBackoff,
+  fullJitterDelay,
+  DEFAULT_BACKOFF_BASE_MS,
+  DEFAULT_BACKOFF_CAP_MS,
+} from './backoff.js';
+export type { BackoffOptions } from './backoff.js';
+export {
+  MemoryResumeStore,
+  WebStorageResumeStore,
+  createSessionResumeStore,
+  resumeStorageKey,
+  RESUME_STORAGE_KEY_PREFIX,
+} from './resume-store.js';
+export type { ResumeStore, ResumeStorage } from './resume-store.js';
+export type { ActiveStatus, QueuedStatus } from '../protocol/messages.js';
+export type { ErrorCode, EvictionReason } from '../protocol/codes.js';

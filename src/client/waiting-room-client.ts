@@ -1,0 +1,533 @@
+/**
+ * The anteroom client: joins a waiting room over WebSocket (protocol v1), reports its place in line, pings
+ * while admitted, and reconnects with full-jitter backoff, resuming its queue place after a dropped connection.
+ *
+ * Runs in browsers and in Node: it only uses the WHATWG WebSocket surface, and the constructor is injectable
+ * (the Node entry passes `ws`).
+ */
+import { EventEmitter } from 'eventemitter3';
+import { CloseCode } from '../protocol/codes.js';
+import type { ErrorCode, EvictionReason } from '../protocol/codes.js';
+import type { ActiveStatus, ClientMessage, QueuedStatus } from '../protocol/messages.js';
+import { FullJitterBackoff } from './backoff.js';
+import type { BackoffOptions } from './backoff.js';
+import { MemoryResumeStore } from './resume-store.js';
+import type { ResumeStore } from './resume-store.js';
+
+// Method syntax makes handler parameters bivariant, so both the DOM WebSocket and `ws` fit this shape.
+type SocketHandler<E> = { handle(event: E): void }['handle'];
+
+/** The part of the WHATWG WebSocket API the client uses. The DOM `WebSocket` and `ws` both satisfy it. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  onopen: SocketHandler<unknown> | null;
+  onmessage: SocketHandler<{ data: unknown }> | null;
+  onclose: SocketHandler<{ code: number; reason: string }> | null;
+  onerror: SocketHandler<unknown> | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+/** A WebSocket constructor such as `globalThis.WebSocket` or the default export of `ws`. */
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+/**
+ * Lifecycle of a {@link WaitingRoomClient}:
+ * - `connecting`: the first connection is opening, or open and waiting for its first `status`;
+ * - `queued`: waiting in line;
+ * - `active`: admitted to a seat;
+ * - `reconnecting`: the connection dropped and the client is waiting out its backoff or reopening;
+ * - `closed`: not connected and not going to reconnect until {@link WaitingRoomClient.connect} is called.
+ */
+export type ClientState = 'connecting' | 'queued' | 'active' | 'reconnecting' | 'closed';
+
+/** Payload of the `position` event, from every queued `status`. */
+export interface PositionUpdate {
+  /** Place in line, 1 = next to be admitted. */
+  position: number;
+  queueLength: number;
+  /** The server's estimate of the wait, or `null` when it has none. */
+  etaMs: number | null;
+}
+
+/** Payload of the `admitted` event. */
+export interface Admission {
+  session: string;
+  /** The admission JWT to hand to the protected site. */
+  token: string;
+  /** When `token` expires, in ms since the epoch. */
+  expiresAt: number;
+}
+
+/** Payload of the `token` event: a fresh admission token while active. */
+export interface TokenRefresh {
+  token: string;
+  expiresAt: number;
+}
+
+/** Payload of the `evicted` event. Reasons a newer server adds are passed through as strings. */
+export interface Eviction {
+  reason: EvictionReason | (string & {});
+}
+
+/** Payload of the `error` event: the server refused a message. The connection stays open unless a close follows. */
+export interface ServerError {
+  code: ErrorCode | (string & {});
+  message: string;
+  /** With `rate_limited`: how long to wait before sending again. */
+  retryAfterMs?: number;
+}
+
+/** Payload of the `close` event, emitted once for each connection that ends. */
+export interface ConnectionClose {
+  /** WebSocket close code; 1006 when the connection dropped without a close frame. */
+  code: number;
+  reason: string;
+  /** Whether a reconnect is scheduled. */
+  willReconnect: boolean;
+}
+
+/** Events of a {@link WaitingRoomClient}, with their listener arguments. */
+export interface WaitingRoomClientEvents {
+  /** The client moved to a new {@link ClientState}. */
+  state: [state: ClientState];
+  /** Every `status` message, as received. */
+  status: [status: QueuedStatus | ActiveStatus];
+  /** Every queued `status`: the place in line. */
+  position: [update: PositionUpdate];
+  /** The session was given a seat. */
+  admitted: [admission: Admission];
+  /** The server replaced the admission token before it expired. */
+  token: [refresh: TokenRefresh];
+  /** The server is about to close the session; the `close` event that follows says whether it reconnects. */
+  evicted: [eviction: Eviction];
+  /** The server refused a message (`error` message). Transport failures surface as `close` with 1006 instead. */
+  error: [error: ServerError];
+  /** A connection ended. */
+  close: [close: ConnectionClose];
+}
+
+/** Options of a {@link WaitingRoomClient}. */
+export interface WaitingRoomClientOptions {
+  /** Room URL: `ws://host:port/` for the default room, `ws://host:port/rooms/<room>` for a named one. */
+  url: string;
+  /** WebSocket constructor. Default `globalThis.WebSocket`; in Node use `createNodeClient` or pass `ws`. */
+  WebSocket?: WebSocketConstructor;
+  /**
+   * Where the queue resume token is kept between connections. Default: in memory, which survives reconnects
+   * but not a page reload; pass `createSessionResumeStore(url)` to survive reloads too.
+   */
+  resumeStore?: ResumeStore;
+  /** Reconnect backoff: full jitter, base 1000 ms, cap 30000 ms unless set here. */
+  backoff?: BackoffOptions;
+  /** Reconnect after a drop the server did not decide (see {@link closeAllowsReconnect}). Default true. */
+  reconnect?: boolean;
+  /** Ping interval while active, in ms, overriding the `heartbeat.intervalMs` the server announces. */
+  pingIntervalMs?: number;
+}
+
+/** The protocol's suggested ping interval, used if the server announces none. */
+const DEFAULT_PING_INTERVAL_MS = 2000;
+/** How long to wait for the server's close after `leave` before closing from this side. */
+const LEAVE_CLOSE_TIMEOUT_MS = 5000;
+
+// WebSocket.readyState OPEN, fixed by the WHATWG spec; not read from the constructor, which may lack it.
+const OPEN = 1;
+
+/**
+ * Close codes after which reconnecting can help: the server went away or failed, or turned away a connection
+ * over a global limit. Every other code is the server's decision about this session (left, evicted, refused,
+ * unknown room), and reconnecting would only repeat it.
+ */
+const RECONNECTABLE_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
+  CloseCode.goingAway,
+  CloseCode.abnormal,
+  CloseCode.internalError,
+  CloseCode.tooManyConnections,
+]);
+
+/** Whether a connection closed with `code` should be reopened: 1001, 1006, 1011 and 4029 yes, others no. */
+export function closeAllowsReconnect(code: number): boolean {
+  return RECONNECTABLE_CLOSE_CODES.has(code);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isQueuedStatus(m: Record<string, unknown>): m is Record<string, unknown> & QueuedStatus {
+  return (
+    m.status === 'queued' &&
+    typeof m.position === 'number' &&
+    typeof m.queueLength === 'number' &&
+    typeof m.session === 'string' &&
+    typeof m.resumeToken === 'string' &&
+    (typeof m.etaMs === 'number' || m.etaMs === null)
+  );
+}
+
+function isActiveStatus(m: Record<string, unknown>): m is Record<string, unknown> & ActiveStatus {
+  return (
+    m.status === 'active' &&
+    typeof m.session === 'string' &&
+    typeof m.token === 'string' &&
+    typeof m.expiresAt === 'number' &&
+    isRecord(m.heartbeat)
+  );
+}
+
+function positiveInterval(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+}
+
+function ignoreSocketEvent(): void {
+  // A retired socket may still report errors (`ws` throws on an unhandled one), and they no longer matter.
+}
+
+/**
+ * A waiting-room client. Create it, subscribe to its events, then call {@link connect}.
+ *
+ * ```ts
+ * const client = new WaitingRoomClient({ url: 'wss://example.com/rooms/launch' });
+ * client.on('position', ({ position }) => render(position));
+ * client.on('admitted', ({ token }) => location.assign(`/enter?token=${token}`));
+ * client.connect();
+ * ```
+ */
+export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
+  /** The room URL this client connects to. */
+  readonly url: string;
+
+  readonly #WebSocket: WebSocketConstructor;
+  readonly #resumeStore: ResumeStore;
+  readonly #backoff: FullJitterBackoff;
+  readonly #reconnect: boolean;
+  readonly #pingIntervalOverride: number | undefined;
+
+  #state: ClientState = 'closed';
+  #socket: WebSocketLike | null = null;
+  /** Set by leave(): the connection is ending on purpose and must not be reopened. */
+  #leaving = false;
+  /** The token this connection sent in `resume`, so a `bad_resume` clears that one and not a newer one. */
+  #resumeAttempted: string | null = null;
+  #pingTimer: ReturnType<typeof setInterval> | undefined;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #leaveTimer: ReturnType<typeof setTimeout> | undefined;
+
+  #session: string | null = null;
+  #position: number | null = null;
+  #queueLength: number | null = null;
+  #etaMs: number | null = null;
+  #token: string | null = null;
+  #expiresAt: number | null = null;
+
+  /**
+   * @throws TypeError when no WebSocket constructor is given and `globalThis.WebSocket` does not exist.
+   * @throws RangeError when `pingIntervalMs` is not a positive number, or a backoff bound is negative.
+   */
+  constructor(options: WaitingRoomClientOptions) {
+    super();
+    const WebSocketCtor =
+      options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (WebSocketCtor === undefined) {
+      throw new TypeError(
+        'No WebSocket implementation: pass the WebSocket option, or use createNodeClient from the Node entry',
+      );
+    }
+    if (options.pingIntervalMs !== undefined && positiveInterval(options.pingIntervalMs) === undefined) {
+      throw new RangeError(`pingIntervalMs must be a positive number, got ${String(options.pingIntervalMs)}`);
+    }
+    this.url = options.url;
+    this.#WebSocket = WebSocketCtor;
+    this.#resumeStore = options.resumeStore ?? new MemoryResumeStore();
+    this.#backoff = new FullJitterBackoff(options.backoff);
+    this.#reconnect = options.reconnect ?? true;
+    this.#pingIntervalOverride = options.pingIntervalMs;
+  }
+
+  /** Current lifecycle state. */
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  /** Place in line from the latest queued status (1 = next); `null` before one arrives and once admitted. */
+  get position(): number | null {
+    return this.#position;
+  }
+
+  /** Queue length from the latest queued status; `null` before one arrives and once admitted. */
+  get queueLength(): number | null {
+    return this.#queueLength;
+  }
+
+  /** Estimated wait from the latest queued status, in ms; `null` when unknown or once admitted. */
+  get etaMs(): number | null {
+    return this.#etaMs;
+  }
+
+  /** Session id from the latest status, or `null` before the first. */
+  get session(): string | null {
+    return this.#session;
+  }
+
+  /** The current admission JWT while admitted, else `null`. */
+  get token(): string | null {
+    return this.#token;
+  }
+
+  /** When {@link token} expires, in ms since the epoch, or `null`. */
+  get expiresAt(): number | null {
+    return this.#expiresAt;
+  }
+
+  /**
+   * Open the connection. If the resume store holds a token, the first message sent is `resume`, taking back
+   * the place that token holds. Does nothing unless the client is `closed`.
+   *
+   * @throws whatever the WebSocket constructor throws for a malformed URL.
+   */
+  connect(): void {
+    if (this.#state !== 'closed') return;
+    this.#leaving = false;
+    this.#backoff.reset();
+    this.#session = null;
+    this.#clearPlace();
+    this.#clearAdmission();
+    try {
+      this.#openSocket();
+    } catch (error) {
+      this.#socket = null;
+      throw error;
+    }
+    this.#setState('connecting');
+  }
+
+  /**
+   * Leave the room politely: send `leave` so the server frees the seat or place at once, forget the resume
+   * token and never reconnect. The client becomes `closed` when the server closes (1000), or after a few
+   * seconds if it does not. Without an open connection it just stops.
+   */
+  leave(): void {
+    this.#resumeStore.clear();
+    if (this.#socket === null) {
+      this.close();
+      return;
+    }
+    if (this.#leaving) return;
+    this.#leaving = true;
+    this.#stopPings();
+    // A connection still opening sends `leave` from its open handler instead.
+    if (this.#socket.readyState === OPEN) this.#send({ type: 'leave' });
+    this.#leaveTimer = setTimeout(() => {
+      this.#leaveTimer = undefined;
+      this.close();
+    }, LEAVE_CLOSE_TIMEOUT_MS);
+  }
+
+  /**
+   * Close the connection with 1000 and stop: no reconnect, no timers left running. The client is `closed`
+   * when this returns (a `close` event is emitted first if a connection was open or opening). The resume
+   * token is kept: a place held after a drop stays claimable by a later {@link connect}.
+   */
+  close(): void {
+    const socket = this.#socket;
+    if (socket !== null) {
+      this.#retireSocket(socket);
+      try {
+        socket.close(CloseCode.normal);
+      } catch {
+        // Already closing or closed.
+      }
+    }
+    this.#stopTimers();
+    this.#leaving = false;
+    this.#setState('closed');
+    if (socket !== null) this.emit('close', { code: CloseCode.normal, reason: '', willReconnect: false });
+  }
+
+  #openSocket(): void {
+    const socket = new this.#WebSocket(this.url);
+    this.#socket = socket;
+    this.#resumeAttempted = null;
+    socket.onopen = () => this.#handleOpen(socket);
+    socket.onmessage = (event) => this.#handleMessage(socket, event.data);
+    socket.onclose = (event) => this.#handleClose(socket, event.code, event.reason);
+    socket.onerror = ignoreSocketEvent; // Always followed by close, which carries what the client acts on.
+  }
+
+  #retireSocket(socket: WebSocketLike): void {
+    socket.onopen = null;
+    socket.onmessage = null;
+    socket.onclose = null;
+    socket.onerror = ignoreSocketEvent;
+    if (this.#socket === socket) this.#socket = null;
+  }
+
+  #handleOpen(socket: WebSocketLike): void {
+    if (socket !== this.#socket) return;
+    if (this.#leaving) {
+      this.#send({ type: 'leave' });
+      return;
+    }
+    const resumeToken = this.#resumeStore.get();
+    if (resumeToken !== null) {
+      this.#resumeAttempted = resumeToken;
+      this.#send({ type: 'resume', token: resumeToken });
+    }
+  }
+
+  #handleMessage(socket: WebSocketLike, data: unknown): void {
+    // After leave() nothing the server says changes the outcome; in particular a late status must not
+    // store a resume token again.
+    if (socket !== this.#socket || this.#leaving) return;
+    // Binary frames are not part of the protocol.
+    if (typeof data !== 'string') return;
+    let message: unknown;
+    try {
+      message = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (!isRecord(message)) return;
+    // Unknown types and malformed known ones are skipped: a newer server may send more.
+    switch (message.type) {
+      case 'status':
+        if (isQueuedStatus(message)) this.#handleQueued(message);
+        else if (isActiveStatus(message)) this.#handleActive(message);
+        return;
+      case 'token':
+        if (typeof message.token === 'string' && typeof message.expiresAt === 'number') {
+          this.#token = message.token;
+          this.#expiresAt = message.expiresAt;
+          this.emit('token', { token: message.token, expiresAt: message.expiresAt });
+        }
+        return;
+      case 'error':
+        if (typeof message.code === 'string') {
+          this.#handleServerError(message.code, message.message, message.retryAfterMs);
+        }
+        return;
+      case 'evicted':
+        if (typeof message.reason === 'string') {
+          this.#stopPings();
+          this.emit('evicted', { reason: message.reason });
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  #handleQueued(status: QueuedStatus): void {
+    // Being placed is the success that ends a run of failed reconnects.
+    this.#backoff.reset();
+    this.#resumeStore.set(status.resumeToken);
+    this.#stopPings();
+    this.#clearAdmission();
+    this.#session = status.session;
+    this.#position = status.position;
+    this.#queueLength = status.queueLength;
+    this.#etaMs = status.etaMs;
+    this.#setState('queued');
+    this.emit('status', status);
+    this.emit('position', { position: status.position, queueLength: status.queueLength, etaMs: status.etaMs });
+  }
+
+  #handleActive(status: ActiveStatus): void {
+    this.#backoff.reset();
+    // An active seat is released on disconnect, never held, so there is nothing left to resume.
+    this.#resumeStore.clear();
+    const wasActive = this.#state === 'active';
+    this.#clearPlace();
+    this.#session = status.session;
+    this.#token = status.token;
+    this.#expiresAt = status.expiresAt;
+    this.#startPings(
+      this.#pingIntervalOverride ?? positiveInterval(status.heartbeat.intervalMs) ?? DEFAULT_PING_INTERVAL_MS,
+    );
+    this.#setState('active');
+    this.emit('status', status);
+    if (wasActive) this.emit('token', { token: status.token, expiresAt: status.expiresAt });
+    else this.emit('admitted', { session: status.session, token: status.token, expiresAt: status.expiresAt });
+  }
+
+  #handleServerError(code: string, message: unknown, retryAfterMs: unknown): void {
+    if (code === 'bad_resume' && this.#resumeAttempted !== null) {
+      // The refused token is dead. If a fresh place's status already stored a newer token, keep that one.
+      if (this.#resumeStore.get() === this.#resumeAttempted) this.#resumeStore.clear();
+      this.#resumeAttempted = null;
+    }
+    const error: ServerError = { code, message: typeof message === 'string' ? message : '' };
+    if (typeof retryAfterMs === 'number') error.retryAfterMs = retryAfterMs;
+    this.emit('error', error);
+  }
+
+  #handleClose(socket: WebSocketLike, code: number, reason: string): void {
+    if (socket !== this.#socket) return;
+    this.#retireSocket(socket);
+    this.#stopTimers();
+    const reconnect = this.#reconnect && !this.#leaving && closeAllowsReconnect(code);
+    this.#leaving = false;
+    if (reconnect) {
+      this.#scheduleReconnect();
+      this.#setState('reconnecting');
+    } else {
+      this.#setState('closed');
+    }
+    // Read the timer rather than `reconnect`: a state listener may have called close() meanwhile.
+    this.emit('close', { code, reason: reason ?? '', willReconnect: this.#reconnectTimer !== undefined });
+  }
+
+  #scheduleReconnect(): void {
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      try {
+        this.#openSocket();
+      } catch {
+        // The URL opened before, so this is an environment failure that retrying will not fix.
+        this.#socket = null;
+        this.close();
+      }
+    }, this.#backoff.next());
+  }
+
+  #startPings(intervalMs: number): void {
+    this.#stopPings();
+    this.#pingTimer = setInterval(() => this.#send({ type: 'ping' }), intervalMs);
+  }
+
+  #stopPings(): void {
+    if (this.#pingTimer !== undefined) clearInterval(this.#pingTimer);
+    this.#pingTimer = undefined;
+  }
+
+  #stopTimers(): void {
+    this.#stopPings();
+    if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+    if (this.#leaveTimer !== undefined) clearTimeout(this.#leaveTimer);
+    this.#leaveTimer = undefined;
+  }
+
+  #send(message: ClientMessage): void {
+    // Sending on a socket that is not open throws in browsers (CONNECTING) or is silently dropped.
+    if (this.#socket?.readyState === OPEN) this.#socket.send(JSON.stringify(message));
+  }
+
+  #clearPlace(): void {
+    this.#position = null;
+    this.#queueLength = null;
+    this.#etaMs = null;
+  }
+
+  #clearAdmission(): void {
+    this.#token = null;
+    this.#expiresAt = null;
+  }
+
+  #setState(state: ClientState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.emit('state', state);
+  }
+}

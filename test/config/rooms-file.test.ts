@@ -1,0 +1,128 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/config-error.js';
+import { loadRoomsFile, parseRoomsFile } from '../../src/config/rooms-file.js';
+import { defaultRoomSettings, type RoomSettings } from '../../src/config/server-config.js';
+
+const fromFlags: RoomSettings = { ...defaultRoomSettings, capacity: 9, queuePingMs: 4000 };
+
+function parse(document: unknown): ReturnType<typeof parseRoomsFile> {
+  return parseRoomsFile(JSON.stringify(document), fromFlags, 'rooms.json');
+}
+
+function messageOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).message;
+  }
+  throw new Error('expected a ConfigError, but nothing was thrown');
+}
+
+describe('parseRoomsFile', () => {
+  it('keeps the file order and takes unset fields from the flag values', () => {
+    const rooms = parse({
+      rooms: [
+        { name: 'tickets', capacity: 100, heartbeatTimeoutMs: 10_000, heartbeatIntervalMs: 4000, tokenTtlMs: 60_000 },
+        { name: 'main' },
+      ],
+    });
+    expect(rooms).toEqual([
+      { ...fromFlags, name: 'tickets', capacity: 100, heartbeatTimeoutMs: 10_000, heartbeatIntervalMs: 4000, tokenTtlMs: 60_000 },
+      { ...fromFlags, name: 'main' },
+    ]);
+  });
+
+  it('sets every room field it knows', () => {
+    const all: RoomSettings = {
+      capacity: 0,
+      maxQueue: 3,
+      heartbeatTimeoutMs: 500,
+      heartbeatIntervalMs: 100,
+      queuePingMs: 200,
+      resumeWindowMs: 0,
+      sessionTtlMs: 1,
+      tokenTtlMs: 1000,
+    };
+    expect(parse({ rooms: [{ name: 'x', ...all }] })).toEqual([{ name: 'x', ...all }]);
+  });
+
+  it('may leave out "main"; then there is no main room', () => {
+    expect(parse({ rooms: [{ name: 'a-1' }, { name: 'b_2' }] }).map((room) => room.name)).toEqual(['a-1', 'b_2']);
+  });
+
+  it('accepts a 64-character name and refuses a 65-character one', () => {
+    expect(parse({ rooms: [{ name: 'a'.repeat(64) }] })[0]?.name).toHaveLength(64);
+    expect(messageOf(() => parse({ rooms: [{ name: 'a'.repeat(65) }] }))).toMatch(/^rooms\.json: rooms\[0\]\.name must be/);
+  });
+
+  it.each([
+    ['not JSON', '{rooms:', /^rooms\.json: not valid JSON \(/],
+    ['an array', '[]', /^rooms\.json: must be a JSON object with a "rooms" array$/],
+    ['no rooms', '{}', /^rooms\.json: must be a JSON object with a "rooms" array$/],
+    ['empty rooms', '{"rooms":[]}', /^rooms\.json: "rooms" must list at least one room$/],
+    ['an unknown top-level field', '{"rooms":[{"name":"a"}],"room":[]}', /^rooms\.json: unknown top-level field "room"$/],
+  ])('refuses %s', (_label, text, message) => {
+    expect(messageOf(() => parseRoomsFile(text, fromFlags, 'rooms.json'))).toMatch(message);
+  });
+
+  it.each([
+    [{ rooms: ['main'] }, 'rooms.json: rooms[0] must be an object, got "main"'],
+    [{ rooms: [{ capacity: 3 }] }, 'rooms.json: rooms[0].name must be 1 to 64 of a-z 0-9 _ -, got undefined'],
+    [{ rooms: [{ name: 'a' }, { name: 'has space' }] }, 'rooms.json: rooms[1].name must be 1 to 64 of a-z 0-9 _ -, got "has space"'],
+    [{ rooms: [{ name: 'a' }, { name: 'a' }] }, 'rooms.json: rooms[1] repeats the room name "a"'],
+    [{ rooms: [{ name: 'a', capcity: 3 }] }, 'rooms.json: rooms[0] (room "a") has an unknown field "capcity"'],
+    [{ rooms: [{ name: 'a', capacity: '5' }] }, 'rooms.json: rooms[0].capacity must be a whole number >= 0, got "5"'],
+    [{ rooms: [{ name: 'a', capacity: -1 }] }, 'rooms.json: rooms[0].capacity must be a whole number >= 0, got -1'],
+    [{ rooms: [{ name: 'a', maxQueue: 1.5 }] }, 'rooms.json: rooms[0].maxQueue must be a whole number >= 0, got 1.5'],
+    [{ rooms: [{ name: 'a', capacity: null }] }, 'rooms.json: rooms[0].capacity must be a whole number >= 0, got null'],
+    [
+      { rooms: [{ name: 'a', queuePingMs: 0 }] },
+      'rooms.json: rooms[0].queuePingMs must be a whole number from 1 to 2147483647, got 0',
+    ],
+    [
+      { rooms: [{ name: 'a', heartbeatTimeoutMs: 1500 }] },
+      'rooms.json: rooms[0] (room "a"): heartbeatIntervalMs (2000, from flags/defaults) must be less than heartbeatTimeoutMs (1500)',
+    ],
+    [
+      { rooms: [{ name: 'a', heartbeatTimeoutMs: 1000, heartbeatIntervalMs: 1000 }] },
+      'rooms.json: rooms[0] (room "a"): heartbeatIntervalMs (1000) must be less than heartbeatTimeoutMs (1000)',
+    ],
+  ])('%j → %s', (document, message) => {
+    expect(messageOf(() => parse(document))).toBe(message);
+  });
+});
+
+describe('loadRoomsFile', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'anteroom-rooms-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads a file from disk', () => {
+    const file = join(dir, 'rooms.json');
+    writeFileSync(file, JSON.stringify({ rooms: [{ name: 'main', capacity: 1 }] }));
+    expect(loadRoomsFile(file, fromFlags)).toEqual([{ ...fromFlags, name: 'main', capacity: 1 }]);
+  });
+
+  it('names the flag and path when the file cannot be read', () => {
+    const file = join(dir, 'absent.json');
+    expect(messageOf(() => loadRoomsFile(file, fromFlags))).toMatch(
+      new RegExp(`^--config ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot read the rooms file \\(ENOENT`),
+    );
+  });
+
+  it('names the flag and path when the file is invalid', () => {
+    const file = join(dir, 'invalid.json');
+    writeFileSync(file, '{"rooms": [{"name": "a"}, {"name": "a"}]}');
+    expect(messageOf(() => loadRoomsFile(file, fromFlags, 'ANTEROOM_CONFIG'))).toBe(
+      `ANTEROOM_CONFIG ${file}: rooms[1] repeats the room name "a"`,
+    );
+  });
+});

@@ -1,0 +1,486 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  createAdmissionState,
+  isQueued,
+  isSeated,
+  positionOfConn,
+  type AdmissionState,
+} from '../../../machines/admission/admission-state.js';
+import type { AdmissionCommand, AdmissionDecision, RoomStatus } from '../../../machines/admission/admission-types.js';
+import { executeAdmission } from '../../../machines/admission/execute-admission.js';
+
+// Naming in these tests: a person `x` joins on connection `x` with session `sx`; `x2` is a later connection.
+
+const join = (conn: string, session = `s${conn}`): AdmissionCommand => ({ type: 'join', conn, session });
+const leave = (conn: string): AdmissionCommand => ({ type: 'leave', conn });
+const drop = (conn: string): AdmissionCommand => ({ type: 'drop', conn });
+const resume = (conn: string, session: string): AdmissionCommand => ({ type: 'resume', conn, session });
+
+/** A room with `capacity` seats after `commands` were applied. */
+function given(options: { capacity: number; maxQueue?: number; status?: RoomStatus }, ...commands: AdmissionCommand[]): AdmissionState {
+  const state = createAdmissionState(options);
+  for (const command of commands) executeAdmission(state, command);
+  return state;
+}
+
+function when(state: AdmissionState, command: AdmissionCommand): AdmissionDecision[] {
+  return executeAdmission(state, command);
+}
+
+/** Seated connections, in seating order. */
+function seated(state: AdmissionState): string[] {
+  return [...state.seats.keys()];
+}
+
+/** The line from the head: a live place by its connection, a held place as `held:<session>`. */
+function line(state: AdmissionState): string[] {
+  return [...state.queue.entries()].map(([, waiter]) => waiter.conn ?? `held:${waiter.session}`);
+}
+
+describe('executeAdmission: join', () => {
+  it('seats a joiner when a seat is free and nobody is waiting', () => {
+    const state = given({ capacity: 2 }, join('a'));
+    expect(when(state, join('b'))).toEqual([{ type: 'admitted', conn: 'b', session: 'sb' }]);
+    expect(seated(state)).toEqual(['a', 'b']);
+    expect(line(state)).toEqual([]);
+  });
+
+  it('queues joiners of a full room at the tail with their exact position and queue length', () => {
+    const state = given({ capacity: 1 }, join('a'));
+    expect(when(state, join('b'))).toEqual([{ type: 'queued', conn: 'b', session: 'sb', position: 1, queueLength: 1 }]);
+    expect(when(state, join('c'))).toEqual([{ type: 'queued', conn: 'c', session: 'sc', position: 2, queueLength: 2 }]);
+    expect(when(state, join('d'))).toEqual([{ type: 'queued', conn: 'd', session: 'sd', position: 3, queueLength: 3 }]);
+    expect(seated(state)).toEqual(['a']);
+    expect(line(state)).toEqual(['b', 'c', 'd']);
+    expect(['b', 'c', 'd'].map((conn) => positionOfConn(state, conn))).toEqual([1, 2, 3]);
+  });
+
+  it('queues a joiner of a paused room even when seats are free', () => {
+    const state = given({ capacity: 3 }, join('a'), { type: 'pause' });
+    expect(when(state, join('b'))).toEqual([{ type: 'queued', conn: 'b', session: 'sb', position: 1, queueLength: 1 }]);
+    expect(seated(state)).toEqual(['a']);
+    expect(isQueued(state, 'b')).toBe(true);
+  });
+
+  it('rejects a joiner of a closed room with room_closed and places nobody', () => {
+    const state = given({ capacity: 3 }, { type: 'close' });
+    expect(when(state, join('a'))).toEqual([{ type: 'rejected', conn: 'a', session: 'sa', reason: 'room_closed' }]);
+    expect(seated(state)).toEqual([]);
+    expect(line(state)).toEqual([]);
+  });
+
+  it('rejects a joiner with queue_full once the line holds maxQueue places, and accepts again when one frees', () => {
+    const state = given({ capacity: 1, maxQueue: 2 }, join('a'), join('b'), join('c'));
+    expect(when(state, join('d'))).toEqual([{ type: 'rejected', conn: 'd', session: 'sd', reason: 'queue_full' }]);
+    expect(line(state)).toEqual(['b', 'c']);
+    expect(isQueued(state, 'd')).toBe(false);
+
+    when(state, leave('c'));
+    expect(when(state, join('e'))).toEqual([{ type: 'queued', conn: 'e', session: 'se', position: 2, queueLength: 2 }]);
+  });
+
+  it('counts held places towards maxQueue', () => {
+    const state = given({ capacity: 1, maxQueue: 1 }, join('a'), join('b'), drop('b'));
+    expect(when(state, join('c'))).toEqual([{ type: 'rejected', conn: 'c', session: 'sc', reason: 'queue_full' }]);
+  });
+
+  it('ignores a second join on a connection that is already seated or queued', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'));
+    expect(when(state, join('a'))).toEqual([]);
+    expect(when(state, join('a', 'other'))).toEqual([]);
+    expect(when(state, join('b'))).toEqual([]);
+    expect(seated(state)).toEqual(['a']);
+    expect(line(state)).toEqual(['b']);
+  });
+
+  it('seats a joiner when the only places in line are held ones', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), drop('b'), leave('a'));
+    expect(seated(state)).toEqual([]);
+    expect(when(state, join('c'))).toEqual([{ type: 'admitted', conn: 'c', session: 'sc' }]);
+    expect(line(state)).toEqual(['held:sb']);
+  });
+});
+
+describe('executeAdmission: leave', () => {
+  it('releases a seat and gives it to the head of the line in the same command', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), join('c'));
+    expect(when(state, leave('a'))).toEqual([
+      { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'left' },
+      { type: 'admitted', conn: 'b', session: 'sb' },
+    ]);
+    expect(seated(state)).toEqual(['b']);
+    expect(line(state)).toEqual(['c']);
+    expect(positionOfConn(state, 'c')).toBe(1);
+  });
+
+  it('releases a queued place and moves everyone behind it up by one', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), join('c'), join('d'), join('e'));
+    expect(when(state, leave('c'))).toEqual([{ type: 'released', conn: 'c', session: 'sc', from: 'queue', reason: 'left' }]);
+    expect(line(state)).toEqual(['b', 'd', 'e']);
+    expect(['b', 'd', 'e'].map((conn) => positionOfConn(state, conn))).toEqual([1, 2, 3]);
+    expect(positionOfConn(state, 'c')).toBe(0);
+  });
+
+  it('decides nothing for a connection that is not placed', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), leave('b'));
+    expect(when(state, leave('b'))).toEqual([]);
+    expect(when(state, leave('nobody'))).toEqual([]);
+  });
+});
+
+describe('executeAdmission: drop', () => {
+  it('releases a seat at once instead of holding it', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'));
+    expect(when(state, drop('a'))).toEqual([
+      { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'dropped' },
+      { type: 'admitted', conn: 'b', session: 'sb' },
+    ]);
+    expect(line(state)).toEqual([]);
+    expect(state.ticketBySession.has('sa')).toBe(false);
+  });
+
+  it('holds a queued place: it keeps its position and everyone behind keeps theirs', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), join('c'), join('d'));
+    expect(when(state, drop('c'))).toEqual([{ type: 'held', conn: 'c', session: 'sc', position: 2 }]);
+    expect(line(state)).toEqual(['b', 'held:sc', 'd']);
+    expect(positionOfConn(state, 'd')).toBe(3);
+    expect(state.queue.size).toBe(3);
+    expect(isQueued(state, 'c')).toBe(false);
+  });
+
+  it('passes over a held place at the head and admits the next live waiter', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), join('c'), join('d'), drop('b'));
+    expect(when(state, leave('a'))).toEqual([
+      { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'left' },
+      { type: 'admitted', conn: 'c', session: 'sc' },
+    ]);
+    expect(line(state)).toEqual(['held:sb', 'd']);
+    expect(positionOfConn(state, 'd')).toBe(2);
+  });
+
+  it('decides nothing for a connection that is not placed', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), drop('b'));
+    expect(when(state, drop('b'))).toEqual([]);
+    expect(when(state, drop('nobody'))).toEqual([]);
+  });
+});
+
+describe('executeAdmission: evict', () => {
+  it('evicts a seated connection with the reason and promotes the head', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'));
+    expect(when(state, { type: 'evict', conn: 'a', reason: 'heartbeat_timeout' })).toEqual([
+      { type: 'evicted', conn: 'a', session: 'sa', from: 'seat', reason: 'heartbeat_timeout' },
+      { type: 'admitted', conn: 'b', session: 'sb' },
+    ]);
+  });
+
+  it('evicts a queued connection and moves the places behind it up', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), join('c'));
+    expect(when(state, { type: 'evict', conn: 'b', reason: 'heartbeat_timeout' })).toEqual([
+      { type: 'evicted', conn: 'b', session: 'sb', from: 'queue', reason: 'heartbeat_timeout' },
+    ]);
+    expect(line(state)).toEqual(['c']);
+    expect(positionOfConn(state, 'c')).toBe(1);
+  });
+
+  it('decides nothing for a connection that is not placed', () => {
+    const state = given({ capacity: 1 }, join('a'));
+    expect(when(state, { type: 'evict', conn: 'nobody', reason: 'kicked' })).toEqual([]);
+  });
+});
+
+describe('executeAdmission: resume', () => {
+  it('takes a held place back and drops the fresh tail place of the resuming connection', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), join('c'), drop('b'), join('b2'));
+    expect(line(state)).toEqual(['held:sb', 'c', 'b2']);
+    expect(when(state, resume('b2', 'sb'))).toEqual([
+      { type: 'resumed', conn: 'b2', session: 'sb', replacedSession: 'sb2', replacedConn: null, position: 1, queueLength: 2 },
+    ]);
+    expect(line(state)).toEqual(['b2', 'c']);
+    expect(positionOfConn(state, 'b2')).toBe(1);
+    expect(state.ticketBySession.has('sb2')).toBe(false);
+    // The place is live again, so it is the next one admitted.
+    expect(when(state, leave('a'))).toEqual([
+      { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'left' },
+      { type: 'admitted', conn: 'b2', session: 'sb' },
+    ]);
+  });
+
+  it('takes the place from the older connection, named as replacedConn, when it is still live on it', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), join('c'), join('b2'));
+    expect(when(state, resume('b2', 'sb'))).toEqual([
+      { type: 'resumed', conn: 'b2', session: 'sb', replacedSession: 'sb2', replacedConn: 'b', position: 1, queueLength: 2 },
+    ]);
+    expect(isQueued(state, 'b')).toBe(false);
+    expect(line(state)).toEqual(['b2', 'c']);
+    // The evicted connection no longer owns anything: its leave decides nothing.
+    expect(when(state, leave('b'))).toEqual([]);
+  });
+
+  it('refuses a resume of a session that holds no place, and the connection keeps its fresh place', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'));
+    expect(when(state, resume('b', 'unknown'))).toEqual([{ type: 'resumeRefused', conn: 'b', session: 'unknown' }]);
+    expect(line(state)).toEqual(['b']);
+    expect(positionOfConn(state, 'b')).toBe(1);
+  });
+
+  it('refuses a resume of a place whose hold already expired', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), drop('b'), { type: 'expireHold', session: 'sb' }, join('b2'));
+    expect(when(state, resume('b2', 'sb'))).toEqual([{ type: 'resumeRefused', conn: 'b2', session: 'sb' }]);
+  });
+
+  it('decides nothing for a resume into the connection’s own session', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'));
+    expect(when(state, resume('b', 'sb'))).toEqual([]);
+    expect(when(state, resume('a', 'sa'))).toEqual([]);
+    expect(line(state)).toEqual(['b']);
+  });
+
+  it('decides nothing for a resume from a connection that is not placed', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), drop('b'));
+    expect(when(state, resume('stranger', 'sb'))).toEqual([]);
+    expect(line(state)).toEqual(['held:sb']);
+  });
+
+  it('releases the held place as superseded when the resuming connection is already seated', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), drop('b'), leave('a'), join('b2'));
+    expect(seated(state)).toEqual(['b2']);
+    expect(when(state, resume('b2', 'sb'))).toEqual([
+      { type: 'released', conn: null, session: 'sb', from: 'queue', reason: 'superseded' },
+    ]);
+    expect(line(state)).toEqual([]);
+    expect(seated(state)).toEqual(['b2']);
+  });
+
+  it('evicts the older live connection as replaced when the resuming connection is already seated', () => {
+    // x is seated on connection x (session sx); its other tab y still waits in line under session sy.
+    const state = given({ capacity: 1 }, join('x'), join('y'), join('z'));
+    expect(when(state, resume('x', 'sy'))).toEqual([{ type: 'evicted', conn: 'y', session: 'sy', from: 'queue', reason: 'replaced' }]);
+    expect(isQueued(state, 'y')).toBe(false);
+    expect(seated(state)).toEqual(['x']);
+    expect(line(state)).toEqual(['z']);
+    expect(positionOfConn(state, 'z')).toBe(1);
+  });
+});
+
+describe('executeAdmission: expireHold', () => {
+  it('releases a held place and moves the places behind it up', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), join('c'), drop('b'));
+    expect(when(state, { type: 'expireHold', session: 'sb' })).toEqual([
+      { type: 'released', conn: null, session: 'sb', from: 'queue', reason: 'hold_expired' },
+    ]);
+    expect(line(state)).toEqual(['c']);
+    expect(positionOfConn(state, 'c')).toBe(1);
+  });
+
+  it('decides nothing for a live place, a resumed place or an unknown session', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), join('c'), drop('b'), join('b2'), resume('b2', 'sb'));
+    expect(when(state, { type: 'expireHold', session: 'sb' })).toEqual([]);
+    expect(when(state, { type: 'expireHold', session: 'sc' })).toEqual([]);
+    expect(when(state, { type: 'expireHold', session: 'sa' })).toEqual([]);
+    expect(when(state, { type: 'expireHold', session: 'unknown' })).toEqual([]);
+    expect(line(state)).toEqual(['b2', 'c']);
+  });
+});
+
+describe('executeAdmission: expireSession', () => {
+  it('evicts a seated connection with session_expired and promotes the head', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'));
+    expect(when(state, { type: 'expireSession', conn: 'a' })).toEqual([
+      { type: 'evicted', conn: 'a', session: 'sa', from: 'seat', reason: 'session_expired' },
+      { type: 'admitted', conn: 'b', session: 'sb' },
+    ]);
+  });
+
+  it('decides nothing for a queued or unknown connection', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'));
+    expect(when(state, { type: 'expireSession', conn: 'b' })).toEqual([]);
+    expect(when(state, { type: 'expireSession', conn: 'nobody' })).toEqual([]);
+    expect(line(state)).toEqual(['b']);
+  });
+});
+
+describe('executeAdmission: kick', () => {
+  it('evicts a seated session as kicked and promotes the head', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'));
+    expect(when(state, { type: 'kick', session: 'sa' })).toEqual([
+      { type: 'evicted', conn: 'a', session: 'sa', from: 'seat', reason: 'kicked' },
+      { type: 'admitted', conn: 'b', session: 'sb' },
+    ]);
+  });
+
+  it('evicts a queued session as kicked', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), join('c'));
+    expect(when(state, { type: 'kick', session: 'sb' })).toEqual([
+      { type: 'evicted', conn: 'b', session: 'sb', from: 'queue', reason: 'kicked' },
+    ]);
+    expect(positionOfConn(state, 'c')).toBe(1);
+  });
+
+  it('releases a held place as kicked', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), join('c'), drop('b'));
+    expect(when(state, { type: 'kick', session: 'sb' })).toEqual([
+      { type: 'released', conn: null, session: 'sb', from: 'queue', reason: 'kicked' },
+    ]);
+    expect(line(state)).toEqual(['c']);
+  });
+
+  it('decides nothing for an unknown session', () => {
+    const state = given({ capacity: 1 }, join('a'));
+    expect(when(state, { type: 'kick', session: 'unknown' })).toEqual([]);
+  });
+});
+
+describe('executeAdmission: setCapacity and setMaxQueue', () => {
+  it('admits the head of the line at once when capacity goes up', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), join('c'), join('d'));
+    expect(when(state, { type: 'setCapacity', capacity: 3 })).toEqual([
+      { type: 'capacityChanged', capacity: 3 },
+      { type: 'admitted', conn: 'b', session: 'sb' },
+      { type: 'admitted', conn: 'c', session: 'sc' },
+    ]);
+    expect(seated(state)).toEqual(['a', 'b', 'c']);
+    expect(line(state)).toEqual(['d']);
+  });
+
+  it('evicts nobody when capacity goes down, and admits nobody until the seats are below it', () => {
+    const state = given({ capacity: 3 }, join('a'), join('b'), join('c'), join('d'));
+    expect(when(state, { type: 'setCapacity', capacity: 1 })).toEqual([{ type: 'capacityChanged', capacity: 1 }]);
+    expect(seated(state)).toEqual(['a', 'b', 'c']);
+    expect(when(state, leave('a'))).toEqual([{ type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'left' }]);
+    expect(when(state, leave('b'))).toEqual([{ type: 'released', conn: 'b', session: 'sb', from: 'seat', reason: 'left' }]);
+    expect(when(state, leave('c'))).toEqual([
+      { type: 'released', conn: 'c', session: 'sc', from: 'seat', reason: 'left' },
+      { type: 'admitted', conn: 'd', session: 'sd' },
+    ]);
+  });
+
+  it('applies a new maxQueue to later joins', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'));
+    expect(when(state, { type: 'setMaxQueue', maxQueue: 1 })).toEqual([{ type: 'maxQueueChanged', maxQueue: 1 }]);
+    expect(when(state, join('c'))).toEqual([{ type: 'rejected', conn: 'c', session: 'sc', reason: 'queue_full' }]);
+  });
+});
+
+describe('executeAdmission: pause and open', () => {
+  it('pauses admissions while keeping every place, and admits the heads on open', () => {
+    const state = given({ capacity: 2 }, join('a'), join('b'), join('c'), join('d'));
+    expect(when(state, { type: 'pause' })).toEqual([{ type: 'statusChanged', status: 'paused' }]);
+    expect(state.status).toBe('paused');
+    expect(when(state, leave('a'))).toEqual([{ type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'left' }]);
+    expect(when(state, leave('b'))).toEqual([{ type: 'released', conn: 'b', session: 'sb', from: 'seat', reason: 'left' }]);
+    expect(line(state)).toEqual(['c', 'd']);
+    expect(when(state, { type: 'open' })).toEqual([
+      { type: 'statusChanged', status: 'open' },
+      { type: 'admitted', conn: 'c', session: 'sc' },
+      { type: 'admitted', conn: 'd', session: 'sd' },
+    ]);
+    expect(state.status).toBe('open');
+  });
+
+  it('decides nothing for a pause of a paused room or an open of an open room', () => {
+    const state = given({ capacity: 1 });
+    expect(when(state, { type: 'open' })).toEqual([]);
+    when(state, { type: 'pause' });
+    expect(when(state, { type: 'pause' })).toEqual([]);
+    expect(state.status).toBe('paused');
+  });
+});
+
+describe('executeAdmission: close', () => {
+  it('evicts every seat and live place with room_closed and releases held places', () => {
+    const state = given({ capacity: 2 }, join('a'), join('b'), join('c'), join('d'), join('e'), drop('d'));
+    expect(when(state, { type: 'close' })).toEqual([
+      { type: 'statusChanged', status: 'closed' },
+      { type: 'evicted', conn: 'a', session: 'sa', from: 'seat', reason: 'room_closed' },
+      { type: 'evicted', conn: 'b', session: 'sb', from: 'seat', reason: 'room_closed' },
+      { type: 'evicted', conn: 'c', session: 'sc', from: 'queue', reason: 'room_closed' },
+      { type: 'released', conn: null, session: 'sd', from: 'queue', reason: 'room_closed' },
+      { type: 'evicted', conn: 'e', session: 'se', from: 'queue', reason: 'room_closed' },
+    ]);
+    expect(seated(state)).toEqual([]);
+    expect(line(state)).toEqual([]);
+    expect(state.ticketByConn.size).toBe(0);
+    expect(state.ticketBySession.size).toBe(0);
+    expect(state.seatBySession.size).toBe(0);
+  });
+
+  it('rejects later joins, ignores pause, open and a second close, and admits nobody on a capacity change', () => {
+    const state = given({ capacity: 1 }, join('a'), { type: 'close' });
+    expect(when(state, join('b'))).toEqual([{ type: 'rejected', conn: 'b', session: 'sb', reason: 'room_closed' }]);
+    expect(when(state, { type: 'close' })).toEqual([]);
+    expect(when(state, { type: 'pause' })).toEqual([]);
+    expect(when(state, { type: 'open' })).toEqual([]);
+    expect(when(state, { type: 'setCapacity', capacity: 5 })).toEqual([{ type: 'capacityChanged', capacity: 5 }]);
+    expect(state.status).toBe('closed');
+    expect(seated(state)).toEqual([]);
+  });
+});
+
+describe('executeAdmission: invariants under any sequence of commands', () => {
+  /** A step names earlier connections by index; each join opens a new connection with a new session, as the edge does. */
+  type Step =
+    | { type: 'join' }
+    | { type: 'leave' | 'drop' | 'evict' | 'expireSession'; conn: number }
+    | { type: 'resume'; conn: number; session: number }
+    | { type: 'expireHold' | 'kick'; session: number }
+    | { type: 'pause' | 'open' };
+  const index = fc.nat({ max: 20 });
+  const stepArb: fc.Arbitrary<Step> = fc.oneof(
+    { arbitrary: fc.constant<Step>({ type: 'join' }), weight: 3 },
+    fc.record({ type: fc.constantFrom('leave' as const, 'drop' as const, 'evict' as const, 'expireSession' as const), conn: index }),
+    fc.record({ type: fc.constant('resume' as const), conn: index, session: index }),
+    fc.record({ type: fc.constantFrom('expireHold' as const, 'kick' as const), session: index }),
+    fc.record({ type: fc.constantFrom('pause' as const, 'open' as const) }),
+  );
+
+  function commandFor(step: Step, joined: number): AdmissionCommand {
+    const pick = (i: number) => String(joined === 0 ? 0 : i % joined);
+    switch (step.type) {
+      case 'join':
+        return join(String(joined));
+      case 'leave':
+      case 'drop':
+      case 'expireSession':
+        return { type: step.type, conn: pick(step.conn) };
+      case 'evict':
+        return { type: 'evict', conn: pick(step.conn), reason: 'heartbeat_timeout' };
+      case 'resume':
+        return resume(pick(step.conn), `s${pick(step.session)}`);
+      case 'expireHold':
+      case 'kick':
+        return { type: step.type, session: `s${pick(step.session)}` };
+      case 'pause':
+      case 'open':
+        return { type: step.type };
+    }
+  }
+
+  it('never seats more than capacity, never admits a held place, and reports exact positions', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 }), fc.array(stepArb, { maxLength: 60, size: 'max' }), (capacity, steps) => {
+        const state = createAdmissionState({ capacity });
+        let joined = 0;
+        for (const step of steps) {
+          const command = commandFor(step, joined);
+          if (step.type === 'join') joined++;
+          const held = new Set([...state.queue.entries()].filter(([, w]) => w.conn === null).map(([, w]) => w.session));
+          for (const decision of executeAdmission(state, command)) {
+            if (decision.type === 'admitted') expect(held.has(decision.session), `admitted held ${decision.session}`).toBe(false);
+            if (decision.type === 'queued') expect(decision.position).toBe(positionOfConn(state, decision.conn));
+          }
+          expect(state.seats.size).toBeLessThanOrEqual(capacity);
+          for (const [conn, session] of state.seats) {
+            expect(state.seatBySession.get(session)).toBe(conn);
+            expect(isSeated(state, conn) && isQueued(state, conn)).toBe(false);
+            expect(state.ticketBySession.has(session), `${session} is seated and in line`).toBe(false);
+          }
+          // A free seat beside a live waiter only while the room is paused.
+          if (state.status === 'open' && state.seats.size < capacity) expect(state.queue.liveCount).toBe(0);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

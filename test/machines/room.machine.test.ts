@@ -1,0 +1,159 @@
+import { describe, expect, it } from 'vitest';
+import { createActor, SimulatedClock } from 'xstate';
+import type { AdmissionCommand, AdmissionDecision } from '../../machines/admission/admission-types.js';
+import { roomMachine, type RoomInput } from '../../machines/room.machine.js';
+
+const input: RoomInput = { room: 'main', capacity: 1, maxQueue: 0, resumeWindowMs: 30_000, sessionTtlMs: 0 };
+
+/** A room actor on a simulated clock, with every emitted decision collected in order. */
+function startRoom(overrides: Partial<RoomInput> = {}) {
+  const clock = new SimulatedClock();
+  const actor = createActor(roomMachine, { input: { ...input, ...overrides }, clock });
+  const decisions: AdmissionDecision[] = [];
+  actor.on('*', (decision) => decisions.push(decision));
+  actor.start();
+  /** Sends a command and returns only the decisions it produced. */
+  const send = (command: AdmissionCommand): AdmissionDecision[] => {
+    const before = decisions.length;
+    actor.send(command);
+    return decisions.slice(before);
+  };
+  /** Advances the clock and returns the decisions that timers produced meanwhile. */
+  const advance = (ms: number): AdmissionDecision[] => {
+    const before = decisions.length;
+    clock.increment(ms);
+    return decisions.slice(before);
+  };
+  return { actor, clock, decisions, send, advance };
+}
+
+const join = (conn: string): AdmissionCommand => ({ type: 'join', conn, session: `s${conn}` });
+
+describe('room machine: decisions', () => {
+  it('emits every decision of a command, in order', () => {
+    const { send, decisions } = startRoom();
+    expect(send(join('a'))).toEqual([{ type: 'admitted', conn: 'a', session: 'sa' }]);
+    expect(send(join('b'))).toEqual([{ type: 'queued', conn: 'b', session: 'sb', position: 1, queueLength: 1 }]);
+    expect(send({ type: 'leave', conn: 'a' })).toEqual([
+      { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'left' },
+      { type: 'admitted', conn: 'b', session: 'sb' },
+    ]);
+    expect(decisions).toHaveLength(4);
+  });
+
+  it('keeps the admission state in its context by reference across events', () => {
+    const { actor, send } = startRoom();
+    const admission = actor.getSnapshot().context.admission;
+    send(join('a'));
+    send(join('b'));
+    expect(actor.getSnapshot().context.admission).toBe(admission);
+    expect(admission.seats.has('a')).toBe(true);
+    expect(admission.queue.size).toBe(1);
+  });
+});
+
+describe('room machine: status', () => {
+  it('follows pause, open and close in its state value', () => {
+    const { actor, send } = startRoom({ capacity: 2 });
+    expect(actor.getSnapshot().value).toBe('open');
+    expect(send({ type: 'pause' })).toEqual([{ type: 'statusChanged', status: 'paused' }]);
+    expect(actor.getSnapshot().value).toBe('paused');
+    expect(send(join('a'))).toEqual([{ type: 'queued', conn: 'a', session: 'sa', position: 1, queueLength: 1 }]);
+    expect(send({ type: 'open' })).toEqual([
+      { type: 'statusChanged', status: 'open' },
+      { type: 'admitted', conn: 'a', session: 'sa' },
+    ]);
+    expect(actor.getSnapshot().value).toBe('open');
+    send({ type: 'pause' });
+    expect(send({ type: 'close' })).toEqual([
+      { type: 'statusChanged', status: 'closed' },
+      { type: 'evicted', conn: 'a', session: 'sa', from: 'seat', reason: 'room_closed' },
+    ]);
+    expect(actor.getSnapshot().value).toBe('closed');
+  });
+
+  it('still answers joins after close, with rejected, and stays closed', () => {
+    const { actor, send } = startRoom();
+    send({ type: 'close' });
+    expect(send(join('a'))).toEqual([{ type: 'rejected', conn: 'a', session: 'sa', reason: 'room_closed' }]);
+    expect(send({ type: 'open' })).toEqual([]);
+    expect(actor.getSnapshot().value).toBe('closed');
+    expect(actor.getSnapshot().status).toBe('active');
+  });
+});
+
+describe('room machine: held places', () => {
+  it('releases a held place exactly resumeWindowMs after the drop', () => {
+    const { send, advance } = startRoom({ resumeWindowMs: 10_000 });
+    send(join('a'));
+    send(join('b'));
+    send(join('c'));
+    advance(1000);
+    expect(send({ type: 'drop', conn: 'b' })).toEqual([{ type: 'held', conn: 'b', session: 'sb', position: 1 }]);
+    expect(advance(9999)).toEqual([]);
+    expect(advance(1)).toEqual([{ type: 'released', conn: null, session: 'sb', from: 'queue', reason: 'hold_expired' }]);
+    expect(advance(60_000)).toEqual([]);
+  });
+
+  it('cancels the expiry on resume, so a second drop of the same session gets a full new window', () => {
+    const { actor, send, advance } = startRoom({ resumeWindowMs: 10_000 });
+    send(join('a'));
+    send(join('b'));
+    send({ type: 'drop', conn: 'b' });
+    advance(5000);
+    send(join('b2'));
+    expect(send({ type: 'resume', conn: 'b2', session: 'sb' })).toEqual([
+      { type: 'resumed', conn: 'b2', session: 'sb', replacedSession: 'sb2', replacedConn: null, position: 1, queueLength: 1 },
+    ]);
+    advance(1000);
+    expect(send({ type: 'drop', conn: 'b2' })).toEqual([{ type: 'held', conn: 'b2', session: 'sb', position: 1 }]);
+    // The first window would have ended here (10 s after the first drop).
+    expect(advance(4000)).toEqual([]);
+    expect(actor.getSnapshot().context.admission.queue.size).toBe(1);
+    expect(advance(5999)).toEqual([]);
+    expect(advance(1)).toEqual([{ type: 'released', conn: null, session: 'sb', from: 'queue', reason: 'hold_expired' }]);
+  });
+
+  it('cancels the expiry when a held place is kicked, so nothing fires later', () => {
+    const { send, advance } = startRoom({ resumeWindowMs: 10_000 });
+    send(join('a'));
+    send(join('b'));
+    send({ type: 'drop', conn: 'b' });
+    expect(send({ type: 'kick', session: 'sb' })).toEqual([{ type: 'released', conn: null, session: 'sb', from: 'queue', reason: 'kicked' }]);
+    expect(advance(20_000)).toEqual([]);
+  });
+});
+
+describe('room machine: session TTL', () => {
+  it('evicts a seated session with session_expired at the TTL and promotes the head', () => {
+    const { send, advance } = startRoom({ sessionTtlMs: 1000 });
+    send(join('a'));
+    advance(100);
+    send(join('b'));
+    expect(advance(899)).toEqual([]);
+    expect(advance(1)).toEqual([
+      { type: 'evicted', conn: 'a', session: 'sa', from: 'seat', reason: 'session_expired' },
+      { type: 'admitted', conn: 'b', session: 'sb' },
+    ]);
+    // The promoted session's TTL runs from its own admission.
+    expect(advance(999)).toEqual([]);
+    expect(advance(1)).toEqual([{ type: 'evicted', conn: 'b', session: 'sb', from: 'seat', reason: 'session_expired' }]);
+  });
+
+  it('cancels the TTL of a seat that ends earlier', () => {
+    const { send, advance } = startRoom({ sessionTtlMs: 1000 });
+    send(join('a'));
+    send(join('b'));
+    advance(400);
+    send({ type: 'leave', conn: 'a' });
+    // a's TTL would have ended at 1000; b was admitted at 400, so its TTL ends at 1400.
+    expect(advance(999)).toEqual([]);
+    expect(advance(1)).toEqual([{ type: 'evicted', conn: 'b', session: 'sb', from: 'seat', reason: 'session_expired' }]);
+  });
+
+  it('never expires a session when sessionTtlMs is 0', () => {
+    const { send, advance } = startRoom({ sessionTtlMs: 0 });
+    send(join('a'));
+    expect(advance(24 * 3600 * 1000)).toEqual([]);
+  });
+});

@@ -1,0 +1,117 @@
+import { expect } from 'vitest';
+import type { EventRecord } from '../../src/log/event-record.js';
+import type { RoomRuntime } from '../../src/rooms/room-runtime.js';
+
+interface ModelPlace {
+  session: string;
+  conn: string | null;
+}
+
+/**
+ * An independent model of one room, kept in a plain array from the decisions alone, and the checks that the
+ * runtime agrees with it and with the protocol's rules after every step.
+ */
+export class RoomModel {
+  readonly line: ModelPlace[] = [];
+  readonly seated = new Map<string, string>();
+  capacity: number;
+  /** Seats over capacity after an operator lowered it: they drain, and no one is admitted meanwhile. */
+  private drainCeiling = 0;
+  /** Connections the test closed: none may hold a seat or a live place. */
+  readonly closed = new Set<string>();
+  private seen = 0;
+
+  constructor(capacity: number) {
+    this.capacity = capacity;
+  }
+
+  /** Applies the decisions recorded since the last call, checking the rules each one must obey. */
+  absorb(records: readonly EventRecord[]): void {
+    for (; this.seen < records.length; this.seen++) {
+      const r = records[this.seen]!;
+      const d = r.data as Record<string, any>;
+      switch (r.kind) {
+        case 'queued':
+          this.line.push({ session: d.session, conn: r.conn });
+          expect(d.position, `queued position of ${r.conn}`).toBe(this.line.length);
+          expect(d.queueLength).toBe(this.line.length);
+          break;
+        case 'admitted': {
+          expect(this.seated.size, `admission of ${r.conn} with ${this.seated.size} of ${this.capacity} seats taken`).toBeLessThan(this.capacity);
+          const index = this.line.findIndex((p) => p.session === d.session);
+          if (index >= 0) {
+            // FIFO: the admitted place is the first live one; only held places may be passed over.
+            const firstLive = this.line.findIndex((p) => p.conn !== null);
+            expect(index, `admitted ${d.session} but a live waiter is ahead of it`).toBe(firstLive);
+            this.line.splice(index, 1);
+          }
+          this.seated.set(r.conn!, d.session);
+          break;
+        }
+        case 'released':
+        case 'evicted':
+          if (d.from === 'seat') {
+            expect(this.seated.has(r.conn!)).toBe(true);
+            this.seated.delete(r.conn!);
+          } else {
+            const index = this.line.findIndex((p) => p.session === d.session);
+            expect(index, `${r.kind} ${d.session} is not in line`).toBeGreaterThanOrEqual(0);
+            this.line.splice(index, 1);
+          }
+          break;
+        case 'held': {
+          const place = this.line.find((p) => p.session === d.session)!;
+          expect(place.conn).toBe(r.conn);
+          place.conn = null;
+          expect(d.position).toBe(this.line.indexOf(place) + 1);
+          break;
+        }
+        case 'resumed': {
+          const fresh = this.line.findIndex((p) => p.session === d.replacedSession);
+          expect(fresh).toBeGreaterThanOrEqual(0);
+          this.line.splice(fresh, 1);
+          const place = this.line.find((p) => p.session === d.session)!;
+          expect(place, `resumed ${d.session} has no place`).toBeDefined();
+          place.conn = r.conn;
+          expect(d.position).toBe(this.line.indexOf(place) + 1);
+          expect(d.queueLength).toBe(this.line.length);
+          break;
+        }
+        case 'capacityChanged':
+          this.capacity = d.capacity;
+          if (this.seated.size > this.capacity) this.drainCeiling = this.seated.size;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  /** The room's invariants, checked against the runtime's own views. */
+  check(runtime: RoomRuntime): void {
+    // At most `capacity` active; after a lowering, the extra seats only drain.
+    this.drainCeiling = Math.min(this.drainCeiling, runtime.activeCount);
+    expect(runtime.activeCount).toBeLessThanOrEqual(Math.max(runtime.capacity, this.drainCeiling));
+    expect(runtime.activeCount).toBe(this.seated.size);
+    for (const conn of runtime.activeConnections()) {
+      expect(this.seated.has(conn)).toBe(true);
+      expect(this.closed.has(conn), `closed connection ${conn} holds a seat`).toBe(false);
+      expect(runtime.connectionState(conn)?.matches({ open: 'active' }), `seat of ${conn} not open.active`).toBe(true);
+    }
+    // Positions are exactly 1..n in line order, agree with the model and with the O(log n) rank.
+    expect(runtime.queueLength).toBe(this.line.length);
+    const liveInModel = this.line.map((p, i) => [p.conn, i + 1] as const).filter(([conn]) => conn !== null);
+    const live = [...runtime.waitersInOrder()];
+    expect(live).toEqual(liveInModel);
+    for (const [conn, position] of live) {
+      expect(runtime.positionOf(conn)).toBe(position);
+      expect(this.closed.has(conn), `closed connection ${conn} holds a live place`).toBe(false);
+      expect(runtime.connectionState(conn)?.matches({ open: 'queued' }), `place of ${conn} not open.queued`).toBe(true);
+    }
+    expect(runtime.heldCount).toBe(this.line.length - live.length);
+    // Work-conserving: an open room never leaves a seat free while someone live is waiting.
+    if (runtime.status === 'open') {
+      expect(runtime.activeCount < runtime.capacity && live.length > 0, 'free seat beside a live waiter').toBe(false);
+    }
+  }
+}
