@@ -270,7 +270,10 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
     return this.#session;
   }
 
-  /** The current admission JWT while admitted, else `null`. */
+  /**
+   * The latest admission JWT, or `null` before admission. It is kept after the connection drops (the JWT
+   * stays valid until {@link expiresAt}) and cleared when the session is queued again.
+   */
   get token(): string | null {
     return this.#token;
   }
@@ -293,12 +296,7 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
     this.#session = null;
     this.#clearPlace();
     this.#clearAdmission();
-    try {
-      this.#openSocket();
-    } catch (error) {
-      this.#socket = null;
-      throw error;
-    }
+    this.#openSocket();
     this.#setState('connecting');
   }
 

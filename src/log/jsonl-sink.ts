@@ -44,7 +44,12 @@ export class JsonlSink implements RecordSink {
   close(): Promise<void> {
     this.flush();
     return new Promise((resolve, reject) => {
-      this.stream.end(() => (this.streamError ? reject(this.streamError) : resolve()));
+      // On an open failure the end callback gets the error before the stream's 'error' event fires.
+      this.stream.end((error?: Error | null) => {
+        const failure = error ?? this.streamError;
+        if (failure) reject(failure);
+        else resolve();
+      });
     });
   }
 }

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { RoomRuntime, type ConnectionEffects, type InboundMessage, type RoomAdminCommand } from '../rooms/room-runtime.js';
-import type { RoomSettings } from '../rooms/room-settings.js';
+import type { RoomConfig } from '../config/server-config.js';
 import { ReplayClock } from './actor-clocks.js';
 import { EventLog } from './event-log.js';
 import { isInputRecord, type EventRecord } from './event-record.js';
@@ -30,7 +30,7 @@ export interface ReplayOptions {
   /** Called after each input is fed, with the rooms as they stand: for `--until` and timelines. */
   onInput?: (record: EventRecord, rooms: ReadonlyMap<string, RoomRuntime>) => void | 'stop';
   /** Overrides applied to every room's recorded settings (what-if replays). */
-  settingsOverride?: Partial<RoomSettings>;
+  settingsOverride?: Partial<RoomConfig>;
   /** Compare decisions with the record (default); off for what-if replays, which are expected to differ. */
   compare?: boolean;
 }
@@ -98,7 +98,7 @@ export function replay(records: Iterable<EventRecord>, options: ReplayOptions = 
 
   function feed(record: EventRecord): string | null {
     if (record.kind === 'room.opened') {
-      const settings = { ...(record.data.settings as RoomSettings), ...options.settingsOverride };
+      const settings = { ...(record.data.settings as RoomConfig), ...options.settingsOverride };
       rooms.get(record.room)?.stop();
       rooms.set(
         record.room,

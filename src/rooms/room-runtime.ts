@@ -5,7 +5,7 @@ import { roomMachine } from '../../machines/room.machine.js';
 import { CloseCode, type ErrorCode, type EvictionReason } from '../protocol/codes.js';
 import { recordingClock, type ActorClock } from '../log/actor-clocks.js';
 import type { EventLog } from '../log/event-log.js';
-import type { RoomSettings } from './room-settings.js';
+import type { RoomConfig } from '../config/server-config.js';
 
 /** A client message as the actors see it, after parsing and validation at the edge. */
 export type InboundMessage =
@@ -33,7 +33,7 @@ export interface ConnectionEffects {
 }
 
 export interface RoomRuntimeOptions {
-  settings: RoomSettings;
+  settings: RoomConfig;
   log: EventLog;
   /** The base clock of one actor; the runtime numbers and records its timers when `recordTimers` is on. */
   clockFor: (conn: string | null) => ActorClock;
@@ -45,9 +45,20 @@ export interface RoomRuntimeOptions {
 
 type ConnectionActor = Actor<typeof connectionMachine>;
 
-/** Close codes a client sends on purpose: its place is released, not held. */
+/**
+ * Close codes after which a queued place is released rather than held: the client closed on purpose (1000,
+ * or no status, 1005), or the server closed it for what it sent (1003 binary, 1008 policy, 1009 too large).
+ */
+const placeReleasingCloses: ReadonlySet<number> = new Set([
+  CloseCode.normal,
+  CloseCode.noStatus,
+  CloseCode.unsupportedData,
+  CloseCode.policyViolation,
+  CloseCode.messageTooBig,
+]);
+
 export function isDeliberateClose(code: number): boolean {
-  return code === CloseCode.normal || code === CloseCode.noStatus;
+  return placeReleasingCloses.has(code);
 }
 
 /**
@@ -57,7 +68,7 @@ export function isDeliberateClose(code: number): boolean {
  */
 export class RoomRuntime {
   readonly name: string;
-  readonly settings: RoomSettings;
+  readonly settings: RoomConfig;
   private readonly log: EventLog;
   private readonly effects: ConnectionEffects;
   private readonly room: Actor<typeof roomMachine>;

@@ -2,7 +2,7 @@ import { SimulatedClock } from 'xstate';
 import { EventLog } from '../../src/log/event-log.js';
 import type { EventRecord } from '../../src/log/event-record.js';
 import { RoomRuntime, type ConnectionEffects } from '../../src/rooms/room-runtime.js';
-import { defaultRoomSettings, type RoomSettings } from '../../src/rooms/room-settings.js';
+import { defaultRoomSettings, type RoomConfig } from '../../src/config/server-config.js';
 
 /** Everything the actors asked the edge to do, per connection, in order. */
 export interface SocketRecorder extends ConnectionEffects {
@@ -37,14 +37,14 @@ export function createSocketRecorder(): SocketRecorder {
 }
 
 /** A room runtime on a simulated clock, recording its log: the test double of a live server room. */
-export function createSimulatedRoom(overrides: Partial<RoomSettings> = {}) {
+export function createSimulatedRoom(overrides: Partial<RoomConfig> = {}) {
   const clock = new SimulatedClock();
   const records: EventRecord[] = [];
   const log = new EventLog({ ringSize: 16, now: () => clock.now() });
   log.on('record', (record) => records.push(record));
   const sockets = createSocketRecorder();
   const runtime = new RoomRuntime({
-    settings: { ...defaultRoomSettings, ...overrides },
+    settings: { name: 'main', ...defaultRoomSettings, ...overrides },
     log,
     clockFor: () => clock,
     recordTimers: true,

@@ -1,0 +1,321 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { nanoid } from 'nanoid';
+import type { Logger } from 'pino';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { InspectionEvent } from 'xstate';
+import type { RoomConfig, ServerConfig } from '../config/server-config.js';
+import { wallClock } from '../log/actor-clocks.js';
+import { EventLog } from '../log/event-log.js';
+import { JsonlSink } from '../log/jsonl-sink.js';
+import { CloseCode, closeCodeMeaning } from '../protocol/codes.js';
+import type { ServerMessage } from '../protocol/messages.js';
+import { parseClientMessage } from '../protocol/parse-client-message.js';
+import { RoomRuntime } from '../rooms/room-runtime.js';
+import { createAdmissionTokenIssuer, type AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
+import { createResumeTokens, type ResumeTokens } from '../tokens/resume-tokens.js';
+import { AdmissionRate } from './admission-rate.js';
+import { sendToClient, type ClientSocket } from './client-socket.js';
+import { createHttpHandler } from './http-api.js';
+import { createLogger } from './logger.js';
+import { PositionFeed, defaultPositionFeedTiming, type PositionFeedTiming } from './position-feed.js';
+import { roomFromPath } from './room-path.js';
+import { createSocketEffects } from './socket-effects.js';
+import { TokenBucket } from './token-bucket.js';
+import { UpgradeGate } from './upgrade-gate.js';
+
+/** A room as the server runs it: the actors plus the edge's fan-out and ETA state. */
+export interface ServedRoom {
+  config: RoomConfig;
+  runtime: RoomRuntime;
+  feed: PositionFeed;
+  rate: AdmissionRate;
+}
+
+export interface AnteroomServerOptions {
+  logger?: Logger;
+  /** Where actor inspection events go (`--inspect`); absent, actors are not inspected at all. */
+  inspect?: (event: InspectionEvent) => void;
+  positionFeedTiming?: PositionFeedTiming;
+  /** Sustained refusals in a row after which a flooding client is closed with 1008. */
+  floodCloseAfter?: number;
+}
+
+export interface AnteroomServer {
+  readonly http: Server;
+  readonly log: EventLog;
+  readonly rooms: ReadonlyMap<string, ServedRoom>;
+  readonly clients: ReadonlyMap<string, ClientSocket>;
+  readonly gate: UpgradeGate;
+  readonly issuer: AdmissionTokenIssuer;
+  readonly logger: Logger;
+  readonly config: ServerConfig;
+  readonly shuttingDown: boolean;
+  /** Listens on config.host:port; resolves with the real address. */
+  listen(): Promise<{ host: string; port: number; url: string }>;
+  /** Graceful stop: refuse new sockets, evict everyone with `shutdown` and 1001, flush the log. */
+  close(): Promise<void>;
+}
+
+/** How long shutdown waits for clients to complete their close handshakes before cutting them off. */
+const shutdownGraceMs = 2000;
+
+export async function createAnteroomServer(config: ServerConfig, options: AnteroomServerOptions = {}): Promise<AnteroomServer> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const issuer = await createAdmissionTokenIssuer({ keyFile: config.keyFile });
+  const resumeTokens: ResumeTokens = createResumeTokens();
+  const sink = config.eventLog ? new JsonlSink(config.eventLog) : null;
+  const log = new EventLog({ ringSize: config.eventRingSize, sink });
+  const clients = new Map<string, ClientSocket>();
+  const rooms = new Map<string, ServedRoom>();
+  const gate = new UpgradeGate(config);
+  const floodCloseAfter = options.floodCloseAfter ?? config.rateLimit * 2;
+  let shuttingDown = false;
+
+  for (const roomConfig of config.rooms) {
+    rooms.set(roomConfig.name, openRoom(roomConfig));
+  }
+
+  function openRoom(roomConfig: RoomConfig): ServedRoom {
+    const rate = new AdmissionRate();
+    // The feed and the runtime refer to each other; the feed is only used after both exist.
+    let feed: PositionFeed | null = null;
+    const runtime = new RoomRuntime({
+      settings: roomConfig,
+      log,
+      clockFor: () => wallClock,
+      recordTimers: true,
+      inspect: options.inspect,
+      effects: createSocketEffects({
+        room: roomConfig,
+        clients,
+        issuer,
+        resumeTokens,
+        rate,
+        outboundBudget: config.outboundBudget,
+        logger,
+        queueChanged: () => feed?.markDirty(),
+        overflowed: (client) => {
+          logger.warn({ conn: client.conn, session: client.session, room: roomConfig.name, buffered: client.ws.bufferedAmount }, 'client too slow; dropping it');
+          // Reported on the next turn, so the drop is an input of its own in the log, not part of another.
+          setImmediate(() => {
+            client.room.overflow(client.conn);
+          });
+        },
+      }),
+    });
+    feed = new PositionFeed(runtime, (conn, position) => sendPosition(rooms.get(roomConfig.name)!, conn, position), options.positionFeedTiming ?? defaultPositionFeedTiming);
+    return { config: roomConfig, runtime, feed, rate };
+  }
+
+  function sendPosition(room: ServedRoom, conn: string, position: number): 'sent' | 'unchanged' | 'deferred' {
+    const client = clients.get(conn);
+    if (!client || client.sentPosition === position) return 'unchanged';
+    const outcome = sendToClient(
+      client,
+      {
+        type: 'status',
+        status: 'queued',
+        position,
+        queueLength: room.runtime.queueLength,
+        session: client.session,
+        resumeToken: client.resumeToken,
+        etaMs: room.rate.etaMs(position, Date.now()),
+      },
+      config.outboundBudget,
+      // A slow reader gets no more position updates until it catches up; it then gets the latest.
+      64 * 1024,
+    );
+    if (outcome === 'sent') {
+      client.sentPosition = position;
+      return 'sent';
+    }
+    if (outcome === 'overflow') setImmediate(() => client.room.overflow(client.conn));
+    return 'deferred';
+  }
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayload, perMessageDeflate: false, clientTracking: false });
+  const http = createServer(
+    createHttpHandler({
+      rooms,
+      log,
+      issuer,
+      config,
+      logger,
+      isShuttingDown: () => shuttingDown,
+    }),
+  );
+  http.headersTimeout = config.handshakeTimeoutMs + 1000;
+  http.requestTimeout = Math.max(config.handshakeTimeoutMs * 2, 10_000);
+
+  http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    if (shuttingDown) return refuseUpgrade(socket, 503, 'shutting down');
+    const path = roomFromPath(request.url);
+    if (path.kind !== 'room') return refuseUpgrade(socket, 404, 'not a room path');
+    const verdict = gate.check(request);
+    if (!verdict.ok) {
+      logger.info({ ip: gate.clientIp(request), reason: verdict.reason }, 'upgrade refused');
+      return refuseUpgrade(socket, verdict.status, verdict.reason);
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      const room = rooms.get(path.room);
+      if (!room) {
+        // Accepted first so a browser can read why: the close code says the room does not exist.
+        ws.close(CloseCode.unknownRoom, closeCodeMeaning[CloseCode.unknownRoom]);
+        return;
+      }
+      if (shuttingDown) {
+        ws.close(CloseCode.goingAway, closeCodeMeaning[CloseCode.goingAway]);
+        return;
+      }
+      acceptClient(ws, room, verdict.ip);
+    });
+  });
+
+  function acceptClient(ws: WebSocket, room: ServedRoom, ip: string): void {
+    const conn = nanoid(12);
+    const session = nanoid();
+    const client: ClientSocket = {
+      conn,
+      ws,
+      room: room.runtime,
+      ip,
+      openedAt: Date.now(),
+      session,
+      resumeToken: resumeTokens.mint(room.config.name, session),
+      sentPosition: 0,
+      serverCloseCode: null,
+      tokenRefresh: null,
+      overflowed: false,
+    };
+    const bucket = new TokenBucket(config.rateLimit, config.rateLimit * 2, Date.now());
+    clients.set(conn, client);
+    gate.opened(ip);
+
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      const runtime = room.runtime;
+      if (isBinary) {
+        reply(client, { type: 'error', code: 'binary_not_supported', message: 'send JSON in text frames' });
+        runtime.message(conn, { type: 'invalid', code: 'binary_not_supported' });
+        closeByServer(client, CloseCode.unsupportedData);
+        return;
+      }
+      const waitMs = bucket.take(Date.now());
+      if (waitMs > 0) {
+        if (bucket.refusedInARow === 1 || bucket.refusedInARow % 10 === 0) {
+          reply(client, { type: 'error', code: 'rate_limited', message: 'too many messages', retryAfterMs: waitMs });
+        }
+        if (bucket.refusedInARow >= floodCloseAfter) {
+          logger.warn({ conn, session: client.session, ip }, 'flooding client closed');
+          closeByServer(client, CloseCode.policyViolation);
+        }
+        return;
+      }
+      const parsed = parseClientMessage(data.toString());
+      if (!parsed.ok) {
+        reply(client, { type: 'error', code: parsed.code, message: parsed.message });
+        runtime.message(conn, { type: 'invalid', code: parsed.code });
+        return;
+      }
+      const message = parsed.message;
+      if (message.type === 'ping') {
+        reply(client, { type: 'pong', t: Date.now() });
+        runtime.message(conn, { type: 'ping' });
+      } else if (message.type === 'leave') {
+        runtime.message(conn, { type: 'leave' });
+      } else {
+        runtime.message(conn, { type: 'resume', session: resumeTokens.read(room.config.name, message.token) });
+      }
+    });
+    ws.on('pong', () => room.runtime.pong(conn));
+    ws.on('error', (error) => {
+      logger.debug({ conn, session: client.session, err: error.message }, 'socket error');
+      // ws closes the socket itself (1009 for an oversized frame, 1002 for a protocol error).
+      const code = (error as Error & { code?: string }).code;
+      if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') client.serverCloseCode ??= CloseCode.messageTooBig;
+      else client.serverCloseCode ??= CloseCode.abnormal;
+    });
+    ws.on('close', (code: number) => {
+      clients.delete(conn);
+      gate.closed(ip);
+      if (client.tokenRefresh) clearTimeout(client.tokenRefresh);
+      room.runtime.closed(conn, client.serverCloseCode ?? code);
+    });
+
+    logger.debug({ conn, session, room: room.config.name, ip }, 'connected');
+    room.runtime.connect(conn, session);
+  }
+
+  function reply(client: ClientSocket, message: ServerMessage): void {
+    const outcome = sendToClient(client, message, config.outboundBudget);
+    if (outcome === 'overflow') setImmediate(() => client.room.overflow(client.conn));
+  }
+
+  /** The server ends the connection for what the client did: its place is released, not held. */
+  function closeByServer(client: ClientSocket, code: number): void {
+    client.serverCloseCode ??= code;
+    client.ws.close(code, closeCodeMeaning[code] ?? '');
+  }
+
+  const server: AnteroomServer = {
+    http,
+    log,
+    rooms,
+    clients,
+    gate,
+    issuer,
+    logger,
+    config,
+    get shuttingDown() {
+      return shuttingDown;
+    },
+    listen() {
+      return new Promise((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(config.port, config.host, () => {
+          http.off('error', reject);
+          const address = http.address();
+          const port = typeof address === 'object' && address ? address.port : config.port;
+          const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+          resolve({ host: config.host, port, url: `ws://${host}:${port}` });
+        });
+      });
+    },
+    async close() {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      const closedHttp = new Promise<void>((resolve) => http.close(() => resolve()));
+      const open = [...clients.values()];
+      const allClosed = Promise.all(open.map((client) => new Promise<void>((resolve) => {
+        if (client.ws.readyState === client.ws.CLOSED) return resolve();
+        client.ws.once('close', () => resolve());
+      })));
+      for (const client of open) {
+        client.serverCloseCode ??= CloseCode.goingAway;
+        client.room.evictForShutdown(client.conn);
+      }
+      const grace = setTimeout(() => {
+        for (const client of clients.values()) client.ws.terminate();
+      }, shutdownGraceMs);
+      await allClosed;
+      clearTimeout(grace);
+      http.closeAllConnections();
+      await closedHttp;
+      for (const room of rooms.values()) {
+        room.feed.stop();
+        room.runtime.stop();
+      }
+      await log.close();
+      logger.info('stopped');
+      logger.flush?.();
+    },
+  };
+  return server;
+}
+
+function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+  const text = { 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
+}
+

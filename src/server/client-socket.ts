@@ -1,0 +1,41 @@
+import type { WebSocket } from 'ws';
+import type { ServerMessage } from '../protocol/messages.js';
+import type { RoomRuntime } from '../rooms/room-runtime.js';
+
+/** The edge's view of one connected socket. The connection actor holds the protocol state; this holds I/O. */
+export interface ClientSocket {
+  readonly conn: string;
+  readonly ws: WebSocket;
+  readonly room: RoomRuntime;
+  readonly ip: string;
+  readonly openedAt: number;
+  /** The session whose place this socket holds (changes on resume). */
+  session: string;
+  resumeToken: string;
+  /** Last position sent, so a fan-out sends only changes (0 = none yet). */
+  sentPosition: number;
+  /** The close code the server chose, when it closed the socket itself: it decides whether a place is held. */
+  serverCloseCode: number | null;
+  tokenRefresh: ReturnType<typeof setTimeout> | null;
+  /** Set once the socket went over its outbound budget; nothing more is sent to it. */
+  overflowed: boolean;
+}
+
+export type SendOutcome = 'sent' | 'skipped' | 'overflow';
+
+/**
+ * Sends one message unless the socket is gone or too far behind. Over `budget` bytes queued, the socket
+ * is treated as dead (the caller reports an overflow); position updates are skipped earlier, at `softLimit`,
+ * because a newer one will follow.
+ */
+export function sendToClient(client: ClientSocket, message: ServerMessage, budget: number, softLimit = Infinity): SendOutcome {
+  const ws = client.ws;
+  if (client.overflowed || ws.readyState !== ws.OPEN) return 'skipped';
+  if (ws.bufferedAmount > budget) {
+    client.overflowed = true;
+    return 'overflow';
+  }
+  if (ws.bufferedAmount > softLimit) return 'skipped';
+  ws.send(JSON.stringify(message));
+  return 'sent';
+}

@@ -1,0 +1,159 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { timingSafeEqual } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/server-config.js';
+import type { EventLog } from '../log/event-log.js';
+import type { RoomAdminCommand } from '../rooms/room-runtime.js';
+import type { AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
+import type { ServedRoom } from './anteroom-server.js';
+
+export interface HttpApiDeps {
+  rooms: ReadonlyMap<string, ServedRoom>;
+  log: EventLog;
+  issuer: AdmissionTokenIssuer;
+  config: ServerConfig;
+  logger: Logger;
+  isShuttingDown: () => boolean;
+  /** Extra routes (pages, metrics) tried before the API answers 404. Returns true when it answered. */
+  extraRoutes?: ((request: IncomingMessage, response: ServerResponse, path: string) => boolean | Promise<boolean>)[];
+}
+
+/** Largest admin request body accepted. */
+const maxBodyBytes = 16 * 1024;
+
+export function roomView(room: ServedRoom) {
+  const runtime = room.runtime;
+  return {
+    name: room.config.name,
+    status: runtime.status,
+    capacity: runtime.capacity,
+    active: runtime.activeCount,
+    queued: runtime.queueLength,
+    held: runtime.heldCount,
+    maxQueue: room.config.maxQueue,
+  };
+}
+
+/** The HTTP side: health, room state, the event tail, the JWKS, and bearer-protected admin writes. */
+export function createHttpHandler(deps: HttpApiDeps) {
+  return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    try {
+      await route(request, response);
+    } catch (error) {
+      deps.logger.error({ err: error, url: request.url }, 'http handler failed');
+      if (!response.headersSent) json(response, 500, { error: 'internal' });
+      else response.destroy();
+    }
+  };
+
+  async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const method = request.method ?? 'GET';
+
+    if (path === '/healthz') return json(response, 200, { ok: true });
+    if (path === '/readyz') {
+      return deps.isShuttingDown() ? json(response, 503, { ready: false, reason: 'shutting down' }) : json(response, 200, { ready: true });
+    }
+    if (path === '/.well-known/jwks.json') {
+      response.setHeader('cache-control', 'public, max-age=300');
+      return json(response, 200, deps.issuer.jwks());
+    }
+    if (path === '/api/rooms' && method === 'GET') {
+      return json(response, 200, { rooms: [...deps.rooms.values()].map(roomView) });
+    }
+    const roomMatch = /^\/api\/rooms\/([^/]+)(\/kick)?$/.exec(path);
+    if (roomMatch) {
+      const room = deps.rooms.get(decodeURIComponent(roomMatch[1]!));
+      if (!room) return json(response, 404, { error: 'unknown_room' });
+      if (method === 'GET' && !roomMatch[2]) return json(response, 200, roomView(room));
+      if (method === 'POST') return adminWrite(request, response, room, roomMatch[2] ? 'kick' : 'config');
+      return json(response, 405, { error: 'method_not_allowed' });
+    }
+    if (path === '/api/events' && method === 'GET') {
+      const after = Number(url.searchParams.get('after') ?? '0');
+      const limit = Number(url.searchParams.get('limit') ?? '1000');
+      if (!Number.isInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1 || limit > 10_000) {
+        return json(response, 400, { error: 'bad_request', message: 'after must be a whole number >= 0, limit 1..10000' });
+      }
+      return json(response, 200, { lastSeq: deps.log.lastSeq, events: deps.log.since(after, limit) });
+    }
+    for (const extra of deps.extraRoutes ?? []) {
+      if (await extra(request, response, path)) return;
+    }
+    json(response, 404, { error: 'not_found' });
+  }
+
+  async function adminWrite(request: IncomingMessage, response: ServerResponse, room: ServedRoom, what: 'kick' | 'config') {
+    if (!deps.config.adminToken) return json(response, 403, { error: 'admin_disabled', message: 'start the server with --admin-token to enable writes' });
+    if (!bearerMatches(request.headers.authorization, deps.config.adminToken)) return json(response, 401, { error: 'unauthorized' });
+    const body = await readJsonBody(request);
+    if (body === undefined) return json(response, 400, { error: 'bad_json' });
+    const commands = what === 'kick' ? kickCommands(body) : configCommands(body);
+    if (typeof commands === 'string') return json(response, 400, { error: 'invalid_request', message: commands });
+    for (const command of commands) room.runtime.configure(command);
+    deps.logger.info({ room: room.config.name, commands }, 'room changed by operator');
+    return json(response, 200, roomView(room));
+  }
+}
+
+function configCommands(body: unknown): RoomAdminCommand[] | string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'body must be a JSON object';
+  const fields = body as Record<string, unknown>;
+  const commands: RoomAdminCommand[] = [];
+  for (const key of Object.keys(fields)) {
+    if (!['capacity', 'maxQueue', 'status'].includes(key)) return `unknown field "${key}"`;
+  }
+  if ('capacity' in fields) {
+    if (!Number.isInteger(fields.capacity) || (fields.capacity as number) < 0) return 'capacity must be a whole number >= 0';
+    commands.push({ type: 'setCapacity', capacity: fields.capacity as number });
+  }
+  if ('maxQueue' in fields) {
+    if (!Number.isInteger(fields.maxQueue) || (fields.maxQueue as number) < 0) return 'maxQueue must be a whole number >= 0';
+    commands.push({ type: 'setMaxQueue', maxQueue: fields.maxQueue as number });
+  }
+  if ('status' in fields) {
+    const status = fields.status;
+    if (status === 'paused') commands.push({ type: 'pause' });
+    else if (status === 'open') commands.push({ type: 'open' });
+    else if (status === 'closed') commands.push({ type: 'close' });
+    else return 'status must be "open", "paused" or "closed"';
+  }
+  if (commands.length === 0) return 'nothing to change: give capacity, maxQueue or status';
+  return commands;
+}
+
+function kickCommands(body: unknown): RoomAdminCommand[] | string {
+  const session = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).session : undefined;
+  if (typeof session !== 'string' || session === '' || session.length > 128) return 'session must be a non-empty string';
+  return [{ type: 'kick', session }];
+}
+
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const match = /^Bearer (.+)$/.exec(header ?? '');
+  if (!match) return false;
+  const given = Buffer.from(match[1]!);
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+async function readJsonBody(request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > maxBodyBytes) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+export function json(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  response.end(text);
+}
