@@ -20,7 +20,8 @@ export type AdmissionCommand =
   | { type: 'setMaxQueue'; maxQueue: number }
   | { type: 'pause' }
   | { type: 'open' }
-  | { type: 'close' };
+  /** Close the room: everyone is evicted (`room_closed`, or `shutdown` when the server stops). */
+  | { type: 'close'; reason?: 'room_closed' | 'shutdown' };
 
 /** What the room decided. The edge acts on these; the event log records them; replay compares them. */
 export type AdmissionDecision =
@@ -32,7 +33,7 @@ export type AdmissionDecision =
       conn: ConnId | null;
       session: SessionId;
       from: 'seat' | 'queue';
-      reason: 'left' | 'dropped' | 'hold_expired' | 'superseded' | 'kicked' | 'room_closed';
+      reason: 'left' | 'dropped' | 'hold_expired' | 'superseded' | 'kicked' | 'room_closed' | 'shutdown';
     }
   | { type: 'held'; conn: ConnId; session: SessionId; position: number }
   | { type: 'evicted'; conn: ConnId; session: SessionId; from: 'seat' | 'queue'; reason: EvictionReason }

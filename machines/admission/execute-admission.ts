@@ -58,7 +58,7 @@ export function executeAdmission(state: AdmissionState, command: AdmissionComman
       }
       break;
     case 'close':
-      closeRoom(state, out);
+      closeRoom(state, command.reason ?? 'room_closed', out);
       break;
   }
   promoteHead(state, out);
@@ -210,19 +210,19 @@ function kick(state: AdmissionState, session: SessionId, out: Decisions): void {
   }
 }
 
-function closeRoom(state: AdmissionState, out: Decisions): void {
+function closeRoom(state: AdmissionState, reason: 'room_closed' | 'shutdown', out: Decisions): void {
   if (state.status === 'closed') return;
   state.status = 'closed';
   out.push({ type: 'statusChanged', status: 'closed' });
   for (const [conn, session] of [...state.seats]) {
     unseat(state, conn, session);
-    out.push({ type: 'evicted', conn, session, from: 'seat', reason: 'room_closed' });
+    out.push({ type: 'evicted', conn, session, from: 'seat', reason });
   }
   for (const [, waiter] of [...state.queue.entries()]) {
     if (waiter.conn === null) {
-      out.push({ type: 'released', conn: null, session: waiter.session, from: 'queue', reason: 'room_closed' });
+      out.push({ type: 'released', conn: null, session: waiter.session, from: 'queue', reason });
     } else {
-      out.push({ type: 'evicted', conn: waiter.conn, session: waiter.session, from: 'queue', reason: 'room_closed' });
+      out.push({ type: 'evicted', conn: waiter.conn, session: waiter.session, from: 'queue', reason });
     }
   }
   state.queue.clear();

@@ -182,9 +182,12 @@ export class RoomRuntime {
     this.deliverToRoom();
   }
 
-  /** Ends one session from the server side without involving the room (shutdown): evicted, then closed. */
-  evictForShutdown(conn: string): void {
-    this.connections.get(conn)?.send({ type: 'evict', reason: 'shutdown' });
+  /**
+   * The server is stopping: the room closes with reason `shutdown`, so every session is told why and closed
+   * with 1001. Recorded like any operator command, so a log that ends in a shutdown still replays.
+   */
+  shutdown(): void {
+    this.configure({ type: 'close', reason: 'shutdown' });
   }
 
   stop(): void {

@@ -291,10 +291,8 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
         if (client.ws.readyState === client.ws.CLOSED) return resolve();
         client.ws.once('close', () => resolve());
       })));
-      for (const client of open) {
-        client.serverCloseCode ??= CloseCode.goingAway;
-        client.room.evictForShutdown(client.conn);
-      }
+      for (const client of open) client.serverCloseCode ??= CloseCode.goingAway;
+      for (const room of rooms.values()) room.runtime.shutdown();
       const grace = setTimeout(() => {
         for (const client of clients.values()) client.ws.terminate();
       }, shutdownGraceMs);

@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { TestClient } from '../support/live-server.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'anteroom-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Starts the server exactly as the README says, on a free port; resolves with the ready line's URL. */
+function start(command: string, args: string[]) {
+  const child = spawn(command, args, { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const ready = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line in 20 s; stderr: ${stderr}`)), 20_000);
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      const match = /ws:\/\/127\.0\.0\.1:\d+/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[0]);
+      }
+    });
+  });
+  return { child, ready, exited, stderr: () => stderr, signal: (name: NodeJS.Signals) => process.kill(-child.pid!, name) };
+}
+
+const npmStart = (args: string[]) => start('npm', ['start', '--', '--port', '0', ...args]);
+const anteroom = (args: string[]) => start(process.execPath, [join(root, 'bin', 'anteroom.js'), '--port', '0', ...args]);
+
+describe('the command line', () => {
+  it('npm start serves a waiting room and closes every session with 1001 on SIGTERM', async () => {
+    const server = npmStart(['--capacity', '1', '--log-level', 'warn']);
+    try {
+      const url = await server.ready;
+      const seated = await TestClient.open(url);
+      const waiting = await TestClient.open(url);
+      expect((await seated.next((m) => m.type === 'status')).status).toBe('active');
+      expect(await waiting.next((m) => m.type === 'status')).toMatchObject({ status: 'queued', position: 1 });
+      server.signal('SIGTERM');
+      expect((await seated.closed).code).toBe(1001);
+      expect((await waiting.closed).code).toBe(1001);
+      expect(seated.messages.find((m) => m.type === 'evicted')?.reason).toBe('shutdown');
+      await server.exited;
+    } finally {
+      try {
+        server.signal('SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }, 40_000);
+
+  it('anteroom writes its event log, exits 0 on SIGINT with the log flushed, and the log replays', async () => {
+    const logFile = join(dir, 'events.jsonl');
+    const server = anteroom(['--capacity', '1', '--event-log', logFile, '--log-level', 'warn']);
+    try {
+      const url = await server.ready;
+      const seated = await TestClient.open(url);
+      const waiting = await TestClient.open(url);
+      expect((await seated.next((m) => m.type === 'status')).status).toBe('active');
+      expect(await waiting.next((m) => m.type === 'status')).toMatchObject({ status: 'queued', position: 1 });
+      seated.send({ type: 'leave' });
+      await waiting.until((s) => s.status === 'active');
+      server.signal('SIGINT');
+      expect((await waiting.closed).code).toBe(1001);
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      try {
+        server.signal('SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.map((r) => r.kind)).toEqual(expect.arrayContaining(['room.opened', 'connected', 'admitted', 'queued', 'released']));
+
+    const replay = spawn(process.execPath, [join(root, 'bin', 'anteroom.js'), 'replay', logFile], { cwd: root });
+    let out = '';
+    replay.stdout.on('data', (chunk) => (out += chunk));
+    const code = await new Promise((resolve) => replay.on('exit', resolve));
+    expect(out, out).toMatch(/^reproduced \d+ decisions/);
+    expect(code).toBe(0);
+  }, 40_000);
+
+  it('refuses a bad flag with a clear message and exit code 2', async () => {
+    const child = spawn(process.execPath, [join(root, 'bin', 'anteroom.js'), '--capacity', 'lots'], { cwd: root });
+    let err = '';
+    child.stderr.on('data', (chunk) => (err += chunk));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).toBe(2);
+    expect(err).toContain('--capacity');
+    expect(err).toContain('lots');
+  }, 20_000);
+});

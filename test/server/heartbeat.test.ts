@@ -1,0 +1,90 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { replay } from '../../src/log/replay.js';
+import { getJson, sleep, startServer, TestClient, type LiveServer } from '../support/live-server.js';
+
+let live: LiveServer | undefined;
+const opened: TestClient[] = [];
+
+afterEach(async () => {
+  for (const client of opened.splice(0)) client.terminate();
+  await live?.close();
+  live = undefined;
+});
+
+async function open(url: string, options?: ConstructorParameters<typeof TestClient>[1]): Promise<TestClient> {
+  const client = await TestClient.open(url, options);
+  opened.push(client);
+  await client.next((m) => m.type === 'status');
+  return client;
+}
+
+describe('heartbeat', () => {
+  it('evicts a silent active session between 3.0 and 3.6 s, promotes the head, and keeps pinging ones for 10 s', async () => {
+    live = await startServer(['--capacity', '2']);
+    const silent = await open(live.url);
+    const pinging = await open(live.url);
+    const waiter = await open(live.url);
+    const admittedAt = silent.lastStatus!.receivedAt as number;
+    const pings = setInterval(() => {
+      pinging.send({ type: 'ping' });
+      if (waiter.lastStatus?.status === 'active') waiter.send({ type: 'ping' });
+    }, 2000);
+    try {
+      const evicted = await silent.next((m) => m.type === 'evicted', 5000);
+      const closed = await silent.closed;
+      expect(evicted.reason).toBe('heartbeat_timeout');
+      expect(closed.code).toBe(4000);
+      const silentFor = evicted.receivedAt - admittedAt;
+      expect(silentFor).toBeGreaterThanOrEqual(3000);
+      expect(silentFor).toBeLessThan(3600);
+      // The seat went to the head of the line at once.
+      const promoted = await waiter.next((m) => m.type === 'status' && m.status === 'active', 1000);
+      expect(promoted.receivedAt - evicted.receivedAt).toBeLessThan(100);
+      await sleep(10_000 - (Date.now() - admittedAt));
+      expect(pinging.ws.readyState).toBe(pinging.ws.OPEN);
+      expect(pinging.messages.filter((m) => m.type === 'pong').length).toBeGreaterThanOrEqual(4);
+      expect(pinging.messages.some((m) => m.type === 'evicted')).toBe(false);
+      expect(await getJson(`${live.httpUrl}/api/rooms/main`)).toMatchObject({ active: 2, queued: 0 });
+      const records = live.server.log.since(0, 1_000_000);
+      expect(records.some((r) => r.kind === 'timer')).toBe(true);
+      expect(replay(records)).toMatchObject({ ok: true });
+    } finally {
+      clearInterval(pings);
+    }
+  }, 20_000);
+
+  it('any well-formed message counts as a heartbeat, a malformed one does not', async () => {
+    live = await startServer(['--capacity', '2', '--heartbeat-timeout', '600', '--heartbeat-interval', '200']);
+    const resumer = await open(live.url);
+    const garbler = await open(live.url);
+    const timer = setInterval(() => {
+      resumer.send({ type: 'resume', token: 'not-a-token' });
+      garbler.send('{nope');
+    }, 150);
+    try {
+      expect((await garbler.closed).code).toBe(4000);
+      await sleep(800);
+      expect(resumer.ws.readyState).toBe(resumer.ws.OPEN);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
+  it('drops a queued client that answers no ping frame for two intervals with 4000, without stalling the line', async () => {
+    live = await startServer(['--capacity', '1', '--queue-ping', '300']);
+    const seated = await open(live.url);
+    const deaf = await open(live.url, { autoPong: false });
+    const alive = await open(live.url);
+    expect(deaf.lastStatus!.position).toBe(1);
+    const keep = setInterval(() => seated.send({ type: 'ping' }), 200);
+    try {
+      const closed = await deaf.closed;
+      expect(closed.code).toBe(4000);
+      expect(deaf.messages.some((m) => m.type === 'evicted' && m.reason === 'heartbeat_timeout')).toBe(true);
+      await alive.until((s) => s.position === 1, 1000);
+      expect(alive.ws.readyState).toBe(alive.ws.OPEN);
+    } finally {
+      clearInterval(keep);
+    }
+  });
+});
