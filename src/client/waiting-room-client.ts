@@ -210,6 +210,11 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
   #leaving = false;
   /** The token this connection sent in `resume`, so a `bad_resume` clears that one and not a newer one. */
   #resumeAttempted: string | null = null;
+  /**
+   * The fresh tail place the server gave this connection while its `resume` is unanswered. Shown only if the
+   * resume is refused, so a resumed waiter never sees its place flash to the back of the line.
+   */
+  #freshPlace: QueuedStatus | null = null;
   #pingTimer: ReturnType<typeof setInterval> | undefined;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #leaveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -347,6 +352,7 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
     const socket = new this.#WebSocket(this.url);
     this.#socket = socket;
     this.#resumeAttempted = null;
+    this.#freshPlace = null;
     socket.onopen = () => this.#handleOpen(socket);
     socket.onmessage = (event) => this.#handleMessage(socket, event.data);
     socket.onclose = (event) => this.#handleClose(socket, event.code, event.reason);
@@ -417,6 +423,15 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
   }
 
   #handleQueued(status: QueuedStatus): void {
+    if (this.#resumeAttempted !== null) {
+      if (status.resumeToken !== this.#resumeAttempted) {
+        this.#freshPlace = status;
+        return;
+      }
+      // The server answered the resume with the old place.
+      this.#resumeAttempted = null;
+      this.#freshPlace = null;
+    }
     // Being placed is the success that ends a run of failed reconnects.
     this.#backoff.reset();
     this.#resumeStore.set(status.resumeToken);
@@ -432,6 +447,8 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
   }
 
   #handleActive(status: ActiveStatus): void {
+    this.#resumeAttempted = null;
+    this.#freshPlace = null;
     this.#backoff.reset();
     // An active seat is released on disconnect, never held, so there is nothing left to resume.
     this.#resumeStore.clear();
@@ -454,6 +471,10 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
       // The refused token is dead. If a fresh place's status already stored a newer token, keep that one.
       if (this.#resumeStore.get() === this.#resumeAttempted) this.#resumeStore.clear();
       this.#resumeAttempted = null;
+      // The fresh place held back while the resume was pending is this connection's place after all.
+      const fresh = this.#freshPlace;
+      this.#freshPlace = null;
+      if (fresh) this.#handleQueued(fresh);
     }
     const error: ServerError = { code, message: typeof message === 'string' ? message : '' };
     if (typeof retryAfterMs === 'number') error.retryAfterMs = retryAfterMs;
