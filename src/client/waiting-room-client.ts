@@ -128,6 +128,8 @@ export interface WaitingRoomClientOptions {
 
 /** The protocol's suggested ping interval, used if the server announces none. */
 const DEFAULT_PING_INTERVAL_MS = 2000;
+/** How long a fresh place is held back waiting for the answer to `resume`. */
+const RESUME_ANSWER_TIMEOUT_MS = 1000;
 /** How long to wait for the server's close after `leave` before closing from this side. */
 const LEAVE_CLOSE_TIMEOUT_MS = 5000;
 
@@ -215,6 +217,8 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
    * resume is refused, so a resumed waiter never sees its place flash to the back of the line.
    */
   #freshPlace: QueuedStatus | null = null;
+  /** Shows the fresh place anyway if a resume goes unanswered (a server that does not support it). */
+  #resumeAnswerTimer: ReturnType<typeof setTimeout> | undefined;
   #pingTimer: ReturnType<typeof setInterval> | undefined;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #leaveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -351,8 +355,7 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
   #openSocket(): void {
     const socket = new this.#WebSocket(this.url);
     this.#socket = socket;
-    this.#resumeAttempted = null;
-    this.#freshPlace = null;
+    this.#forgetResumeAttempt();
     socket.onopen = () => this.#handleOpen(socket);
     socket.onmessage = (event) => this.#handleMessage(socket, event.data);
     socket.onclose = (event) => this.#handleClose(socket, event.code, event.reason);
@@ -426,11 +429,11 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
     if (this.#resumeAttempted !== null) {
       if (status.resumeToken !== this.#resumeAttempted) {
         this.#freshPlace = status;
+        this.#resumeAnswerTimer ??= setTimeout(() => this.#giveUpResume(), RESUME_ANSWER_TIMEOUT_MS);
         return;
       }
       // The server answered the resume with the old place.
-      this.#resumeAttempted = null;
-      this.#freshPlace = null;
+      this.#forgetResumeAttempt();
     }
     // Being placed is the success that ends a run of failed reconnects.
     this.#backoff.reset();
@@ -447,8 +450,7 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
   }
 
   #handleActive(status: ActiveStatus): void {
-    this.#resumeAttempted = null;
-    this.#freshPlace = null;
+    this.#forgetResumeAttempt();
     this.#backoff.reset();
     // An active seat is released on disconnect, never held, so there is nothing left to resume.
     this.#resumeStore.clear();
@@ -470,11 +472,7 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
     if (code === 'bad_resume' && this.#resumeAttempted !== null) {
       // The refused token is dead. If a fresh place's status already stored a newer token, keep that one.
       if (this.#resumeStore.get() === this.#resumeAttempted) this.#resumeStore.clear();
-      this.#resumeAttempted = null;
-      // The fresh place held back while the resume was pending is this connection's place after all.
-      const fresh = this.#freshPlace;
-      this.#freshPlace = null;
-      if (fresh) this.#handleQueued(fresh);
+      this.#giveUpResume();
     }
     const error: ServerError = { code, message: typeof message === 'string' ? message : '' };
     if (typeof retryAfterMs === 'number') error.retryAfterMs = retryAfterMs;
@@ -520,7 +518,22 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
     this.#pingTimer = undefined;
   }
 
+  /** The resume was refused or never answered: the fresh place held back is this connection's place. */
+  #giveUpResume(): void {
+    const fresh = this.#freshPlace;
+    this.#forgetResumeAttempt();
+    if (fresh) this.#handleQueued(fresh);
+  }
+
+  #forgetResumeAttempt(): void {
+    this.#resumeAttempted = null;
+    this.#freshPlace = null;
+    if (this.#resumeAnswerTimer !== undefined) clearTimeout(this.#resumeAnswerTimer);
+    this.#resumeAnswerTimer = undefined;
+  }
+
   #stopTimers(): void {
+    this.#forgetResumeAttempt();
     this.#stopPings();
     if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = undefined;
