@@ -5,9 +5,11 @@
 export const CloseCode = {
   normal: 1000,
   goingAway: 1001,
+  protocolError: 1002,
   unsupportedData: 1003,
   noStatus: 1005,
   abnormal: 1006,
+  invalidPayload: 1007,
   policyViolation: 1008,
   messageTooBig: 1009,
   internalError: 1011,
@@ -24,9 +26,11 @@ export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 export const closeCodeMeaning: Readonly<Record<number, string>> = {
   1000: 'normal close after leave',
   1001: 'server shutting down (or the client going away)',
+  1002: 'WebSocket protocol error',
   1003: 'binary frame',
   1005: 'closed without a status code',
   1006: 'closed abnormally, without a close frame',
+  1007: 'text frame is not valid UTF-8',
   1008: 'policy: rate limit or origin',
   1009: 'message too large',
   1011: 'internal error',

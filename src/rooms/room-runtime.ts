@@ -47,12 +47,15 @@ type ConnectionActor = Actor<typeof connectionMachine>;
 
 /**
  * Close codes after which a queued place is released rather than held: the client closed on purpose (1000,
- * or no status, 1005), or the server closed it for what it sent (1003 binary, 1008 policy, 1009 too large).
+ * or no status, 1005), or the server closed it for what it sent (1002 protocol error, 1003 binary,
+ * 1007 bad UTF-8, 1008 policy, 1009 too large).
  */
 const placeReleasingCloses: ReadonlySet<number> = new Set([
   CloseCode.normal,
   CloseCode.noStatus,
+  CloseCode.protocolError,
   CloseCode.unsupportedData,
+  CloseCode.invalidPayload,
   CloseCode.policyViolation,
   CloseCode.messageTooBig,
 ]);

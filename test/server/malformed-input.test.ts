@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { getJson, startServer, TestClient, type LiveServer } from '../support/live-server.js';
+import { encodeClientFrame, Opcode, RawWebSocket, waitFor } from './hardening/raw-websocket.js';
 
 let live: LiveServer | undefined;
 const opened: TestClient[] = [];
@@ -86,4 +87,25 @@ describe('malformed input', () => {
     expect(pong.t).toBeGreaterThanOrEqual(before - 5);
     expect(pong.t).toBeLessThanOrEqual(Date.now() + 5);
   });
+});
+
+describe('WebSocket protocol violations', () => {
+  for (const [what, frame, code] of [
+    ['a text frame that is not UTF-8', () => encodeClientFrame(Opcode.text, Buffer.from([0xc3, 0x28])), 1007],
+    ['a reserved opcode', () => encodeClientFrame(0x3, Buffer.from('x')), 1002],
+  ] as const) {
+    it(`closes on ${what} with ${code} and releases the place rather than holding it`, async () => {
+      live = await startServer(['--capacity', '1']);
+      const seated = await TestClient.open(live.url);
+      opened.push(seated);
+      await seated.next((m) => m.type === 'status');
+      const raw = await RawWebSocket.open(live.url);
+      await waitFor('queued status', () => raw.messages().some((m) => m.type === 'status'));
+      raw.writeBytes(frame());
+      await raw.closed;
+      expect(raw.closeFrame()?.payload.readUInt16BE(0)).toBe(code);
+      await waitFor('place released', async () => (await getJson(`${live!.httpUrl}/api/rooms/main`)).queued === 0);
+      expect(await getJson(`${live.httpUrl}/api/rooms/main`)).toMatchObject({ active: 1, queued: 0, held: 0 });
+    });
+  }
 });
