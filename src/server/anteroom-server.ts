@@ -10,6 +10,7 @@ import { EventLog } from '../log/event-log.js';
 import { JsonlSink } from '../log/jsonl-sink.js';
 import { CloseCode, closeCodeMeaning } from '../protocol/codes.js';
 import type { ServerMessage } from '../protocol/messages.js';
+import { createPageRoutes } from '../pages/page-routes.js';
 import { parseClientMessage } from '../protocol/parse-client-message.js';
 import { RoomRuntime } from '../rooms/room-runtime.js';
 import { createAdmissionTokenIssuer, type AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
@@ -17,7 +18,9 @@ import { createResumeTokens, type ResumeTokens } from '../tokens/resume-tokens.j
 import { AdmissionRate } from './admission-rate.js';
 import { sendToClient, type ClientSocket } from './client-socket.js';
 import { createHttpHandler } from './http-api.js';
+import { HandshakeGuard } from './handshake-guard.js';
 import { createLogger } from './logger.js';
+import { ServerMetrics } from './metrics.js';
 import { PositionFeed, defaultPositionFeedTiming, type PositionFeedTiming } from './position-feed.js';
 import { roomFromPath } from './room-path.js';
 import { createSocketEffects } from './socket-effects.js';
@@ -47,6 +50,7 @@ export interface AnteroomServer {
   readonly rooms: ReadonlyMap<string, ServedRoom>;
   readonly clients: ReadonlyMap<string, ClientSocket>;
   readonly gate: UpgradeGate;
+  readonly metrics: ServerMetrics;
   readonly issuer: AdmissionTokenIssuer;
   readonly logger: Logger;
   readonly config: ServerConfig;
@@ -60,6 +64,12 @@ export interface AnteroomServer {
 /** How long shutdown waits for clients to complete their close handshakes before cutting them off. */
 const shutdownGraceMs = 2000;
 
+/**
+ * Pending TCP connections the kernel may queue before the server accepts them (capped by net.core.somaxconn).
+ * Node's default of 511 overflows when a crowd arrives at once, and the overflowing clients are reset.
+ */
+const listenBacklog = 4096;
+
 export async function createAnteroomServer(config: ServerConfig, options: AnteroomServerOptions = {}): Promise<AnteroomServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const issuer = await createAdmissionTokenIssuer({ keyFile: config.keyFile });
@@ -69,6 +79,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
   const clients = new Map<string, ClientSocket>();
   const rooms = new Map<string, ServedRoom>();
   const gate = new UpgradeGate(config);
+  const metrics: ServerMetrics = new ServerMetrics({ log, rooms, openConnections: () => gate.openCount, pendingHandshakes: (): number => handshakes.pendingCount });
   const floodCloseAfter = options.floodCloseAfter ?? config.rateLimit * 2;
   let shuttingDown = false;
 
@@ -95,6 +106,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
         outboundBudget: config.outboundBudget,
         logger,
         queueChanged: () => feed?.markDirty(),
+        onSend: (message, client) => metrics.sent(message, client.conn),
         overflowed: (client) => {
           logger.warn({ conn: client.conn, session: client.session, room: roomConfig.name, buffered: client.ws.bufferedAmount }, 'client too slow; dropping it');
           // Reported on the next turn, so the drop is an input of its own in the log, not part of another.
@@ -128,6 +140,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
     );
     if (outcome === 'sent') {
       client.sentPosition = position;
+      metrics.messagesSent.inc({ type: 'status' });
       return 'sent';
     }
     if (outcome === 'overflow') setImmediate(() => client.room.overflow(client.conn));
@@ -135,6 +148,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
   }
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayload, perMessageDeflate: false, clientTracking: false });
+  const pages = createPageRoutes({ rooms, log, config, logger });
   const http = createServer(
     createHttpHandler({
       rooms,
@@ -143,10 +157,18 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
       config,
       logger,
       isShuttingDown: () => shuttingDown,
+      metrics,
+      extraRoutes: [pages.route],
     }),
   );
+  http.once('close', () => pages.stop());
   http.headersTimeout = config.handshakeTimeoutMs + 1000;
   http.requestTimeout = Math.max(config.handshakeTimeoutMs * 2, 10_000);
+  const handshakes = new HandshakeGuard(http, {
+    timeoutMs: config.handshakeTimeoutMs,
+    maxPending: config.maxConnections,
+    onCut: (reason) => metrics.handshakesCut.inc({ reason }),
+  });
 
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
@@ -156,6 +178,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
     const verdict = gate.check(request);
     if (!verdict.ok) {
       logger.info({ ip: gate.clientIp(request), reason: verdict.reason }, 'upgrade refused');
+      metrics.upgradesRefused.inc({ reason: verdict.refusal });
       return refuseUpgrade(socket, verdict.status, verdict.reason);
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
@@ -194,6 +217,8 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
     gate.opened(ip);
 
     ws.on('message', (data: RawData, isBinary: boolean) => {
+      // Frames that arrive once a close has begun are not acted on: a flood would be closed, and logged, per frame.
+      if (ws.readyState !== ws.OPEN) return;
       const runtime = room.runtime;
       if (isBinary) {
         reply(client, { type: 'error', code: 'binary_not_supported', message: 'send JSON in text frames' });
@@ -203,11 +228,13 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
       }
       const waitMs = bucket.take(Date.now());
       if (waitMs > 0) {
+        metrics.rateLimited.inc();
         if (bucket.refusedInARow === 1 || bucket.refusedInARow % 10 === 0) {
           reply(client, { type: 'error', code: 'rate_limited', message: 'too many messages', retryAfterMs: waitMs });
         }
         if (bucket.refusedInARow >= floodCloseAfter) {
           logger.warn({ conn, session: client.session, ip }, 'flooding client closed');
+          metrics.floodCloses.inc();
           closeByServer(client, CloseCode.policyViolation);
         }
         return;
@@ -231,15 +258,14 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
     ws.on('pong', () => room.runtime.pong(conn));
     ws.on('error', (error) => {
       logger.debug({ conn, session: client.session, err: error.message }, 'socket error');
-      // ws closes the socket itself (1009 for an oversized frame, 1002 for a protocol error).
-      const code = (error as Error & { code?: string }).code;
-      if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') client.serverCloseCode ??= CloseCode.messageTooBig;
-      else client.serverCloseCode ??= CloseCode.abnormal;
+      // ws has already failed the connection with the matching close code; the place is released, not held.
+      client.serverCloseCode ??= closeCodeForWsError((error as Error & { code?: string }).code);
     });
     ws.on('close', (code: number) => {
       clients.delete(conn);
       gate.closed(ip);
       if (client.tokenRefresh) clearTimeout(client.tokenRefresh);
+      logger.debug({ conn, session: client.session, room: room.config.name, code: client.serverCloseCode ?? code }, 'disconnected');
       room.runtime.closed(conn, client.serverCloseCode ?? code);
     });
 
@@ -249,6 +275,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
 
   function reply(client: ClientSocket, message: ServerMessage): void {
     const outcome = sendToClient(client, message, config.outboundBudget);
+    if (outcome === 'sent') metrics.sent(message, client.conn);
     if (outcome === 'overflow') setImmediate(() => client.room.overflow(client.conn));
   }
 
@@ -264,6 +291,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
     rooms,
     clients,
     gate,
+    metrics,
     issuer,
     logger,
     config,
@@ -273,7 +301,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
     listen() {
       return new Promise((resolve, reject) => {
         http.once('error', reject);
-        http.listen(config.port, config.host, () => {
+        http.listen({ port: config.port, host: config.host, backlog: listenBacklog }, () => {
           http.off('error', reject);
           const address = http.address();
           const port = typeof address === 'object' && address ? address.port : config.port;
@@ -286,6 +314,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
       if (shuttingDown) return;
       shuttingDown = true;
       const closedHttp = new Promise<void>((resolve) => http.close(() => resolve()));
+      handshakes.close();
       const open = [...clients.values()];
       const allClosed = Promise.all(open.map((client) => new Promise<void>((resolve) => {
         if (client.ws.readyState === client.ws.CLOSED) return resolve();
@@ -304,12 +333,21 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
         room.feed.stop();
         room.runtime.stop();
       }
+      metrics.close();
       await log.close();
       logger.info('stopped');
       logger.flush?.();
     },
   };
   return server;
+}
+
+/** The close code ws sends when it fails a connection for what the peer sent (its errors are all WS_ERR_*). */
+function closeCodeForWsError(code: string | undefined): number {
+  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return CloseCode.messageTooBig;
+  if (code === 'WS_ERR_INVALID_UTF8') return CloseCode.invalidPayload;
+  if (code?.startsWith('WS_ERR_')) return CloseCode.protocolError;
+  return CloseCode.abnormal;
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {

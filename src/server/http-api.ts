@@ -14,6 +14,8 @@ export interface HttpApiDeps {
   config: ServerConfig;
   logger: Logger;
   isShuttingDown: () => boolean;
+  /** Prometheus text for GET /metrics; without it /metrics is not served. */
+  metrics?: { readonly contentType: string; render(): Promise<string> };
   /** Extra routes (pages, metrics) tried before the API answers 404. Returns true when it answered. */
   extraRoutes?: ((request: IncomingMessage, response: ServerResponse, path: string) => boolean | Promise<boolean>)[];
 }
@@ -54,6 +56,11 @@ export function createHttpHandler(deps: HttpApiDeps) {
     if (path === '/healthz') return json(response, 200, { ok: true });
     if (path === '/readyz') {
       return deps.isShuttingDown() ? json(response, 503, { ready: false, reason: 'shutting down' }) : json(response, 200, { ready: true });
+    }
+    if (path === '/metrics' && method === 'GET' && deps.metrics) {
+      const text = await deps.metrics.render();
+      response.writeHead(200, { 'content-type': deps.metrics.contentType, 'content-length': Buffer.byteLength(text) });
+      return void response.end(text);
     }
     if (path === '/.well-known/jwks.json') {
       response.setHeader('cache-control', 'public, max-age=300');

@@ -1,15 +1,38 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from '../config/server-config.js';
 
 /**
- * Structured logs: JSON lines by default, readable lines when stdout is a terminal. Token fields are
- * redacted wherever they appear.
+ * Fields that hold secrets: admission tokens, resume tokens, the admin bearer token and Authorization
+ * headers, at the top of a log line or one level down (`{ message: { token } }`, `{ headers: { authorization } }`).
  */
-export function createLogger(level: LogLevel, pretty = process.stdout.isTTY === true): Logger {
-  return pino({
+export const redactedLogPaths: readonly string[] = [
+  'token',
+  'resumeToken',
+  'adminToken',
+  'authorization',
+  '*.token',
+  '*.resumeToken',
+  '*.adminToken',
+  '*.authorization',
+  'headers.authorization',
+  'headers.cookie',
+  '*.headers.authorization',
+  '*.headers.cookie',
+];
+
+export const redactionCensor = '[redacted]';
+
+/**
+ * Structured logs: JSON lines by default, readable lines when stdout is a terminal; both on stderr, so the
+ * ready line on stdout stays alone. Give `destination` to write the JSON lines somewhere else (tests).
+ */
+export function createLogger(level: LogLevel, pretty = process.stdout.isTTY === true, destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service: 'anteroom' },
-    redact: { paths: ['token', 'resumeToken', '*.token', '*.resumeToken', 'authorization', '*.authorization'], censor: '[redacted]' },
-    ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, destination: 2 } } } : {}),
-  }, pretty ? undefined : pino.destination({ dest: 2, sync: false }));
+    redact: { paths: [...redactedLogPaths], censor: redactionCensor },
+  };
+  if (destination) return pino(options, destination);
+  if (pretty) return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, destination: 2 } } });
+  return pino(options, pino.destination({ dest: 2, sync: false }));
 }

@@ -19,8 +19,8 @@ export interface SocketEffectsDeps {
   queueChanged: () => void;
   /** A socket went over its outbound budget: report it to the room as a drop. */
   overflowed: (client: ClientSocket) => void;
-  /** Sent and received message counts, for metrics. */
-  onSend?: (message: ServerMessage) => void;
+  /** Called for every message sent, for metrics. */
+  onSend?: (message: ServerMessage, client: ClientSocket) => void;
 }
 
 /** Renews an admission token this long before it expires (or a fifth of its lifetime, if shorter). */
@@ -31,7 +31,7 @@ export function createSocketEffects(deps: SocketEffectsDeps): ConnectionEffects 
   const send = (client: ClientSocket, message: ServerMessage): boolean => {
     const outcome = sendToClient(client, message, deps.outboundBudget);
     if (outcome === 'overflow') deps.overflowed(client);
-    if (outcome === 'sent') deps.onSend?.(message);
+    if (outcome === 'sent') deps.onSend?.(message, client);
     return outcome === 'sent';
   };
 

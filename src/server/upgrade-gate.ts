@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 
 export interface UpgradeGateOptions {
   maxConnections: number;
@@ -7,7 +8,12 @@ export interface UpgradeGateOptions {
   trustProxy: boolean;
 }
 
-export type UpgradeVerdict = { ok: true; ip: string } | { ok: false; status: 403 | 503; reason: string };
+/** Why an upgrade was refused: also the `reason` label of the refusal metric. */
+export type UpgradeRefusal = 'origin' | 'max_connections' | 'max_connections_per_ip';
+
+export type UpgradeVerdict =
+  | { ok: true; ip: string }
+  | { ok: false; status: 403 | 503; refusal: UpgradeRefusal; reason: string };
 
 /**
  * Decides whether an upgrade may become a WebSocket: origin policy, then the global and per-IP connection
@@ -31,17 +37,24 @@ export class UpgradeGate {
     return this.perIp.size;
   }
 
+  /** Sockets open from one address. */
+  openFrom(ip: string): number {
+    return this.perIp.get(ip) ?? 0;
+  }
+
   check(request: IncomingMessage): UpgradeVerdict {
     const ip = this.clientIp(request);
     if (this.origins) {
       const origin = normalizeOrigin(request.headers.origin);
-      if (origin === null || !this.origins.has(origin)) return { ok: false, status: 403, reason: 'origin not allowed' };
+      if (origin === null || !this.origins.has(origin)) {
+        return { ok: false, status: 403, refusal: 'origin', reason: 'origin not allowed' };
+      }
     }
     if (this.options.maxConnections > 0 && this.total >= this.options.maxConnections) {
-      return { ok: false, status: 503, reason: 'too many connections' };
+      return { ok: false, status: 503, refusal: 'max_connections', reason: 'too many connections' };
     }
     if (this.options.maxConnectionsPerIp > 0 && (this.perIp.get(ip) ?? 0) >= this.options.maxConnectionsPerIp) {
-      return { ok: false, status: 503, reason: 'too many connections from this address' };
+      return { ok: false, status: 503, refusal: 'max_connections_per_ip', reason: 'too many connections from this address' };
     }
     return { ok: true, ip };
   }
@@ -52,20 +65,32 @@ export class UpgradeGate {
   }
 
   closed(ip: string): void {
+    const count = this.perIp.get(ip);
+    // Only a socket that was counted may give its count back, so a stray call cannot drive totals negative.
+    if (count === undefined) return;
     this.total--;
-    const left = (this.perIp.get(ip) ?? 1) - 1;
-    if (left <= 0) this.perIp.delete(ip);
-    else this.perIp.set(ip, left);
+    if (count <= 1) this.perIp.delete(ip);
+    else this.perIp.set(ip, count - 1);
   }
 
+  /**
+   * The address a limit applies to. Behind `--trust-proxy` it is the last X-Forwarded-For entry: the one the
+   * proxy we run appended. Entries before it were written by the client and could be anything.
+   */
   clientIp(request: IncomingMessage): string {
     if (this.options.trustProxy) {
-      const forwarded = request.headers['x-forwarded-for'];
-      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-      if (first) return first;
+      const header = request.headers['x-forwarded-for'];
+      const joined = Array.isArray(header) ? header.join(',') : header;
+      const last = joined?.split(',').at(-1)?.trim();
+      if (last && isIP(last)) return unmapIpv4(last);
     }
-    return request.socket.remoteAddress ?? 'unknown';
+    return unmapIpv4(request.socket.remoteAddress ?? 'unknown');
   }
+}
+
+/** `::ffff:10.0.0.1` and `10.0.0.1` are one client; count them as one. */
+function unmapIpv4(ip: string): string {
+  return ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
 }
 
 /** `scheme://host[:port]`, lower-case, default ports dropped; null for a missing or unparsable origin. */
