@@ -80,6 +80,7 @@ export class PositionFeed {
     this.sweeping = true;
     const waiters = this.room.waitersInOrder();
     let skipped = 0;
+    let deferred = false;
     const slice = () => {
       if (this.stopped) return;
       let offset: number | null = null;
@@ -88,7 +89,8 @@ export class PositionFeed {
         const next = waiters.next();
         if (next.done) {
           this.sweeping = false;
-          if (this.sweepAgain) {
+          // Another change came in during the sweep, or a slow reader was skipped: sweep again.
+          if (this.sweepAgain || deferred) {
             this.sweepAgain = false;
             this.markDirty();
           }
@@ -103,6 +105,7 @@ export class PositionFeed {
         offset ??= this.room.positionOf(conn) - counted;
         const outcome = this.sendPosition(conn, counted + offset);
         if (outcome === 'sent') this.sends++;
+        else if (outcome === 'deferred') deferred = true;
         if (--budget === 0) break;
       }
       setImmediate(slice);
