@@ -1,14 +1,81 @@
+import type { EventRecord } from '../log/event-record.js';
 import { readJsonlRecords } from '../log/jsonl-sink.js';
 import { replay } from '../log/replay.js';
+import { explainSession, formatSessionTimeline } from '../log/replay-explain.js';
+import { formatStateAt, stateAt } from '../log/replay-until.js';
+import { formatWhatIf, whatIfCapacity } from '../log/replay-whatif.js';
 
-/** `anteroom replay <file.jsonl>`: exit 0 when every recorded decision is reproduced, 1 at the first divergence. */
+const usage = `Usage: anteroom replay <file.jsonl> [flags]
+
+Replays a recorded event log through fresh machines and checks every decision (exit 0 when all are
+reproduced, 1 at the first divergence). With a flag it answers a question about the log instead:
+
+  --explain <session>  one session's timeline: when it joined, every position, why it was admitted or
+                       evicted (a unique prefix of the session id is enough)
+  --until <seq>        replay up to that record and print each room as it stood: status, capacity, seats,
+                       and the line with positions
+  --line <n>           places of the line --until prints (default 50)
+  --capacity <n>       what-if: the recorded arrivals and departures under another capacity, wait-time
+                       p50/p90 beside the recorded ones
+  --room <name>        only this room (for --capacity)
+`;
+
+interface ReplayFlags {
+  file: string;
+  explain?: string;
+  until?: number;
+  line: number;
+  capacity?: number;
+  room?: string;
+}
+
+/** `anteroom replay <file.jsonl> [--explain <session>] [--until <seq>] [--capacity <n>]`. */
 export async function replayCommand(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const file = argv.find((arg) => !arg.startsWith('-'));
-  if (!file) {
-    out.write('usage: anteroom replay <file.jsonl>\n');
+  if (argv.includes('--help') || argv.includes('-h')) {
+    out.write(usage);
+    return 0;
+  }
+  const flags = parseReplayFlags(argv);
+  if (typeof flags === 'string') {
+    out.write(`anteroom replay: ${flags}\n\n${usage}`);
     return 2;
   }
-  const records = await readJsonlRecords(file);
+  const records = await readJsonlRecords(flags.file);
+  const questions = flags.explain !== undefined || flags.until !== undefined || flags.capacity !== undefined;
+  if (!questions) return verify(records, out);
+
+  let code = 0;
+  if (flags.explain !== undefined) {
+    const timeline = explainSession(records, flags.explain);
+    if ('error' in timeline) {
+      out.write(`${timeline.error}\n`);
+      code = 1;
+    } else {
+      out.write(formatSessionTimeline(timeline));
+    }
+  }
+  if (flags.until !== undefined) {
+    const result = stateAt(records, flags.until, flags.line);
+    if (!result.replay.ok) {
+      out.write(`divergence before seq ${flags.until}: ${result.replay.message}\n`);
+      code = 1;
+    } else {
+      out.write(formatStateAt(result, flags.until));
+    }
+  }
+  if (flags.capacity !== undefined) {
+    const reports = whatIfCapacity(records, flags.capacity, flags.room);
+    if (flags.room !== undefined && reports.length === 0) {
+      out.write(`no room "${flags.room}" in the log\n`);
+      code = 1;
+    } else {
+      out.write(formatWhatIf(reports));
+    }
+  }
+  return code;
+}
+
+function verify(records: EventRecord[], out: NodeJS.WritableStream): number {
   const result = replay(records);
   if (result.ok) {
     out.write(`reproduced ${result.decisions} decisions from ${result.inputs} inputs (${records.length} records)\n`);
@@ -19,4 +86,44 @@ export async function replayCommand(argv: string[], out: NodeJS.WritableStream =
   out.write(`  expected: ${JSON.stringify(result.expected)}\n`);
   out.write(`  actual:   ${JSON.stringify(result.actual)}\n`);
   return 1;
+}
+
+function parseReplayFlags(argv: string[]): ReplayFlags | string {
+  let file: string | undefined;
+  const flags: Partial<ReplayFlags> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) {
+      if (file !== undefined) return `unexpected argument "${arg}"`;
+      file = arg;
+      continue;
+    }
+    const equals = arg.indexOf('=');
+    const name = equals === -1 ? arg : arg.slice(0, equals);
+    const value = equals === -1 ? argv[++i] : arg.slice(equals + 1);
+    if (value === undefined || value === '') return `${name} needs a value`;
+    switch (name) {
+      case '--explain':
+        flags.explain = value;
+        break;
+      case '--room':
+        flags.room = value;
+        break;
+      case '--until':
+      case '--capacity':
+      case '--line': {
+        if (!/^\d+$/.test(value)) return `${name} must be a whole number, got "${value}"`;
+        const number = Number(value);
+        if (name === '--until') flags.until = number;
+        else if (name === '--capacity') flags.capacity = number;
+        else if (number < 1) return '--line must be at least 1';
+        else flags.line = number;
+        break;
+      }
+      default:
+        return `unknown flag ${name}`;
+    }
+  }
+  if (file === undefined) return 'which log? give the path of a .jsonl event log';
+  return { line: 50, ...flags, file };
 }

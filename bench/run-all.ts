@@ -1,0 +1,20 @@
+/**
+ * Every benchmark in turn, one after another so none shares the machine with another: the admission queue,
+ * joins through the room, then the server at 10k queued against a raw ws server. `npm run bench` runs this.
+ */
+import { main as queueBench } from './queue.bench.js';
+import { main as roomJoinsBench } from './room-joins.bench.js';
+import { main as server10kBench } from './server-10k.bench.js';
+
+const benches: [name: string, run: () => unknown][] = [
+  ['queue', queueBench],
+  ['room-joins', roomJoinsBench],
+  ['server-10k', server10kBench],
+];
+
+for (const [name, run] of benches) {
+  const started = performance.now();
+  console.log(`\n== ${name} ==`);
+  await run();
+  console.log(`(${name}: ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+}

@@ -1,0 +1,194 @@
+// The waiting page: joins the room over WebSocket with the anteroom client library and shows the place in
+// line as it changes. The resume token lives in sessionStorage, so a reload keeps the place.
+import { WaitingRoomClient, createSessionResumeStore } from '/assets/client.js';
+
+const config = JSON.parse(document.getElementById('anteroom-config').textContent || '{}');
+const params = new URLSearchParams(location.search);
+const room = params.get('room') || 'main';
+const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+const roomUrl = scheme + location.host + (room === 'main' ? '/' : '/rooms/' + encodeURIComponent(room));
+
+const $ = (id) => document.getElementById(id);
+const panels = { connecting: $('panel-connecting'), queued: $('panel-queued'), active: $('panel-active'), ended: $('panel-ended') };
+const startKey = 'anteroom:start:' + roomUrl;
+
+if (room !== 'main') {
+  $('room-name').textContent = room;
+  document.title = `You're in line · ${room}`;
+}
+
+let client = null;
+let lastPosition = null;
+
+function show(panel) {
+  for (const [name, element] of Object.entries(panels)) element.hidden = name !== panel;
+  document.body.dataset.state = panel;
+}
+
+function setConnection(state, text) {
+  $('connection').dataset.connection = state;
+  $('connection-text').textContent = text;
+}
+
+// Screen readers hear the place at most every 10 s, and always the latest one; admission at once.
+const announcer = $('announcer');
+let announcedAt = 0;
+let pendingAnnouncement = null;
+function announce(text, urgent = false) {
+  clearTimeout(pendingAnnouncement);
+  const wait = urgent ? 0 : Math.max(0, announcedAt + 10_000 - Date.now());
+  pendingAnnouncement = setTimeout(() => {
+    announcedAt = Date.now();
+    announcer.textContent = text;
+  }, wait);
+}
+
+/** The estimate, short enough for its box. */
+function formatEta(ms) {
+  if (ms === null || ms === undefined) return '—';
+  const minutes = Math.round(ms / 60_000);
+  if (ms < 60_000) return '< 1 min';
+  if (minutes < 60) return `~${minutes} min`;
+  return `~${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** The estimate in words, for screen readers. */
+function describeEta(ms) {
+  if (ms === null || ms === undefined) return 'not known yet';
+  if (ms < 60_000) return 'less than a minute';
+  const minutes = Math.round(ms / 60_000);
+  return minutes < 60 ? `about ${minutes} minutes` : `about ${Math.floor(minutes / 60)} hours ${minutes % 60} minutes`;
+}
+
+/** The session this tab was waiting as before a reload, if any. */
+function savedSession() {
+  try {
+    return JSON.parse(sessionStorage.getItem(startKey) || 'null')?.session ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The first place this session was given, kept across reloads, for the progress bar. */
+function startPosition(session, position) {
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(startKey) || 'null');
+    if (saved && saved.session === session && saved.start >= position) return saved.start;
+    sessionStorage.setItem(startKey, JSON.stringify({ session, start: position }));
+  } catch {
+    // Storage refused: the bar starts from the current place.
+  }
+  return position;
+}
+
+function renderQueued({ position, queueLength, etaMs }) {
+  show('queued');
+  setConnection('connected', 'Connected');
+  $('position').textContent = String(position);
+  $('ahead').textContent = String(position - 1);
+  $('queue-length').textContent = String(queueLength);
+  $('eta').textContent = formatEta(etaMs);
+  $('eta').setAttribute('aria-label', describeEta(etaMs));
+  const start = startPosition(client.session, position);
+  const percent = Math.round((1 - position / (start + 1)) * 100);
+  $('progress-bar').style.width = `${percent}%`;
+  $('progress').setAttribute('aria-valuenow', String(percent));
+  $('progress').setAttribute('aria-valuetext', `Place ${position} of ${queueLength}`);
+  if (position !== lastPosition) {
+    lastPosition = position;
+    announce(position === 1 ? 'You are next in line.' : `You are number ${position} in line. ${position - 1} people ahead of you.`);
+  }
+}
+
+function renderAdmitted({ token, expiresAt }) {
+  show('active');
+  setConnection('connected', 'Connected');
+  lastPosition = null;
+  try {
+    sessionStorage.removeItem(startKey);
+  } catch {}
+  $('pass-expiry').textContent = `Your pass is valid until ${new Date(expiresAt).toLocaleTimeString()}.`;
+  if (config.targetUrl) {
+    const target = new URL(config.targetUrl);
+    target.searchParams.set('anteroom_token', token);
+    $('continue').href = target.href;
+    $('continue').hidden = false;
+    $('admitted-text').textContent = 'Taking you there now…';
+    announce("It's your turn! Taking you to the site.", true);
+    setTimeout(() => location.assign(target.href), 1500);
+  } else {
+    $('admitted-text').textContent = "You're in. Keep this page open while you use the service.";
+    announce("It's your turn! You're in.", true);
+  }
+}
+
+const closeMessages = {
+  1000: ['You left the line', 'Your place has been given up. You can join again at any time.'],
+  1008: ['Disconnected', 'This page sent too many requests. Join again in a moment.'],
+  4000: ['Disconnected', 'This page stopped responding, so its place was released.'],
+  4001: ['Your time is up', 'Your session reached its time limit.'],
+  4003: ['The line is full', 'Too many people are waiting right now. Please try again in a little while.'],
+  4004: ['No such waiting room', `There is no waiting room called “${room}”.`],
+  4005: ['Open in another tab', 'Your place moved to a newer page. Continue there.'],
+  4006: ['This waiting room is closed', 'It is not letting anyone in at the moment.'],
+};
+
+function renderEnded(code) {
+  const [title, text] = closeMessages[code] || ['Disconnected', 'The connection to the waiting room ended.'];
+  show('ended');
+  setConnection('closed', 'Disconnected');
+  $('ended-title').textContent = title;
+  $('ended-text').textContent = text;
+  $('rejoin').hidden = code === 4004;
+  announce(`${title}. ${text}`, true);
+}
+
+function join() {
+  const resumeStore = createSessionResumeStore(roomUrl);
+  client = new WaitingRoomClient({ url: roomUrl, resumeStore });
+  // After a reload the server first places the new connection at the tail, then the resume moves it back to
+  // its place: the tail place is not shown (for up to a second) so the visitor never sees it flash.
+  let resuming = resumeStore.get() !== null ? savedSession() : null;
+  let tailPlace = null;
+  let tailTimer;
+  const showTailPlace = () => {
+    resuming = null;
+    clearTimeout(tailTimer);
+    if (tailPlace) renderQueued(tailPlace);
+    tailPlace = null;
+  };
+  client.on('position', (update) => {
+    if (resuming !== null && client.session !== resuming) {
+      tailPlace = update;
+      clearTimeout(tailTimer);
+      tailTimer = setTimeout(showTailPlace, 1000);
+      return;
+    }
+    resuming = null;
+    tailPlace = null;
+    clearTimeout(tailTimer);
+    renderQueued(update);
+  });
+  client.on('error', (error) => {
+    if (error.code === 'bad_resume') showTailPlace();
+  });
+  client.on('admitted', (admission) => {
+    resuming = null;
+    tailPlace = null;
+    clearTimeout(tailTimer);
+    renderAdmitted(admission);
+  });
+  client.on('state', (state) => {
+    if (state === 'reconnecting') setConnection('reconnecting', 'Reconnecting…');
+    if (state === 'connecting') setConnection('connecting', 'Connecting…');
+  });
+  client.on('close', ({ code, willReconnect }) => {
+    if (!willReconnect) renderEnded(code);
+  });
+  show('connecting');
+  client.connect();
+}
+
+$('leave').addEventListener('click', () => client && client.leave());
+$('rejoin').addEventListener('click', join);
+join();

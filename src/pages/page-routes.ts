@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/server-config.js';
+import type { EventLog } from '../log/event-log.js';
+import type { ServedRoom } from '../server/anteroom-server.js';
+import { browserClientBundle } from './client-bundle.js';
+import { serveEventStream } from './event-stream.js';
+import { RoomActivity } from './room-activity.js';
+
+export interface PageRoutesDeps {
+  rooms: ReadonlyMap<string, ServedRoom>;
+  log: EventLog;
+  config: Pick<ServerConfig, 'targetUrl'>;
+  logger?: Logger;
+}
+
+export interface PageRoutes {
+  /** An `extraRoutes` entry for the HTTP API: answers the pages, their assets and the dashboard's stream. */
+  route: (request: IncomingMessage, response: ServerResponse, path: string) => Promise<boolean>;
+  /** Stops the dashboard's sampling; open streams end when their connections close. */
+  stop(): void;
+}
+
+const asset = (name: string) => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
+
+/** Scripts only from this origin; the page talks to this origin over HTTP and WebSocket. */
+const pagePolicy = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self' ws: wss:",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/**
+ * The browser side of the server: the waiting page (`/`, `?room=<name>`), the operators' dashboard
+ * (`/dashboard`), their scripts and styles, the client library bundled for browsers (`/assets/client.js`),
+ * and the dashboard's live feed (`/api/events/stream`). The client bundle is built when the routes are made.
+ */
+export function createPageRoutes(deps: PageRoutesDeps): PageRoutes {
+  const waitingHtml = asset('waiting.html').replace('__ANTEROOM_CONFIG__', inlineJson({ targetUrl: deps.config.targetUrl }));
+  const files: Record<string, { type: string; body: string }> = {
+    '/assets/waiting-page.js': { type: 'text/javascript; charset=utf-8', body: asset('waiting-page.js') },
+    '/assets/dashboard.js': { type: 'text/javascript; charset=utf-8', body: asset('dashboard.js') },
+    '/assets/pages.css': { type: 'text/css; charset=utf-8', body: asset('pages.css') },
+  };
+  const dashboardHtml = asset('dashboard.html');
+  const activity = new RoomActivity(deps.log, deps.rooms);
+  browserClientBundle().catch((error: unknown) => deps.logger?.error({ err: error }, 'could not bundle the browser client'));
+
+  async function route(request: IncomingMessage, response: ServerResponse, path: string): Promise<boolean> {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+    if (path === '/' || path === '/index.html') return page(response, waitingHtml);
+    if (path === '/dashboard') return page(response, dashboardHtml);
+    if (path === '/api/events/stream' && request.method === 'GET') {
+      serveEventStream(request, response, deps.log, activity);
+      return true;
+    }
+    if (path === '/assets/client.js') {
+      let bundle: string;
+      try {
+        bundle = await browserClientBundle();
+      } catch {
+        send(response, 503, 'text/plain; charset=utf-8', 'the client bundle could not be built; see the server log');
+        return true;
+      }
+      send(response, 200, 'text/javascript; charset=utf-8', bundle);
+      return true;
+    }
+    const file = files[path];
+    if (file) {
+      send(response, 200, file.type, file.body);
+      return true;
+    }
+    if (path === '/favicon.ico') {
+      response.writeHead(204).end();
+      return true;
+    }
+    return false;
+  }
+
+  return { route, stop: () => activity.stop() };
+}
+
+function page(response: ServerResponse, html: string): true {
+  response.setHeader('content-security-policy', pagePolicy);
+  response.setHeader('referrer-policy', 'no-referrer');
+  send(response, 200, 'text/html; charset=utf-8', html);
+  return true;
+}
+
+function send(response: ServerResponse, status: number, type: string, body: string): void {
+  response.writeHead(status, {
+    'content-type': type,
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-cache',
+    'x-content-type-options': 'nosniff',
+  });
+  response.end(response.req.method === 'HEAD' ? undefined : body);
+}
+
+/** JSON that is safe inside a <script> element. */
+function inlineJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c');
+}

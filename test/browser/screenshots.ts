@@ -1,0 +1,64 @@
+/**
+ * Regenerates the README's screenshots in docs/img/: the waiting page while queued and once admitted (phone
+ * size) and the operators' dashboard after a minute of traffic. Run: npx tsx test/browser/screenshots.ts
+ */
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createNodeClient, type WaitingRoomClient } from '../../src/client/node.js';
+import { startServer } from '../support/live-server.js';
+import { launchChromium } from './chromium.js';
+
+const imageDir = fileURLToPath(new URL('../../docs/img/', import.meta.url));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const live = await startServer(['--capacity', '5']);
+const browser = await launchChromium();
+const crowd: WaitingRoomClient[] = [];
+const join = () => {
+  const client = createNodeClient({ url: live.url });
+  client.connect();
+  crowd.push(client);
+  return client;
+};
+/** The longest-seated visitor leaves, so the head of the line moves up. */
+const oneLeaves = () => {
+  const seated = crowd.findIndex((client) => client.state === 'active');
+  if (seated >= 0) crowd.splice(seated, 1)[0]!.leave();
+};
+
+try {
+  mkdirSync(imageDir, { recursive: true });
+  // A minute of traffic: a crowd arrives faster than seats free up, then the line drains a little.
+  for (let i = 0; i < 5; i++) join();
+  await sleep(300);
+  for (let second = 0; second < 60; second++) {
+    if (second < 40 && second % 2 === 0) join();
+    if (second % 3 === 0) oneLeaves();
+    if (second === 20) for (let i = 0; i < 6; i++) join();
+    await sleep(1000);
+  }
+
+  const visitor = await (await browser.newContext({ viewport: { width: 390, height: 760 } })).newPage();
+  await visitor.goto(`${live.httpUrl}/`);
+  await visitor.waitForFunction(() => document.body.dataset.state === 'queued');
+  await sleep(1500);
+  await visitor.screenshot({ path: `${imageDir}waiting-queued.png` });
+
+  const dashboard = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
+  await dashboard.goto(`${live.httpUrl}/dashboard`);
+  await dashboard.waitForSelector('.room[data-room="main"]');
+  await sleep(2500);
+  await dashboard.screenshot({ path: `${imageDir}dashboard.png` });
+
+  while ((await visitor.evaluate(() => document.body.dataset.state)) !== 'active') {
+    oneLeaves();
+    await sleep(300);
+  }
+  await sleep(800);
+  await visitor.screenshot({ path: `${imageDir}waiting-admitted.png` });
+  process.stdout.write(`screenshots written to ${imageDir}\n`);
+} finally {
+  for (const client of crowd) client.close();
+  await browser.close();
+  await live.close();
+}

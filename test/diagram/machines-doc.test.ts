@@ -1,0 +1,74 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { diagramCommand } from '../../src/cli/diagram-command.js';
+import { documentedMachines, machineDiagrams } from '../../src/diagram/documented-machines.js';
+import { diagramBlocks, staleDiagrams, updateDiagramBlocks } from '../../src/diagram/machines-doc.js';
+
+const docPath = new URL('../../docs/machines.md', import.meta.url);
+const scratch = mkdtempSync(join(tmpdir(), 'anteroom-diagram-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function capture(): { out: Writable; text: () => string } {
+  let text = '';
+  const out = new Writable({
+    write(chunk, _encoding, done) {
+      text += chunk.toString();
+      done();
+    },
+  });
+  return { out, text: () => text };
+}
+
+describe('docs/machines.md', () => {
+  it('shows the diagram generated from each machine (run `npx anteroom diagram --update docs/machines.md`)', () => {
+    const markdown = readFileSync(docPath, 'utf8');
+    const blocks = diagramBlocks(markdown);
+    expect([...blocks.keys()]).toEqual(documentedMachines.map(({ name }) => name));
+    for (const [name, diagram] of machineDiagrams()) expect(blocks.get(name), `diagram of ${name}`).toBe(diagram);
+  });
+});
+
+describe('diagram blocks in a document', () => {
+  const doc = (body: string) => `# Title\n\nprose\n\n<!-- diagram: room -->\n\`\`\`mermaid\n${body}\`\`\`\n\nmore prose\n`;
+  const diagrams = new Map([['room', 'stateDiagram-v2\n  [*] --> open\n']]);
+
+  it('finds a stale block and rewrites only the block', () => {
+    const old = doc('stateDiagram-v2\n  [*] --> closed\n');
+    expect(staleDiagrams(old, diagrams)).toEqual(['room']);
+    const updated = updateDiagramBlocks(old, diagrams);
+    expect(updated).toBe(doc('stateDiagram-v2\n  [*] --> open\n'));
+    expect(staleDiagrams(updated, diagrams)).toEqual([]);
+  });
+
+  it('refuses a block for an unknown machine and a machine without a block', () => {
+    expect(() => updateDiagramBlocks(doc('x\n').replace('diagram: room', 'diagram: lobby'), diagrams)).toThrow(/lobby/);
+    expect(() => updateDiagramBlocks('# nothing here\n', diagrams)).toThrow(/no block for room/);
+  });
+});
+
+describe('anteroom diagram', () => {
+  it('prints a stateDiagram-v2 per machine, or the ones named', async () => {
+    const all = capture();
+    expect(await diagramCommand([], all.out)).toBe(0);
+    expect(all.text().match(/^stateDiagram-v2$/gm)).toHaveLength(2);
+    expect(all.text()).toContain(machineDiagrams().get('connection'));
+    const one = capture();
+    expect(await diagramCommand(['room'], one.out)).toBe(0);
+    expect(one.text()).toBe(`%% room machine\n${machineDiagrams().get('room')}`);
+    expect(await diagramCommand(['lobby'], capture().out)).toBe(2);
+  });
+
+  it('--check fails on an out-of-date document and --update fixes it', async () => {
+    const file = join(scratch, 'machines.md');
+    writeFileSync(file, readFileSync(docPath, 'utf8').replace('[*] --> connecting', '[*] --> somewhere'));
+    const check = capture();
+    expect(await diagramCommand(['--check', file], check.out)).toBe(1);
+    expect(check.text()).toContain('out of date: connection');
+    expect(await diagramCommand(['--update', file], capture().out)).toBe(0);
+    expect(await diagramCommand(['--check', file], capture().out)).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(readFileSync(docPath, 'utf8'));
+  });
+});
