@@ -4,112 +4,116 @@ export interface PositionFeedTiming {
   /** Queues up to this length are refreshed in full within `shortDelayMs`. */
   shortQueue: number;
   shortDelayMs: number;
-  /** Longer queues: the first `shortQueue` places within `headDelayMs`, everyone within `sweepDelayMs` + sweep. */
+  /** Longer queues: the first `shortQueue` places after `headDelayMs`, everyone after `sweepDelayMs`. */
   headDelayMs: number;
   sweepDelayMs: number;
-  /** Sends per slice of a long sweep, so a sweep never blocks the event loop for long. */
-  sliceSize: number;
+  /** Longest a refresh may hold the event loop before it yields (a promotion waiting to go out comes first). */
+  sliceMs: number;
 }
 
-/** Protocol v1 freshness: 100 ms up to 1,000 queued; beyond, 1 s for the first 1,000 places and 5 s for all. */
+/**
+ * Protocol v1 freshness: 100 ms up to 1,000 queued; beyond, 1 s for the first 1,000 places and 5 s for all.
+ * The sweep starts 1 s after a change so that, at ~25 µs a send, even 100k places are refreshed within 5 s.
+ */
 export const defaultPositionFeedTiming: PositionFeedTiming = {
   shortQueue: 1000,
   shortDelayMs: 25,
   headDelayMs: 250,
-  sweepDelayMs: 2500,
-  sliceSize: 1000,
+  sweepDelayMs: 1000,
+  sliceMs: 4,
 };
 
-/** Sends `position` to `conn` if it differs from what it last got; returns whether it should be retried. */
+/** Sends `position` to `conn` if it differs from what it last got. 'deferred': the reader is too slow, retry later. */
 export type SendPosition = (conn: string, position: number) => 'sent' | 'unchanged' | 'deferred';
+
+type Pass = 'head' | 'sweep';
 
 /**
  * Coalesced position fan-out for one room. A queue change only marks the room dirty; positions are computed
- * when a flush runs, so a client gets at most one update per flush, always the latest, always true when it was
- * computed. The head of the line is refreshed first and more often than the tail.
+ * when a refresh runs, so a client gets at most one update per refresh, always the latest, always true when it
+ * was computed. The head of the line is refreshed sooner than the tail. A refresh runs in slices of at most
+ * `sliceMs`, so admissions, pongs and heartbeats are never stuck behind thousands of position sends.
  */
 export class PositionFeed {
-  private headTimer: ReturnType<typeof setTimeout> | null = null;
-  private sweepTimer: ReturnType<typeof setTimeout> | null = null;
-  private sweeping = false;
-  private sweepAgain = false;
+  private readonly timers: Record<Pass, ReturnType<typeof setTimeout> | null> = { head: null, sweep: null };
+  private readonly running: Record<Pass, boolean> = { head: false, sweep: false };
+  private readonly again: Record<Pass, boolean> = { head: false, sweep: false };
   private stopped = false;
-  /** Sends made by flushes, for the fan-out cost figures. */
+  /** Position messages sent, for the fan-out cost figures. */
   sends = 0;
 
   constructor(
     private readonly room: RoomRuntime,
     private readonly sendPosition: SendPosition,
     private readonly timing: PositionFeedTiming = defaultPositionFeedTiming,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   markDirty(): void {
     if (this.stopped) return;
     const long = this.room.queueLength > this.timing.shortQueue;
-    if (!this.headTimer) {
-      this.headTimer = setTimeout(() => this.flushHead(), long ? this.timing.headDelayMs : this.timing.shortDelayMs);
-    }
-    if (long && !this.sweepTimer) {
-      if (this.sweeping) this.sweepAgain = true;
-      else this.sweepTimer = setTimeout(() => this.sweep(), this.timing.sweepDelayMs);
-    }
+    this.schedule('head', long ? this.timing.headDelayMs : this.timing.shortDelayMs);
+    if (long) this.schedule('sweep', this.timing.sweepDelayMs);
   }
 
   stop(): void {
     this.stopped = true;
-    if (this.headTimer) clearTimeout(this.headTimer);
-    if (this.sweepTimer) clearTimeout(this.sweepTimer);
-    this.headTimer = this.sweepTimer = null;
-  }
-
-  private flushHead(): void {
-    this.headTimer = null;
-    let deferred = false;
-    for (const [conn, position] of this.room.waitersInOrder(this.timing.shortQueue)) {
-      const outcome = this.sendPosition(conn, position);
-      if (outcome === 'sent') this.sends++;
-      else if (outcome === 'deferred') deferred = true;
+    for (const pass of ['head', 'sweep'] as const) {
+      const timer = this.timers[pass];
+      if (timer) clearTimeout(timer);
+      this.timers[pass] = null;
     }
-    // A slow reader skipped this round gets the then-latest position on the next one.
-    if (deferred) this.markDirty();
   }
 
-  /** Everyone past the head, in slices; each slice re-reads its first position so positions stay exact. */
-  private sweep(): void {
-    this.sweepTimer = null;
-    this.sweeping = true;
-    const waiters = this.room.waitersInOrder();
-    let skipped = 0;
+  private schedule(pass: Pass, delayMs: number): void {
+    if (this.running[pass]) {
+      // The running pass may already be past the places that just changed: go round once more after it.
+      this.again[pass] = true;
+      return;
+    }
+    this.timers[pass] ??= setTimeout(() => this.run(pass), delayMs);
+  }
+
+  /**
+   * One pass over the line: the head pass covers the first `shortQueue` places, the sweep the places after
+   * them. Each slice re-reads the exact rank of its first waiter, so positions stay exact when the line
+   * changes between slices.
+   */
+  private run(pass: Pass): void {
+    this.timers[pass] = null;
+    this.running[pass] = true;
+    const limit = pass === 'head' ? this.timing.shortQueue : Infinity;
+    const skip = pass === 'head' ? 0 : this.timing.shortQueue;
+    const waiters = this.room.waitersInOrder(limit);
     let deferred = false;
     const slice = () => {
       if (this.stopped) return;
+      const deadline = this.now() + this.timing.sliceMs;
       let offset: number | null = null;
-      let budget = this.timing.sliceSize;
-      for (;;) {
+      for (let n = 0; ; n++) {
         const next = waiters.next();
-        if (next.done) {
-          this.sweeping = false;
-          // Another change came in during the sweep, or a slow reader was skipped: sweep again.
-          if (this.sweepAgain || deferred) {
-            this.sweepAgain = false;
-            this.markDirty();
-          }
-          return;
-        }
+        if (next.done) return this.finish(pass, deferred);
         const [conn, counted] = next.value;
-        if (skipped < this.timing.shortQueue) {
-          skipped++;
-          continue;
-        }
-        // The queue may have changed between slices: re-anchor on the exact rank of this slice's first waiter.
         offset ??= this.room.positionOf(conn) - counted;
-        const outcome = this.sendPosition(conn, counted + offset);
+        const position = counted + offset;
+        if (position <= skip) continue;
+        const outcome = this.sendPosition(conn, position);
         if (outcome === 'sent') this.sends++;
         else if (outcome === 'deferred') deferred = true;
-        if (--budget === 0) break;
+        // Reading the clock costs too; every 32 sends is often enough.
+        if ((n & 31) === 31 && this.now() >= deadline) break;
       }
       setImmediate(slice);
     };
     slice();
+  }
+
+  private finish(pass: Pass, deferred: boolean): void {
+    this.running[pass] = false;
+    // A change came in during the pass, or a slow reader was skipped: refresh again.
+    if (this.again[pass] || deferred) {
+      this.again[pass] = false;
+      this.markDirty();
+    }
   }
 }

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PositionFeed, type PositionFeedTiming } from '../../src/server/position-feed.js';
 import { createSimulatedRoom } from '../support/simulated-room.js';
 
-const timing: PositionFeedTiming = { shortQueue: 10, shortDelayMs: 5, headDelayMs: 20, sweepDelayMs: 60, sliceSize: 7 };
+const timing: PositionFeedTiming = { shortQueue: 10, shortDelayMs: 5, headDelayMs: 20, sweepDelayMs: 60, sliceMs: 0 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const feeds: PositionFeed[] = [];
 afterEach(() => feeds.splice(0).forEach((f) => f.stop()));
@@ -13,9 +13,13 @@ function roomWithLine(queued: number, answer: (conn: string) => 'sent' | 'deferr
   for (let i = 0; i <= queued; i++) room.runtime.connect(`c${i}`, `s${i}`);
   const shown = new Map<string, number>();
   const sendLog: [string, number][] = [];
+  /** Positions that were not true when sent: the protocol allows none. */
+  const untrue: [string, number, number][] = [];
   const feed = new PositionFeed(
     room.runtime,
     (conn, position) => {
+      const truth = room.runtime.positionOf(conn);
+      if (truth !== position) untrue.push([conn, position, truth]);
       if (shown.get(conn) === position) return 'unchanged';
       const outcome = answer(conn);
       if (outcome === 'sent') {
@@ -27,7 +31,7 @@ function roomWithLine(queued: number, answer: (conn: string) => 'sent' | 'deferr
     timing,
   );
   feeds.push(feed);
-  return { room, feed, shown, sendLog };
+  return { room, feed, shown, sendLog, untrue };
 }
 
 const expectExact = (room: ReturnType<typeof createSimulatedRoom>, shown: Map<string, number>) => {
@@ -62,14 +66,24 @@ describe('position fan-out', () => {
   });
 
   it('keeps positions exact when the line changes between the slices of a sweep', async () => {
-    const { room, feed, shown } = roomWithLine(60);
+    // sliceMs 0: a slice yields after every 32 sends, so 100 waiters take several slices.
+    let moved = false;
+    const { room, feed, shown, untrue } = roomWithLine(100, (conn) => {
+      if (conn === 'c40' && !moved) {
+        moved = true;
+        // Runs between this slice and the next, as a socket event would.
+        setImmediate(() => {
+          room.runtime.message('c3', { type: 'leave' });
+          room.runtime.message('c60', { type: 'leave' });
+          feed.markDirty();
+        });
+      }
+      return 'sent';
+    });
     feed.markDirty();
-    // Let the sweep start, then move the line while it is between slices.
-    await sleep(62);
-    room.runtime.message('c3', { type: 'leave' });
-    room.runtime.message('c30', { type: 'leave' });
-    feed.markDirty();
-    await sleep(250);
+    await sleep(300);
+    expect(moved).toBe(true);
+    expect(untrue).toEqual([]);
     expectExact(room, shown);
   });
 
