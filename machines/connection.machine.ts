@@ -76,6 +76,8 @@ export const connectionMachine = setup({
     sendPingFrame: () => {},
     closeSocket: (_, _params: { code: number }) => {},
     terminateSocket: () => {},
+    /** The actor is done: the edge forgets it. */
+    connectionEnded: () => {},
     countProbe: assign({ unansweredProbes: ({ context }) => context.unansweredProbes + 1 }),
     clearProbes: assign({ unansweredProbes: 0 }),
     adoptSession: assign({ session: (_, params: { session: string }) => params.session }),
@@ -175,6 +177,6 @@ export const connectionMachine = setup({
       after: { closeTimeout: { target: 'closed', actions: 'terminateSocket' } },
       on: { 'socket.closed': 'closed' },
     },
-    closed: { type: 'final' },
+    closed: { type: 'final', entry: 'connectionEnded' },
   },
 });

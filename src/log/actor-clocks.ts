@@ -4,30 +4,6 @@ export interface ActorClock {
   clearTimeout(id: unknown): void;
 }
 
-/** Makes the clock for one actor: the room's (conn = null) or one connection's. */
-export type ActorClockFactory = (room: string, conn: string | null) => ActorClock;
-
-/**
- * Numbers the timers an actor arms (1, 2, 3, … in the order it arms them) and reports each one that fires,
- * before the actor sees it. Replay fires the same numbers in the same order, so a timer that raced a message
- * in production races it the same way in replay.
- */
-export function recordingClock(base: ActorClock, onFire: (timer: number) => void): ActorClock {
-  let armed = 0;
-  return {
-    setTimeout(fn, timeout) {
-      const timer = ++armed;
-      return base.setTimeout(() => {
-        onFire(timer);
-        fn();
-      }, timeout);
-    },
-    clearTimeout(id) {
-      base.clearTimeout(id);
-    },
-  };
-}
-
 export const wallClock: ActorClock = {
   setTimeout: (fn, timeout) => setTimeout(fn, timeout),
   clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),

@@ -3,7 +3,7 @@ import type { AdmissionCommand, AdmissionDecision } from '../../machines/admissi
 import { connectionMachine } from '../../machines/connection.machine.js';
 import { roomMachine } from '../../machines/room.machine.js';
 import { CloseCode, type ErrorCode, type EvictionReason } from '../protocol/codes.js';
-import { recordingClock, type ActorClock } from '../log/actor-clocks.js';
+import type { ActorClock } from '../log/actor-clocks.js';
 import type { EventLog } from '../log/event-log.js';
 import type { RoomConfig } from '../config/server-config.js';
 
@@ -130,7 +130,6 @@ export class RoomRuntime {
       inspect: this.options.inspect,
     });
     this.connections.set(conn, actor);
-    actor.subscribe({ complete: () => this.connections.delete(conn) });
     actor.start();
     this.deliverToRoom();
   }
@@ -256,17 +255,17 @@ export class RoomRuntime {
   // ---- wiring ----
 
   private clockFor(conn: string | null): ActorClock {
-    const base = this.options.clockFor(conn);
-    const clock = this.options.recordTimers ? recordingClock(base, (timer) => this.log.append(this.name, 'timer', conn, { timer })) : base;
-    // A fired timer is an input like any other: what it asks of the room is delivered right after.
-    return {
-      setTimeout: (fn, timeout) =>
-        clock.setTimeout(() => {
-          fn();
-          this.deliverToRoom();
-        }, timeout),
-      clearTimeout: (id) => clock.clearTimeout(id),
-    };
+    return new ActorTimerClock(this, this.options.clockFor(conn), conn);
+  }
+
+  /**
+   * A timer of an actor fired. Timers are inputs like any other: recorded (by number, per actor) before the
+   * actor sees them, and what the actor then asks of the room is delivered right after.
+   */
+  fireTimer(conn: string | null, timer: number, fire: () => void): void {
+    if (this.options.recordTimers) this.log.append(this.name, 'timer', conn, { timer });
+    fire();
+    this.deliverToRoom();
   }
 
   private deliverToRoom(): void {
@@ -346,7 +345,32 @@ export class RoomRuntime {
         sendPingFrame: ({ context }) => effects.sendPingFrame(context.conn),
         closeSocket: ({ context }, { code }) => effects.closeSocket(context.conn, code),
         terminateSocket: ({ context }) => effects.terminateSocket(context.conn),
+        connectionEnded: ({ context }) => this.connections.delete(context.conn),
       },
     });
+  }
+}
+
+/**
+ * The clock one actor schedules its delayed events on. It numbers the actor's timers in the order they are
+ * armed (1, 2, 3, …), which replay reproduces exactly, and reports each that fires to the runtime. A small
+ * object per connection, with its methods shared on the prototype.
+ */
+class ActorTimerClock implements ActorClock {
+  private armed = 0;
+
+  constructor(
+    private readonly runtime: RoomRuntime,
+    private readonly base: ActorClock,
+    private readonly conn: string | null,
+  ) {}
+
+  setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown {
+    const timer = ++this.armed;
+    return this.base.setTimeout(() => this.runtime.fireTimer(this.conn, timer, fn), timeout);
+  }
+
+  clearTimeout(id: unknown): void {
+    this.base.clearTimeout(id);
   }
 }
