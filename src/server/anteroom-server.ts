@@ -2,16 +2,14 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { nanoid } from 'nanoid';
 import type { Logger } from 'pino';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { InspectionEvent } from 'xstate';
 import type { RoomConfig, ServerConfig } from '../config/server-config.js';
 import { wallClock } from '../log/actor-clocks.js';
 import { EventLog } from '../log/event-log.js';
 import { JsonlSink } from '../log/jsonl-sink.js';
 import { CloseCode, closeCodeMeaning } from '../protocol/codes.js';
-import type { ServerMessage } from '../protocol/messages.js';
 import { createPageRoutes } from '../pages/page-routes.js';
-import { parseClientMessage } from '../protocol/parse-client-message.js';
 import { RoomRuntime } from '../rooms/room-runtime.js';
 import { createAdmissionTokenIssuer, type AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
 import { createResumeTokens, type ResumeTokens } from '../tokens/resume-tokens.js';
@@ -24,6 +22,7 @@ import { ServerMetrics } from './metrics.js';
 import { PositionFeed, defaultPositionFeedTiming, type PositionFeedTiming } from './position-feed.js';
 import { roomFromPath } from './room-path.js';
 import { createSocketEffects } from './socket-effects.js';
+import { createSocketHandlers } from './socket-handlers.js';
 import { TokenBucket } from './token-bucket.js';
 import { UpgradeGate } from './upgrade-gate.js';
 
@@ -80,8 +79,18 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
   const rooms = new Map<string, ServedRoom>();
   const gate = new UpgradeGate(config);
   const metrics: ServerMetrics = new ServerMetrics({ log, rooms, openConnections: () => gate.openCount, pendingHandshakes: (): number => handshakes.pendingCount });
-  const floodCloseAfter = options.floodCloseAfter ?? config.rateLimit * 2;
   let shuttingDown = false;
+  const socketHandlers = createSocketHandlers({
+    config,
+    logger,
+    metrics,
+    resumeTokens,
+    floodCloseAfter: options.floodCloseAfter ?? config.rateLimit * 2,
+    forget: (client) => {
+      clients.delete(client.conn);
+      gate.closed(client.ip);
+    },
+  });
 
   for (const roomConfig of config.rooms) {
     rooms.set(roomConfig.name, openRoom(roomConfig));
@@ -211,78 +220,13 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
       serverCloseCode: null,
       tokenRefresh: null,
       overflowed: false,
+      bucket: new TokenBucket(config.rateLimit, config.rateLimit * 2, Date.now()),
     };
-    const bucket = new TokenBucket(config.rateLimit, config.rateLimit * 2, Date.now());
     clients.set(conn, client);
     gate.opened(ip);
-
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      // Frames that arrive once a close has begun are not acted on: a flood would be closed, and logged, per frame.
-      if (ws.readyState !== ws.OPEN) return;
-      const runtime = room.runtime;
-      if (isBinary) {
-        reply(client, { type: 'error', code: 'binary_not_supported', message: 'send JSON in text frames' });
-        runtime.message(conn, { type: 'invalid', code: 'binary_not_supported' });
-        closeByServer(client, CloseCode.unsupportedData);
-        return;
-      }
-      const waitMs = bucket.take(Date.now());
-      if (waitMs > 0) {
-        metrics.rateLimited.inc();
-        if (bucket.refusedInARow === 1 || bucket.refusedInARow % 10 === 0) {
-          reply(client, { type: 'error', code: 'rate_limited', message: 'too many messages', retryAfterMs: waitMs });
-        }
-        if (bucket.refusedInARow >= floodCloseAfter) {
-          logger.warn({ conn, session: client.session, ip }, 'flooding client closed');
-          metrics.floodCloses.inc();
-          closeByServer(client, CloseCode.policyViolation);
-        }
-        return;
-      }
-      const parsed = parseClientMessage(data.toString());
-      if (!parsed.ok) {
-        reply(client, { type: 'error', code: parsed.code, message: parsed.message });
-        runtime.message(conn, { type: 'invalid', code: parsed.code });
-        return;
-      }
-      const message = parsed.message;
-      if (message.type === 'ping') {
-        reply(client, { type: 'pong', t: Date.now() });
-        runtime.message(conn, { type: 'ping' });
-      } else if (message.type === 'leave') {
-        runtime.message(conn, { type: 'leave' });
-      } else {
-        runtime.message(conn, { type: 'resume', session: resumeTokens.read(room.config.name, message.token) });
-      }
-    });
-    ws.on('pong', () => room.runtime.pong(conn));
-    ws.on('error', (error) => {
-      logger.debug({ conn, session: client.session, err: error.message }, 'socket error');
-      // ws has already failed the connection with the matching close code; the place is released, not held.
-      client.serverCloseCode ??= closeCodeForWsError((error as Error & { code?: string }).code);
-    });
-    ws.on('close', (code: number) => {
-      clients.delete(conn);
-      gate.closed(ip);
-      if (client.tokenRefresh) clearTimeout(client.tokenRefresh);
-      logger.debug({ conn, session: client.session, room: room.config.name, code: client.serverCloseCode ?? code }, 'disconnected');
-      room.runtime.closed(conn, client.serverCloseCode ?? code);
-    });
-
+    socketHandlers.attach(client);
     logger.debug({ conn, session, room: room.config.name, ip }, 'connected');
     room.runtime.connect(conn, session);
-  }
-
-  function reply(client: ClientSocket, message: ServerMessage): void {
-    const outcome = sendToClient(client, message, config.outboundBudget);
-    if (outcome === 'sent') metrics.sent(message, client.conn);
-    if (outcome === 'overflow') setImmediate(() => client.room.overflow(client.conn));
-  }
-
-  /** The server ends the connection for what the client did: its place is released, not held. */
-  function closeByServer(client: ClientSocket, code: number): void {
-    client.serverCloseCode ??= code;
-    client.ws.close(code, closeCodeMeaning[code] ?? '');
   }
 
   const server: AnteroomServer = {
@@ -340,14 +284,6 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
     },
   };
   return server;
-}
-
-/** The close code ws sends when it fails a connection for what the peer sent (its errors are all WS_ERR_*). */
-function closeCodeForWsError(code: string | undefined): number {
-  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return CloseCode.messageTooBig;
-  if (code === 'WS_ERR_INVALID_UTF8') return CloseCode.invalidPayload;
-  if (code?.startsWith('WS_ERR_')) return CloseCode.protocolError;
-  return CloseCode.abnormal;
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {

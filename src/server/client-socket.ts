@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { ServerMessage } from '../protocol/messages.js';
 import type { RoomRuntime } from '../rooms/room-runtime.js';
+import type { TokenBucket } from './token-bucket.js';
 
 /** The edge's view of one connected socket. The connection actor holds the protocol state; this holds I/O. */
 export interface ClientSocket {
@@ -19,6 +20,8 @@ export interface ClientSocket {
   tokenRefresh: ReturnType<typeof setTimeout> | null;
   /** Set once the socket went over its outbound budget; nothing more is sent to it. */
   overflowed: boolean;
+  /** Its message rate limit. */
+  readonly bucket: TokenBucket;
 }
 
 export type SendOutcome = 'sent' | 'skipped' | 'overflow';

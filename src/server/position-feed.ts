@@ -20,7 +20,7 @@ export const defaultPositionFeedTiming: PositionFeedTiming = {
   shortDelayMs: 25,
   headDelayMs: 250,
   sweepDelayMs: 1000,
-  sliceMs: 4,
+  sliceMs: 2,
 };
 
 /** Sends `position` to `conn` if it differs from what it last got. 'deferred': the reader is too slow, retry later. */
