@@ -1,15 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { replay } from '../../src/log/replay.js';
-import { getJson, sleep, startServer, TestClient, type LiveServer } from '../support/live-server.js';
+import { closeAll, getJson, sleep, startServer, TestClient, type LiveServer } from '../support/live-server.js';
 
 let live: LiveServer | undefined;
-const opened: TestClient[] = [];
 
-afterEach(async () => {
-  for (const client of opened.splice(0)) client.terminate();
-  await live?.close();
-  live = undefined;
-});
+afterEach(closeAll);
 
 async function openClients(count: number, url = live!.url): Promise<TestClient[]> {
   const clients: TestClient[] = [];
@@ -18,7 +13,6 @@ async function openClients(count: number, url = live!.url): Promise<TestClient[]
     const client = await TestClient.open(url);
     await client.next((m) => m.type === 'status');
     clients.push(client);
-    opened.push(client);
   }
   return clients;
 }
@@ -123,7 +117,6 @@ describe('admission over real sockets', () => {
     const clients: TestClient[] = [];
     for (let i = 0; i < 60; i++) {
       const client = new TestClient(live.url);
-      opened.push(client);
       clients.push(client);
       if (i % 3 === 0 && clients.length > 2) clients[clients.length - 3]!.terminate();
       if (i % 4 === 0 && clients.length > 1) clients[clients.length - 2]!.close();
@@ -160,10 +153,8 @@ describe('admission over real sockets', () => {
   it('serves named rooms and closes an unknown room with 4004', async () => {
     live = await startServer([], {}, {});
     const main = await TestClient.open(`${live.url}/rooms/main`);
-    opened.push(main);
     expect((await main.next((m) => m.type === 'status')).status).toBe('active');
     const unknown = new TestClient(`${live.url}/rooms/nope`);
-    opened.push(unknown);
     expect((await unknown.closed).code).toBe(4004);
   });
 });

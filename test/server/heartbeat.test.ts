@@ -1,19 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { replay } from '../../src/log/replay.js';
-import { getJson, sleep, startServer, TestClient, type LiveServer } from '../support/live-server.js';
+import { closeAll, getJson, sleep, startServer, TestClient, type LiveServer } from '../support/live-server.js';
 
 let live: LiveServer | undefined;
-const opened: TestClient[] = [];
 
-afterEach(async () => {
-  for (const client of opened.splice(0)) client.terminate();
-  await live?.close();
-  live = undefined;
-});
+afterEach(closeAll);
 
 async function open(url: string, options?: ConstructorParameters<typeof TestClient>[1]): Promise<TestClient> {
   const client = await TestClient.open(url, options);
-  opened.push(client);
   await client.next((m) => m.type === 'status');
   return client;
 }

@@ -1,15 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { getJson, startServer, TestClient, type LiveServer } from '../support/live-server.js';
+import { closeAll, getJson, startServer, TestClient, type LiveServer } from '../support/live-server.js';
 import { encodeClientFrame, Opcode, RawWebSocket, waitFor } from './hardening/raw-websocket.js';
 
 let live: LiveServer | undefined;
-const opened: TestClient[] = [];
 
-afterEach(async () => {
-  for (const client of opened.splice(0)) client.terminate();
-  await live?.close();
-  live = undefined;
-});
+afterEach(closeAll);
 
 const cases: [string, string, string][] = [
   ['not JSON', '{"type":', 'bad_json'],
@@ -32,7 +27,6 @@ describe('malformed input', () => {
     live = await startServer(['--capacity', '1', '--rate-limit', '100']);
     const seated = await TestClient.open(live.url);
     const queued = await TestClient.open(live.url);
-    opened.push(seated, queued);
     await seated.next((m) => m.type === 'status');
     await queued.next((m) => m.type === 'status');
     const before = await getJson(`${live.httpUrl}/api/rooms/main`);
@@ -55,7 +49,6 @@ describe('malformed input', () => {
     live = await startServer(['--capacity', '1']);
     const seated = await TestClient.open(live.url);
     const queued = await TestClient.open(live.url);
-    opened.push(seated, queued);
     await queued.next((m) => m.type === 'status');
     seated.ws.send(Buffer.from([1, 2, 3]));
     expect((await seated.next((m) => m.type === 'error')).code).toBe('binary_not_supported');
@@ -68,7 +61,6 @@ describe('malformed input', () => {
     live = await startServer(['--capacity', '1', '--max-payload', '1024']);
     const big = await TestClient.open(live.url);
     const other = await TestClient.open(live.url);
-    opened.push(big, other);
     await other.next((m) => m.type === 'status');
     big.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(4096) }));
     expect((await big.closed).code).toBe(1009);
@@ -80,7 +72,6 @@ describe('malformed input', () => {
   it('answers every ping with a pong carrying the server time', async () => {
     live = await startServer();
     const client = await TestClient.open(live.url);
-    opened.push(client);
     const before = Date.now();
     client.send({ type: 'ping' });
     const pong = await client.next((m) => m.type === 'pong');
@@ -97,7 +88,6 @@ describe('WebSocket protocol violations', () => {
     it(`closes on ${what} with ${code} and releases the place rather than holding it`, async () => {
       live = await startServer(['--capacity', '1']);
       const seated = await TestClient.open(live.url);
-      opened.push(seated);
       await seated.next((m) => m.type === 'status');
       const raw = await RawWebSocket.open(live.url);
       await waitFor('queued status', () => raw.messages().some((m) => m.type === 'status'));

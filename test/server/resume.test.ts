@@ -1,21 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { getJson, sleep, startServer, TestClient, type LiveServer } from '../support/live-server.js';
+import { closeAll, getJson, sleep, startServer, TestClient, type LiveServer } from '../support/live-server.js';
 
 let live: LiveServer | undefined;
-const opened: TestClient[] = [];
 
-afterEach(async () => {
-  for (const client of opened.splice(0)) client.terminate();
-  await live?.close();
-  live = undefined;
-});
+afterEach(closeAll);
 
 async function line(count: number, flags: string[] = []): Promise<TestClient[]> {
   live = await startServer(['--capacity', '1', ...flags]);
   const clients: TestClient[] = [];
   for (let i = 0; i < count; i++) {
     const client = await TestClient.open(live.url);
-    opened.push(client);
     await client.next((m) => m.type === 'status');
     clients.push(client);
   }
@@ -24,7 +18,6 @@ async function line(count: number, flags: string[] = []): Promise<TestClient[]> 
 
 async function resumeWith(token: string): Promise<TestClient> {
   const client = new TestClient(live!.url);
-  opened.push(client);
   await client.opened;
   client.send({ type: 'resume', token });
   return client;

@@ -1,21 +1,15 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServer, TestClient, type LiveServer } from '../support/live-server.js';
+import { closeAll, startServer, TestClient, type LiveServer } from '../support/live-server.js';
 
 let live: LiveServer | undefined;
-const opened: TestClient[] = [];
 
-afterEach(async () => {
-  for (const client of opened.splice(0)) client.terminate();
-  await live?.close();
-  live = undefined;
-});
+afterEach(closeAll);
 
 describe('admission tokens', () => {
   it('signs an ES256 token that verifies against the served JWKS', async () => {
     live = await startServer();
     const client = await TestClient.open(`${live.url}/rooms/main`);
-    opened.push(client);
     const status = await client.next((m) => m.type === 'status' && m.status === 'active');
     const jwks = createRemoteJWKSet(new URL(`${live.httpUrl}/.well-known/jwks.json`));
     const { payload, protectedHeader } = await jwtVerify(status.token, jwks, { algorithms: ['ES256'] });
@@ -30,7 +24,6 @@ describe('admission tokens', () => {
   it('pushes a fresh token before expiry while the session stays active', async () => {
     live = await startServer(['--token-ttl', '2000']);
     const client = await TestClient.open(live.url);
-    opened.push(client);
     const first = await client.next((m) => m.type === 'status' && m.status === 'active');
     const keep = setInterval(() => client.send({ type: 'ping' }), 300);
     try {
@@ -50,7 +43,6 @@ describe('admission tokens', () => {
     const other = await startServer();
     try {
       const client = await TestClient.open(other.url);
-      opened.push(client);
       const status = await client.next((m) => m.type === 'status' && m.status === 'active');
       const jwks = createRemoteJWKSet(new URL(`${live.httpUrl}/.well-known/jwks.json`));
       await expect(jwtVerify(status.token, jwks)).rejects.toThrow();

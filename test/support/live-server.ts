@@ -10,12 +10,37 @@ export interface LiveServer {
   close(): Promise<void>;
 }
 
+const runningServers = new Set<LiveServer>();
+const openClients = new Set<TestClient>();
+
+/**
+ * Cuts every test client still open and stops every server started with `startServer`: the one cleanup a
+ * test file needs (`afterEach(closeAll)`).
+ */
+export async function closeAll(): Promise<void> {
+  for (const client of openClients) client.terminate();
+  openClients.clear();
+  const servers = [...runningServers];
+  runningServers.clear();
+  await Promise.all(servers.map((live) => live.close()));
+}
+
 /** A real anteroom server on 127.0.0.1 with a free port, configured from command-line style flags. */
 export async function startServer(flags: string[] = [], options: AnteroomServerOptions = {}, patch: Partial<ServerConfig> = {}): Promise<LiveServer> {
   const config = { ...parseServeArgs(['--port', '0', '--host', '127.0.0.1', ...flags], {}), ...patch };
   const server = await createAnteroomServer(config, { logger: createLogger('silent', false), ...options });
   const { url } = await server.listen();
-  return { server, url, httpUrl: url.replace('ws://', 'http://'), close: () => server.close() };
+  const live: LiveServer = {
+    server,
+    url,
+    httpUrl: url.replace('ws://', 'http://'),
+    close: () => {
+      runningServers.delete(live);
+      return server.close();
+    },
+  };
+  runningServers.add(live);
+  return live;
 }
 
 export type Message = Record<string, any>;
@@ -31,13 +56,17 @@ export class TestClient {
 
   constructor(url: string, options: { headers?: Record<string, string>; autoPong?: boolean } = {}) {
     this.ws = new WebSocket(url, { headers: options.headers, autoPong: options.autoPong ?? true });
+    openClients.add(this);
     this.opened = new Promise((resolve, reject) => {
       this.ws.once('open', () => resolve());
       this.ws.once('error', reject);
     });
     this.opened.catch(() => {});
     this.closed = new Promise((resolve) => {
-      this.ws.once('close', (code, reason) => resolve({ code, reason: reason.toString(), at: Date.now() }));
+      this.ws.once('close', (code, reason) => {
+        openClients.delete(this);
+        resolve({ code, reason: reason.toString(), at: Date.now() });
+      });
     });
     this.ws.on('error', () => {});
     this.ws.on('message', (data) => {

@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { getJson, startServer, TestClient, type LiveServer } from '../../support/live-server.js';
+import { closeAll, getJson, startServer, TestClient, type LiveServer } from '../../support/live-server.js';
 import { rawHandshake, waitFor } from './raw-websocket.js';
 
 let live: LiveServer | undefined;
+/** The clients a test opened with `openClient`, so it can close them all. */
 const clients: TestClient[] = [];
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.terminate();
-  await live?.close();
-  live = undefined;
+  clients.length = 0;
+  await closeAll();
 });
 
 async function openClient(url: string, headers?: Record<string, string>): Promise<TestClient> {

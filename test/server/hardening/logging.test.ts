@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger, redactionCensor } from '../../../src/server/logger.js';
-import { startServer, TestClient, type LiveServer } from '../../support/live-server.js';
+import { closeAll, startServer, TestClient, type LiveServer } from '../../support/live-server.js';
 import { waitFor } from './raw-websocket.js';
 
 /** A pino destination that keeps every line in memory. */
@@ -16,17 +16,11 @@ function memoryDestination() {
 }
 
 let live: LiveServer | undefined;
-const clients: TestClient[] = [];
 
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.terminate();
-  await live?.close();
-  live = undefined;
-});
+afterEach(closeAll);
 
 async function openClient(url: string): Promise<TestClient> {
   const client = await TestClient.open(url);
-  clients.push(client);
   await client.next((m) => m.type === 'status');
   return client;
 }

@@ -1,18 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { getJson, sleep, startServer, TestClient, type LiveServer } from '../../support/live-server.js';
+import { closeAll, getJson, sleep, startServer, TestClient, type LiveServer } from '../../support/live-server.js';
 
 let live: LiveServer | undefined;
-const clients: TestClient[] = [];
 
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.terminate();
-  await live?.close();
-  live = undefined;
-});
+afterEach(closeAll);
 
 async function openClient(url: string): Promise<TestClient> {
   const client = await TestClient.open(url);
-  clients.push(client);
   await client.next((m) => m.type === 'status');
   return client;
 }
