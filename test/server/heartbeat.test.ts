@@ -6,21 +6,16 @@ let live: LiveServer | undefined;
 
 afterEach(closeAll);
 
-async function open(url: string, options?: ConstructorParameters<typeof TestClient>[1]): Promise<TestClient> {
-  const client = await TestClient.open(url, options);
-  await client.next((m) => m.type === 'status');
-  return client;
-}
 
 describe('heartbeat', () => {
   it('evicts a silent active session between 3.0 and 3.6 s, promotes the head, and keeps pinging ones for 10 s', async () => {
     live = await startServer(['--capacity', '2']);
     // The seat (and its heartbeat timer) starts between these two instants.
     const connectingAt = Date.now();
-    const silent = await open(live.url);
+    const silent = await TestClient.placed(live.url);
     const admittedAt = silent.lastStatus!.receivedAt as number;
-    const pinging = await open(live.url);
-    const waiter = await open(live.url);
+    const pinging = await TestClient.placed(live.url);
+    const waiter = await TestClient.placed(live.url);
     const pings = setInterval(() => {
       pinging.send({ type: 'ping' });
       if (waiter.lastStatus?.status === 'active') waiter.send({ type: 'ping' });
@@ -50,8 +45,8 @@ describe('heartbeat', () => {
 
   it('any well-formed message counts as a heartbeat, a malformed one does not', async () => {
     live = await startServer(['--capacity', '2', '--heartbeat-timeout', '600', '--heartbeat-interval', '200']);
-    const resumer = await open(live.url);
-    const garbler = await open(live.url);
+    const resumer = await TestClient.placed(live.url);
+    const garbler = await TestClient.placed(live.url);
     const timer = setInterval(() => {
       resumer.send({ type: 'resume', token: 'not-a-token' });
       garbler.send('{nope');
@@ -67,9 +62,9 @@ describe('heartbeat', () => {
 
   it('drops a queued client that answers no ping frame for two intervals with 4000, without stalling the line', async () => {
     live = await startServer(['--capacity', '1', '--queue-ping', '300']);
-    const seated = await open(live.url);
-    const deaf = await open(live.url, { autoPong: false });
-    const alive = await open(live.url);
+    const seated = await TestClient.placed(live.url);
+    const deaf = await TestClient.placed(live.url, { autoPong: false });
+    const alive = await TestClient.placed(live.url);
     expect(deaf.lastStatus!.position).toBe(1);
     const keep = setInterval(() => seated.send({ type: 'ping' }), 200);
     try {

@@ -87,6 +87,13 @@ export class TestClient {
     return client;
   }
 
+  /** Opens a client and waits for its first `status`: placed in a seat or in line. */
+  static async placed(url: string, options?: ConstructorParameters<typeof TestClient>[1]): Promise<TestClient> {
+    const client = await TestClient.open(url, options);
+    await client.next((m) => m.type === 'status');
+    return client;
+  }
+
   /** The next message (after those already taken with `next`) that matches, or any earlier unseen one. */
   next(predicate: (m: Message) => boolean = () => true, timeoutMs = 5000): Promise<Message> {
     for (; this.seen < this.messages.length; this.seen++) {

@@ -12,9 +12,8 @@ afterEach(async () => {
 });
 
 async function openClient(url: string, headers?: Record<string, string>): Promise<TestClient> {
-  const client = await TestClient.open(url, { headers });
+  const client = await TestClient.placed(url, { headers });
   clients.push(client);
-  await client.next((m) => m.type === 'status');
   return client;
 }
 

@@ -19,12 +19,6 @@ let live: LiveServer | undefined;
 
 afterEach(closeAll);
 
-async function openClient(url: string): Promise<TestClient> {
-  const client = await TestClient.open(url);
-  await client.next((m) => m.type === 'status');
-  return client;
-}
-
 describe('structured logs', () => {
   it('writes JSON lines with the level filter and redacts secrets wherever they sit', () => {
     const destination = memoryDestination();
@@ -60,8 +54,8 @@ describe('structured logs', () => {
       ['--capacity', '1', '--rate-limit', '5', '--admin-token', adminToken],
       { logger: createLogger('debug', false, destination) },
     );
-    const seated = await openClient(live.url);
-    const queued = await openClient(live.url);
+    const seated = await TestClient.placed(live.url);
+    const queued = await TestClient.placed(live.url);
     const admission = seated.lastStatus!;
     const resumeToken = queued.lastStatus!.resumeToken as string;
     expect(admission.token).toBeTypeOf('string');
@@ -69,7 +63,7 @@ describe('structured logs', () => {
     // A queued client vanishes and comes back with its resume token on a new connection.
     queued.terminate();
     await queued.closed;
-    const returning = await openClient(live.url);
+    const returning = await TestClient.placed(live.url);
     returning.send({ type: 'resume', token: resumeToken });
     await returning.until((s) => s.session === queued.lastStatus!.session);
 
@@ -87,7 +81,7 @@ describe('structured logs', () => {
     const activeToken = returning.lastStatus!.token as string;
 
     // A flood closes the newest client.
-    const flooder = await openClient(live.url);
+    const flooder = await TestClient.placed(live.url);
     for (let i = 0; i < 100; i++) flooder.send({ type: 'ping' });
     expect((await flooder.closed).code).toBe(1008);
     await returning.close();

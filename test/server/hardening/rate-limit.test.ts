@@ -5,12 +5,6 @@ let live: LiveServer | undefined;
 
 afterEach(closeAll);
 
-async function openClient(url: string): Promise<TestClient> {
-  const client = await TestClient.open(url);
-  await client.next((m) => m.type === 'status');
-  return client;
-}
-
 const roomState = () => getJson(`${live!.httpUrl}/api/rooms/main`);
 const keepAlive = ['--heartbeat-timeout', '60000', '--heartbeat-interval', '1000'];
 
@@ -18,8 +12,8 @@ describe('per-connection rate limit', () => {
   it('allows a burst of twice the rate, then refuses with rate_limited and retryAfterMs and changes nothing', async () => {
     // Two a second, four saved: a token takes 500 ms to come back, far longer than the burst takes to arrive.
     live = await startServer(['--capacity', '1', '--rate-limit', '2', ...keepAlive]);
-    const seated = await openClient(live.url);
-    const queued = await openClient(live.url);
+    const seated = await TestClient.placed(live.url);
+    const queued = await TestClient.placed(live.url);
     const before = await roomState();
     const recordsBefore = live.server.log.lastSeq;
 
@@ -49,9 +43,9 @@ describe('per-connection rate limit', () => {
 
   it('closes a flooding queued client with 1008 and releases its place, leaving the others untouched', async () => {
     live = await startServer(['--capacity', '1', '--rate-limit', '5', ...keepAlive]);
-    const seated = await openClient(live.url);
-    const flooder = await openClient(live.url);
-    const behind = await openClient(live.url);
+    const seated = await TestClient.placed(live.url);
+    const flooder = await TestClient.placed(live.url);
+    const behind = await TestClient.placed(live.url);
     expect(behind.lastStatus).toMatchObject({ status: 'queued', position: 2 });
 
     for (let i = 0; i < 200; i++) flooder.send({ type: 'ping' });
@@ -73,8 +67,8 @@ describe('per-connection rate limit', () => {
 
   it('closes a flooding seated client with 1008 and promotes the head in its place', async () => {
     live = await startServer(['--capacity', '1', '--rate-limit', '5', ...keepAlive]);
-    const flooder = await openClient(live.url);
-    const head = await openClient(live.url);
+    const flooder = await TestClient.placed(live.url);
+    const head = await TestClient.placed(live.url);
     expect(flooder.lastStatus?.status).toBe('active');
 
     for (let i = 0; i < 200; i++) flooder.send({ type: 'ping' });
@@ -86,8 +80,8 @@ describe('per-connection rate limit', () => {
 
   it('gives each connection its own bucket: a client pinging at its rate is never refused beside a flooder', async () => {
     live = await startServer(['--capacity', '2', '--rate-limit', '20', ...keepAlive]);
-    const steady = await openClient(live.url);
-    const flooder = await openClient(live.url);
+    const steady = await TestClient.placed(live.url);
+    const flooder = await TestClient.placed(live.url);
     const flood = setInterval(() => {
       if (flooder.ws.readyState === flooder.ws.OPEN) for (let i = 0; i < 20; i++) flooder.send({ type: 'ping' });
     }, 5);
