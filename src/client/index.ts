@@ -15,7 +15,7 @@ export type {
   WaitingRoomClientOptions,
   WebSocketConstructor,
   WebSocketLike,
-} from './waiting-room-client.js';
+} from './client-types.js';
 export {
   FullJitterBackoff,
   fullJitterDelay,

@@ -4,7 +4,7 @@
  */
 import WebSocket from 'ws';
 import { WaitingRoomClient } from './waiting-room-client.js';
-import type { WaitingRoomClientOptions, WebSocketConstructor } from './waiting-room-client.js';
+import type { WaitingRoomClientOptions, WebSocketConstructor } from './client-types.js';
 
 export * from './index.js';
 
