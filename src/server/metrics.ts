@@ -95,7 +95,7 @@ export class ServerMetrics {
     });
     this.releases = new Counter({
       name: 'anteroom_releases_total',
-      help: 'Seats and places given up, by reason (left, dropped, hold_expired, superseded, kicked, room_closed).',
+      help: 'Seats and places given up, by reason (left, dropped, hold_expired, superseded, kicked, room_closed, shutdown).',
       labelNames: ['room', 'reason'],
       registers,
     });
