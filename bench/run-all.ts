@@ -1,7 +1,9 @@
 /**
  * Every benchmark in turn, one after another so none shares the machine with another: the admission queue,
- * joins through the room, then the server at 10k queued against a raw ws server. `npm run bench` runs this.
+ * joins through the room, the position fan-out at 100k queued, then the server at 10k queued against a raw
+ * ws server. `npm run bench` runs this.
  */
+import { main as fanout100kBench } from './fanout-100k.bench.js';
 import { main as queueBench } from './queue.bench.js';
 import { main as roomJoinsBench } from './room-joins.bench.js';
 import { main as server10kBench } from './server-10k.bench.js';
@@ -9,6 +11,7 @@ import { main as server10kBench } from './server-10k.bench.js';
 const benches: [name: string, run: () => unknown][] = [
   ['queue', queueBench],
   ['room-joins', roomJoinsBench],
+  ['fanout-100k', fanout100kBench],
   ['server-10k', server10kBench],
 ];
 
