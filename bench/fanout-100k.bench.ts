@@ -13,7 +13,7 @@ import { pathToFileURL } from 'node:url';
 import { defaultRoomSettings } from '../src/config/server-config.js';
 import { wallClock } from '../src/log/actor-clocks.js';
 import { EventLog } from '../src/log/event-log.js';
-import { RoomRuntime, type ConnectionEffects } from '../src/rooms/room-runtime.js';
+import { RoomRuntime, silentConnectionEffects } from '../src/rooms/room-runtime.js';
 import { PositionFeed, defaultPositionFeedTiming } from '../src/server/position-feed.js';
 
 const QUEUED = 100_000;
@@ -30,21 +30,11 @@ export interface FanoutReport {
 }
 
 export async function main(): Promise<FanoutReport> {
-  const effects: ConnectionEffects = {
-    sendQueuedStatus() {},
-    sendAdmission() {},
-    sendEvicted() {},
-    sendError() {},
-    sendPingFrame() {},
-    closeSocket() {},
-    terminateSocket() {},
-    queueChanged() {},
-  };
   const runtime = new RoomRuntime({
     settings: { name: 'main', ...defaultRoomSettings, capacity: 1, queuePingMs: 3_600_000 },
     log: new EventLog({ ringSize: 1024 }),
     clockFor: () => wallClock,
-    effects,
+    effects: silentConnectionEffects,
   });
   const setupStarted = performance.now();
   runtime.connect('seat', 'seat');

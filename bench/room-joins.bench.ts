@@ -17,7 +17,7 @@ import { createActor, SimulatedClock } from 'xstate';
 import { roomMachine } from '../machines/room.machine.js';
 import { defaultRoomSettings } from '../src/config/server-config.js';
 import { EventLog } from '../src/log/event-log.js';
-import { RoomRuntime, type ConnectionEffects } from '../src/rooms/room-runtime.js';
+import { RoomRuntime, silentConnectionEffects } from '../src/rooms/room-runtime.js';
 
 const STANDING = [1_000, 10_000, 100_000] as const;
 /** Timed joins per cell through the room actor. */
@@ -84,17 +84,6 @@ function roomActorTarget(): JoinTarget {
   };
 }
 
-const silentSockets: ConnectionEffects = {
-  sendQueuedStatus: () => {},
-  sendAdmission: () => {},
-  sendEvicted: () => {},
-  sendError: () => {},
-  sendPingFrame: () => {},
-  closeSocket: () => {},
-  terminateSocket: () => {},
-  queueChanged: () => {},
-};
-
 /** As the server builds a room: event ring of the default size, recorded timers; the clock never fires. */
 function roomRuntimeTarget(): JoinTarget {
   const clock = new SimulatedClock();
@@ -103,7 +92,7 @@ function roomRuntimeTarget(): JoinTarget {
     log: new EventLog({ ringSize: 10_000, now: () => clock.now() }),
     clockFor: () => clock,
     recordTimers: true,
-    effects: silentSockets,
+    effects: silentConnectionEffects,
   });
   return {
     join: (conn, session) => runtime.connect(conn, session),

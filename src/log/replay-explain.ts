@@ -222,14 +222,8 @@ export function explainSession(records: readonly EventRecord[], session: string)
         return `no one resumed the held place within ${settings().resumeWindowMs ?? '?'} ms`;
       case 'superseded':
         return 'the session already had a seat on a newer connection';
-      case 'kicked':
-        return 'an operator kicked it';
-      case 'room_closed':
-        return 'the room was closed';
-      case 'shutdown':
-        return 'the server shut down';
       default:
-        return String(d.reason);
+        return endedFromOutside[String(d.reason)] ?? String(d.reason);
     }
   }
 
@@ -245,17 +239,18 @@ export function explainSession(records: readonly EventRecord[], session: string)
         return `its seat reached the session TTL of ${settings().sessionTtlMs ?? '?'} ms`;
       case 'replaced':
         return 'a newer connection resumed the same session';
-      case 'kicked':
-        return 'an operator kicked it';
-      case 'room_closed':
-        return 'the room was closed';
-      case 'shutdown':
-        return 'the server shut down';
       default:
-        return 'no reason recorded';
+        return endedFromOutside[String(d.reason)] ?? 'no reason recorded';
     }
   }
 }
+
+/** Reasons a seat or place ends that come from outside the session, worded the same for releases and evictions. */
+const endedFromOutside: Readonly<Record<string, string>> = {
+  kicked: 'an operator kicked it',
+  room_closed: 'the room was closed',
+  shutdown: 'the server shut down',
+};
 
 /** The session whose place leaves the line with this decision, or null. */
 function placeLeaving(record: EventRecord, d: Data): string | null {

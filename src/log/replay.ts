@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { RoomRuntime, type ConnectionEffects, type InboundMessage, type RoomAdminCommand } from '../rooms/room-runtime.js';
+import { RoomRuntime, silentConnectionEffects, type InboundMessage, type RoomAdminCommand } from '../rooms/room-runtime.js';
 import type { RoomConfig } from '../config/server-config.js';
 import { ReplayClock } from './actor-clocks.js';
 import { EventLog } from './event-log.js';
@@ -34,17 +34,6 @@ export interface ReplayOptions {
   /** Compare decisions with the record (default); off for what-if replays, which are expected to differ. */
   compare?: boolean;
 }
-
-const silentSockets: ConnectionEffects = {
-  sendQueuedStatus() {},
-  sendAdmission() {},
-  sendEvicted() {},
-  sendError() {},
-  sendPingFrame() {},
-  closeSocket() {},
-  terminateSocket() {},
-  queueChanged() {},
-};
 
 /**
  * Feeds the recorded inputs into fresh actors, firing each timer when the record says it fired, and
@@ -105,7 +94,7 @@ export function replay(records: Iterable<EventRecord>, options: ReplayOptions = 
         new RoomRuntime({
           settings,
           log,
-          effects: silentSockets,
+          effects: silentConnectionEffects,
           clockFor: (conn) => {
             const clock = new ReplayClock();
             clocks.set(clockKey(record.room, conn), clock);

@@ -32,6 +32,18 @@ export interface ConnectionEffects {
   queueChanged(room: string): void;
 }
 
+/** Effects that do nothing: for replay and benchmarks, where no socket is on the other end. */
+export const silentConnectionEffects: ConnectionEffects = {
+  sendQueuedStatus() {},
+  sendAdmission() {},
+  sendEvicted() {},
+  sendError() {},
+  sendPingFrame() {},
+  closeSocket() {},
+  terminateSocket() {},
+  queueChanged() {},
+};
+
 export interface RoomRuntimeOptions {
   settings: RoomConfig;
   log: EventLog;

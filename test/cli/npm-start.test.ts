@@ -27,7 +27,25 @@ function start(command: string, args: string[]) {
       }
     });
   });
-  return { child, ready, exited, stderr: () => stderr, signal: (name: NodeJS.Signals) => process.kill(-child.pid!, name) };
+  const signal = (name: NodeJS.Signals) => process.kill(-child.pid!, name);
+  /** Ends whatever is left of the process group; nothing if it already exited. */
+  const kill = () => {
+    try {
+      signal('SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  return { child, ready, exited, stderr: () => stderr, signal, kill };
+}
+
+/** Opens a seated client and a waiting one against `url`, checking where each was placed. */
+async function seatedAndWaiting(url: string): Promise<[TestClient, TestClient]> {
+  const seated = await TestClient.placed(url);
+  const waiting = await TestClient.placed(url);
+  expect(seated.lastStatus!.status).toBe('active');
+  expect(waiting.lastStatus).toMatchObject({ status: 'queued', position: 1 });
+  return [seated, waiting];
 }
 
 const npmStart = (args: string[]) => start('npm', ['start', '--', '--port', '0', ...args]);
@@ -37,22 +55,14 @@ describe('the command line', () => {
   it('npm start serves a waiting room and closes every session with 1001 on SIGTERM', async () => {
     const server = npmStart(['--capacity', '1', '--log-level', 'warn']);
     try {
-      const url = await server.ready;
-      const seated = await TestClient.open(url);
-      const waiting = await TestClient.open(url);
-      expect((await seated.next((m) => m.type === 'status')).status).toBe('active');
-      expect(await waiting.next((m) => m.type === 'status')).toMatchObject({ status: 'queued', position: 1 });
+      const [seated, waiting] = await seatedAndWaiting(await server.ready);
       server.signal('SIGTERM');
       expect((await seated.closed).code).toBe(1001);
       expect((await waiting.closed).code).toBe(1001);
       expect(seated.messages.find((m) => m.type === 'evicted')?.reason).toBe('shutdown');
       await server.exited;
     } finally {
-      try {
-        server.signal('SIGKILL');
-      } catch {
-        // already gone
-      }
+      server.kill();
     }
   }, 40_000);
 
@@ -60,22 +70,14 @@ describe('the command line', () => {
     const logFile = join(dir, 'events.jsonl');
     const server = anteroom(['--capacity', '1', '--event-log', logFile, '--log-level', 'warn']);
     try {
-      const url = await server.ready;
-      const seated = await TestClient.open(url);
-      const waiting = await TestClient.open(url);
-      expect((await seated.next((m) => m.type === 'status')).status).toBe('active');
-      expect(await waiting.next((m) => m.type === 'status')).toMatchObject({ status: 'queued', position: 1 });
+      const [seated, waiting] = await seatedAndWaiting(await server.ready);
       seated.send({ type: 'leave' });
       await waiting.until((s) => s.status === 'active');
       server.signal('SIGINT');
       expect((await waiting.closed).code).toBe(1001);
       expect(await server.exited).toEqual({ code: 0, signal: null });
     } finally {
-      try {
-        server.signal('SIGKILL');
-      } catch {
-        // already gone
-      }
+      server.kill();
     }
     const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
     expect(lines.map((r) => r.kind)).toEqual(expect.arrayContaining(['room.opened', 'connected', 'admitted', 'queued', 'released']));
