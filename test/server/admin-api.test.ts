@@ -1,0 +1,100 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { replay } from '../../src/log/replay.js';
+import { closeAll, getJson, startServer, TestClient, type LiveServer } from '../support/live-server.js';
+
+let live: LiveServer | undefined;
+
+afterEach(closeAll);
+
+const adminToken = 'an-admin-token-for-tests';
+const room = () => getJson(`${live!.httpUrl}/api/rooms/main`);
+
+function post(path: string, body: unknown, token: string | null = adminToken): Promise<Response> {
+  return fetch(`${live!.httpUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+async function line(count: number, capacity = 1): Promise<TestClient[]> {
+  live = await startServer(['--capacity', String(capacity), '--admin-token', adminToken, '--heartbeat-timeout', '60000', '--heartbeat-interval', '1000']);
+  const clients: TestClient[] = [];
+  for (let i = 0; i < count; i++) clients.push(await TestClient.placed(live.url));
+  return clients;
+}
+
+describe('admin API', () => {
+  it('refuses writes without the flag (403), without or with a wrong bearer token (401), and changes nothing', async () => {
+    live = await startServer();
+    expect((await post('/api/rooms/main', { capacity: 9 })).status).toBe(403);
+    await live.close();
+    await line(1);
+    expect((await post('/api/rooms/main', { capacity: 9 }, null)).status).toBe(401);
+    expect((await post('/api/rooms/main', { capacity: 9 }, 'wrong-token')).status).toBe(401);
+    expect(await room()).toMatchObject({ capacity: 1 });
+  });
+
+  it('answers 400 to bodies it cannot apply, and 404 to an unknown room', async () => {
+    await line(1);
+    for (const body of ['{not json', [], { capacity: -1 }, { capacity: 1.5 }, { status: 'asleep' }, { colour: 'red' }, {}]) {
+      const response = await post('/api/rooms/main', body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+    }
+    expect((await post('/api/rooms/main/kick', { session: 42 })).status).toBe(400);
+    expect((await post('/api/rooms/nope', { capacity: 2 })).status).toBe(404);
+    expect(await room()).toMatchObject({ capacity: 1, status: 'open', active: 1 });
+  });
+
+  it('raising capacity admits the head of the line at once; lowering it evicts no one', async () => {
+    const clients = await line(4);
+    const raised = await post('/api/rooms/main', { capacity: 3 });
+    expect(await raised.json()).toMatchObject({ capacity: 3, active: 3, queued: 1 });
+    await clients[1]!.until((s) => s.status === 'active', 1000);
+    await clients[2]!.until((s) => s.status === 'active', 1000);
+    await clients[3]!.until((s) => s.position === 1, 1000);
+    expect(await (await post('/api/rooms/main', { capacity: 1 })).json()).toMatchObject({ capacity: 1, active: 3, queued: 1 });
+    expect(clients.slice(0, 3).every((c) => c.ws.readyState === c.ws.OPEN)).toBe(true);
+    // Seats over the new capacity drain: two leave, and still no one is admitted until the room is below it.
+    clients[0]!.send({ type: 'leave' });
+    clients[1]!.send({ type: 'leave' });
+    await Promise.all([clients[0]!.closed, clients[1]!.closed]);
+    expect(await room()).toMatchObject({ active: 1, queued: 1 });
+    clients[2]!.send({ type: 'leave' });
+    await clients[3]!.until((s) => s.status === 'active', 1000);
+  });
+
+  it('pause keeps every place and admits no one; open admits at once', async () => {
+    const [seated, waiting] = await line(2);
+    expect(await (await post('/api/rooms/main', { status: 'paused' })).json()).toMatchObject({ status: 'paused' });
+    seated!.send({ type: 'leave' });
+    await seated!.closed;
+    expect(await room()).toMatchObject({ status: 'paused', active: 0, queued: 1 });
+    expect(waiting!.lastStatus).toMatchObject({ status: 'queued', position: 1 });
+    await post('/api/rooms/main', { status: 'open' });
+    await waiting!.until((s) => s.status === 'active', 1000);
+  });
+
+  it('closing the room evicts everyone with room_closed and 4006 and turns newcomers away with 4006', async () => {
+    const clients = await line(3);
+    expect(await (await post('/api/rooms/main', { status: 'closed' })).json()).toMatchObject({ status: 'closed', active: 0, queued: 0 });
+    for (const client of clients) {
+      expect((await client.closed).code).toBe(4006);
+      expect(client.messages.find((m) => m.type === 'evicted')?.reason).toBe('room_closed');
+    }
+    const late = new TestClient(live!.url);
+    expect((await late.closed).code).toBe(4006);
+  });
+
+  it('kicks a session by id, promotes the head, and every change replays from the log', async () => {
+    const [seated, waiting] = await line(2);
+    const response = await post('/api/rooms/main/kick', { session: seated!.lastStatus!.session });
+    expect(response.status).toBe(200);
+    expect((await seated!.next((m) => m.type === 'evicted')).reason).toBe('kicked');
+    expect((await seated!.closed).code).toBe(1008);
+    await waiting!.until((s) => s.status === 'active', 1000);
+    const records = live!.server.log.since(0, 1_000_000);
+    expect(records.filter((r) => r.kind === 'config').map((r) => r.data.type)).toEqual(['kick']);
+    expect(replay(records)).toMatchObject({ ok: true });
+  });
+});
