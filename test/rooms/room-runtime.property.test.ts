@@ -15,7 +15,9 @@ type Step =
   | { kind: 'capacity'; capacity: number }
   | { kind: 'pause' }
   | { kind: 'open' }
-  | { kind: 'kick'; target: number };
+  | { kind: 'kick'; target: number }
+  | { kind: 'maxQueue'; maxQueue: number }
+  | { kind: 'closeRoom' };
 
 const who = fc.nat({ max: 40 });
 export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
@@ -30,11 +32,14 @@ export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'pause' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'open' as const }) },
   { weight: 1, arbitrary: who.map((target) => ({ kind: 'kick' as const, target })) },
+  { weight: 1, arbitrary: fc.nat({ max: 4 }).map((maxQueue) => ({ kind: 'maxQueue' as const, maxQueue })) },
+  // Closing ends the room for good, so it is rare: most runs should exercise an open room.
+  { weight: 1, arbitrary: fc.nat({ max: 9 }).map((n): Step => (n === 0 ? { kind: 'closeRoom' } : { kind: 'ping', who: n })) },
 );
 
 /** Runs steps against a simulated room; returns the room and the model for the caller's checks. */
-export function createStepRunner(capacity: number) {
-  const room = createSimulatedRoom({ capacity, resumeWindowMs: 30_000, queuePingMs: 15_000 });
+export function createStepRunner(capacity: number, sessionTtlMs = 0) {
+  const room = createSimulatedRoom({ capacity, resumeWindowMs: 30_000, queuePingMs: 15_000, sessionTtlMs });
   const model = new RoomModel(capacity);
   const conns: string[] = [];
   const sessions: string[] = [];
@@ -94,6 +99,12 @@ export function createStepRunner(capacity: number) {
         if (session) room.runtime.configure({ type: 'kick', session });
         break;
       }
+      case 'maxQueue':
+        room.runtime.configure({ type: 'setMaxQueue', maxQueue: step.maxQueue });
+        break;
+      case 'closeRoom':
+        room.runtime.configure({ type: 'close' });
+        break;
     }
     // The edge answers a close it started once the peer completes it; model that at once.
     for (const [conn] of room.sockets.closedWith) {
@@ -111,8 +122,8 @@ export function createStepRunner(capacity: number) {
 describe('room runtime under random interleavings', () => {
   it('keeps every invariant after every step, and its log replays to the same decisions', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 5 }), fc.array(stepArbitrary, { size: 'max', maxLength: 120 }), (capacity, steps) => {
-        const { room, apply } = createStepRunner(capacity);
+      fc.property(fc.integer({ min: 0, max: 5 }), fc.constantFrom(0, 5000), fc.array(stepArbitrary, { size: 'max', maxLength: 120 }), (capacity, sessionTtlMs, steps) => {
+        const { room, apply } = createStepRunner(capacity, sessionTtlMs);
         for (const step of steps) apply(step);
         const result = replay(JSON.parse(JSON.stringify(room.records)));
         expect(result).toMatchObject({ ok: true });
