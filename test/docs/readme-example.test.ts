@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -7,8 +7,12 @@ import { startServer, TestClient, type LiveServer } from '../support/live-server
 const root = join(import.meta.dirname, '..', '..');
 const example = readFileSync(join(root, 'examples', 'wait-in-line.ts'), 'utf8');
 let live: LiveServer | undefined;
+let exampleRun: ChildProcess | undefined;
 
 afterEach(async () => {
+  // A failed run must not leave the example waiting in line.
+  if (exampleRun && exampleRun.exitCode === null) exampleRun.kill('SIGKILL');
+  exampleRun = undefined;
   await live?.close();
   live = undefined;
 });
@@ -23,10 +27,10 @@ describe('the README example', () => {
     live = await startServer(['--capacity', '1']);
     const seated = await TestClient.open(live.url);
     await seated.next((m) => m.type === 'status');
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'examples', 'wait-in-line.ts')], {
+    const child = (exampleRun = spawn(process.execPath, ['--import', 'tsx', join(root, 'examples', 'wait-in-line.ts')], {
       cwd: root,
       env: { ...process.env, ANTEROOM_URL: live.url },
-    });
+    }));
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     const exited = new Promise((resolve) => child.on('exit', resolve));
