@@ -1,25 +1,18 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startServer, TestClient, type LiveServer } from '../support/live-server.js';
+import { closeAll, startServer, TestClient, type LiveServer } from '../support/live-server.js';
 
-const servers: LiveServer[] = [];
+/** The clients a test opened, whose messages it counts. */
 const clients: TestClient[] = [];
 
 afterEach(async () => {
-  for (const client of clients.splice(0)) client.terminate();
-  await Promise.all(servers.splice(0).map((server) => server.close()));
+  clients.length = 0;
+  await closeAll();
 });
 
-async function serve(flags: string[]): Promise<LiveServer> {
-  const live = await startServer(flags);
-  servers.push(live);
-  return live;
-}
-
 async function openClient(url: string): Promise<TestClient> {
-  const client = await TestClient.open(url);
+  const client = await TestClient.placed(url);
   clients.push(client);
-  await client.next((m) => m.type === 'status');
   return client;
 }
 
@@ -49,7 +42,7 @@ function kick(live: LiveServer, session: string): Promise<Response> {
 
 describe('GET /metrics', () => {
   it('reports connections, room gauges, decisions, errors, traffic and promotion latency', async () => {
-    const live = await serve(['--capacity', '1', '--admin-token', adminToken, '--heartbeat-timeout', '60000', '--heartbeat-interval', '1000']);
+    const live = await startServer(['--capacity', '1', '--admin-token', adminToken, '--heartbeat-timeout', '60000', '--heartbeat-interval', '1000']);
     const first = await openClient(live.url);
     const second = await openClient(live.url);
     const third = await openClient(live.url);
@@ -107,8 +100,8 @@ describe('GET /metrics', () => {
   });
 
   it('keeps one registry per server, so two servers in a process count apart', async () => {
-    const busy = await serve(['--capacity', '1']);
-    const idle = await serve(['--capacity', '4']);
+    const busy = await startServer(['--capacity', '1']);
+    const idle = await startServer(['--capacity', '4']);
     await openClient(busy.url);
     await openClient(busy.url);
     const [busyMetrics, idleMetrics] = await Promise.all([scrape(busy), scrape(idle)]);
@@ -123,7 +116,7 @@ describe('GET /metrics', () => {
 
 describe('GET /readyz', () => {
   it('answers 200 while serving and 503 once shutdown has begun', async () => {
-    const live = await serve(['--capacity', '1']);
+    const live = await startServer(['--capacity', '1']);
     expect((await fetch(`${live.httpUrl}/readyz`)).status).toBe(200);
 
     // A client that never answers the close frame keeps shutdown in its grace period.

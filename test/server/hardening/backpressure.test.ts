@@ -1,17 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClientSocket } from '../../../src/server/client-socket.js';
-import { getJson, startServer, TestClient, type LiveServer } from '../../support/live-server.js';
+import { closeAll, getJson, startServer, TestClient, type LiveServer } from '../../support/live-server.js';
 import { RawWebSocket, waitFor } from './raw-websocket.js';
 
 let live: LiveServer | undefined;
 const raws: RawWebSocket[] = [];
-const clients: TestClient[] = [];
 
 afterEach(async () => {
   for (const raw of raws.splice(0)) raw.destroy();
-  for (const client of clients.splice(0)) client.terminate();
-  await live?.close();
-  live = undefined;
+  await closeAll();
 });
 
 /** Every active session here is kept alive by its traffic or by this long timeout, so only backpressure ends one. */
@@ -38,13 +35,6 @@ async function floodUntil(raw: RawWebSocket, done: () => boolean, maxFrames = 40
   return frames;
 }
 
-async function openClient(url: string): Promise<TestClient> {
-  const client = await TestClient.open(url);
-  clients.push(client);
-  await client.next((m) => m.type === 'status');
-  return client;
-}
-
 describe('backpressure on a client that never reads', () => {
   it('drops a seated slow reader over its outbound budget, gives the seat to the head and stays healthy', async () => {
     live = await startServer(['--capacity', '1', '--outbound-budget', '4096', ...quietHeartbeat]);
@@ -53,7 +43,7 @@ describe('backpressure on a client that never reads', () => {
     await waitFor('the first status', () => raw.messages().length > 0);
     expect(raw.messages()[0]).toMatchObject({ type: 'status', status: 'active' });
     const slow = newestClient(live.server);
-    const next = await openClient(live.url);
+    const next = await TestClient.placed(live.url);
     expect(next.lastStatus).toMatchObject({ status: 'queued', position: 1 });
 
     raw.pause();
@@ -74,7 +64,7 @@ describe('backpressure on a client that never reads', () => {
     expect(await live.server.metrics.render()).toMatch(/^anteroom_slow_client_drops_total\{room="main"\} 1$/m);
 
     // The server still serves: a newcomer is queued behind the new seat holder and gets answers.
-    const late = await openClient(live.url);
+    const late = await TestClient.placed(live.url);
     expect(late.lastStatus).toMatchObject({ status: 'queued', position: 1 });
     late.send({ type: 'ping' });
     expect((await late.next((m) => m.type === 'pong')).t).toBeTypeOf('number');
@@ -82,13 +72,13 @@ describe('backpressure on a client that never reads', () => {
 
   it('drops a queued slow reader: its place is held for the resume window, then released', async () => {
     live = await startServer(['--capacity', '1', '--outbound-budget', '4096', '--resume-window', '300', ...quietHeartbeat]);
-    const seated = await openClient(live.url);
+    const seated = await TestClient.placed(live.url);
     const raw = await RawWebSocket.open(live.url);
     raws.push(raw);
     await waitFor('the first status', () => raw.messages().length > 0);
     expect(raw.messages()[0]).toMatchObject({ type: 'status', status: 'queued', position: 1 });
     const slow = newestClient(live.server);
-    const behind = await openClient(live.url);
+    const behind = await TestClient.placed(live.url);
     expect(behind.lastStatus).toMatchObject({ status: 'queued', position: 2 });
 
     raw.pause();
@@ -109,9 +99,9 @@ describe('backpressure on a client that never reads', () => {
 
   it('coalesces a slow reader’s position updates into the latest one once it reads again', async () => {
     live = await startServer(['--capacity', '1', '--outbound-budget', String(64 * 1024 * 1024), ...quietHeartbeat]);
-    await openClient(live.url);
+    await TestClient.placed(live.url);
     const ahead: TestClient[] = [];
-    for (let i = 0; i < 12; i++) ahead.push(await openClient(live.url));
+    for (let i = 0; i < 12; i++) ahead.push(await TestClient.placed(live.url));
     const raw = await RawWebSocket.open(live.url);
     raws.push(raw);
     await waitFor('the first status', () => raw.messages().length > 0);
