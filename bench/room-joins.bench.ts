@@ -71,9 +71,10 @@ interface JoinTarget {
 }
 
 function roomActorTarget(): JoinTarget {
+  const clock = new SimulatedClock();
   const actor = createActor(roomMachine, {
-    input: { room: 'main', capacity: CAPACITY, maxQueue: 0, resumeWindowMs: 30_000, sessionTtlMs: 0 },
-    clock: new SimulatedClock(),
+    input: { room: 'main', capacity: CAPACITY, maxQueue: 0, resumeWindowMs: 30_000, sessionTtlMs: 0, now: () => clock.now() },
+    clock,
   });
   actor.start();
   return {

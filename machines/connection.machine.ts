@@ -1,51 +1,61 @@
 import { assign, setup } from 'xstate';
-import { CloseCode, closeCodeForEviction, type EvictionReason } from '../src/protocol/codes.js';
+import { closeReasonForEviction, type CloseReasonName, type EvictionReason } from './close-reasons.js';
 
 export interface ConnectionInput {
   conn: string;
   session: string;
   room: string;
-  /** An active session silent this long is evicted. */
+  /** An active session silent this long is evicted, ms. */
   heartbeatTimeoutMs: number;
-  /** Queued sessions are probed with a WebSocket ping frame this often; two silent probes drop them. */
+  /** Queued sessions are probed with a WebSocket ping frame this often, ms; two silent probes drop them. */
   queuePingMs: number;
-  /** How long to wait for the peer to finish the close handshake before terminating the socket. */
+  /** How long to wait for the peer to finish the close handshake before cutting the socket, ms. */
   closeTimeoutMs: number;
 }
 
 export interface ConnectionContext extends ConnectionInput {
   /** Probes sent while queued with no pong or message since. */
   unansweredProbes: number;
-  closeCode: number | null;
-  evictionReason: EvictionReason | null;
+  /** Why the connection is closing, once it is (a row of the close-reason table). */
+  closeReason: CloseReasonName | null;
 }
 
-export type ConnectionEvent =
-  /** The room put the connection in line (`position` as decided). */
+/** A well-formed client message, as the edge parsed it. Each counts as a heartbeat. */
+export type ClientMessageEvent =
+  | { type: 'ping' }
+  | { type: 'leave' }
+  /** `session`: the session the resume token names, or null when the token is not valid. */
+  | { type: 'resume'; session: string | null };
+
+/** What the room decided about this connection. */
+export type RoomVerdictEvent =
   | { type: 'placed.queued'; position: number; queueLength: number }
-  /** The room gave the connection a seat. */
   | { type: 'placed.active' }
-  /** A `resume` moved the connection into a held place, under another session id. */
+  /** A `resume` moved the connection into a held place, under that place's session. */
   | { type: 'resumed'; session: string; position: number; queueLength: number }
-  /** A well-formed message arrived: it counts as a heartbeat. */
-  | { type: 'activity' }
+  | { type: 'resumeRefused' }
+  | { type: 'rejected'; reason: 'queue_full' | 'room_closed' }
+  | { type: 'evicted'; reason: EvictionReason };
+
+export type ConnectionEvent =
+  | ClientMessageEvent
+  | RoomVerdictEvent
   /** A WebSocket pong frame arrived. */
   | { type: 'pong' }
-  /** The client asked to leave. */
-  | { type: 'leave' }
-  /** The room (or the server, on shutdown) ends the session with a reason the client is told. */
-  | { type: 'evict'; reason: EvictionReason }
-  /** The room confirmed a leave. */
-  | { type: 'release' }
-  | { type: 'reject'; reason: 'queue_full' | 'room_closed' }
+  /** The server closes the connection for what the client did (a binary frame, a flood, a protocol error). */
+  | { type: 'fault'; reason: CloseReasonName }
   /** The socket could not keep up with what it was sent: treated as a drop. */
   | { type: 'overflow' }
   | { type: 'socket.closed'; code: number };
 
+const rejectionReason = { queue_full: 'queueFull', room_closed: 'roomClosed' } as const satisfies Record<string, CloseReasonName>;
+
 /**
  * One machine per WebSocket connection: `connecting → open.{queued, active} → closing → closed`.
  * It decides when its own session is dead (heartbeat and probe timers are `after` transitions on the actor
- * clock) and tells the room through provided actions; it never touches a socket itself.
+ * clock), tells the room through provided actions, and decides how the socket closes from the close-reason
+ * table; it never touches a socket itself. From the moment it enters `closing`, the room has been told the
+ * connection is gone: a close the server decides takes effect at once, not when the peer answers.
  */
 export const connectionMachine = setup({
   types: {
@@ -60,37 +70,48 @@ export const connectionMachine = setup({
   },
   guards: {
     probeUnanswered: ({ context }) => context.unansweredProbes > 0,
+    resumeTokenInvalid: ({ event }) => event.type === 'resume' && event.session === null,
   },
   actions: {
     // Room-facing: the edge wires these to the room actor.
     requestPlace: () => {},
-    requestLeave: () => {},
+    reportLeave: () => {},
+    reportResume: (_, _params: { session: string }) => {},
     reportHeartbeatExpired: () => {},
+    /** The server closes the connection: the room releases or holds the place as the reason's row says. */
+    reportFault: (_, _params: { reason: CloseReasonName }) => {},
     reportSocketClosed: (_, _params: { code: number }) => {},
     reportOverflow: () => {},
     // Socket-facing: the edge wires these to the WebSocket.
     sendQueuedStatus: (_, _params: { position: number; queueLength: number }) => {},
     sendAdmission: () => {},
-    /** Tells the client why it is being closed; `reason` is null for a close that is not an eviction. */
-    sendEvicted: (_, _params: { reason: EvictionReason | null }) => {},
+    refuseResume: () => {},
+    /** Tells the client why it is being closed (the `evicted` message, when the reason has one) and closes. */
+    closeSocket: (_, _params: { reason: CloseReasonName }) => {},
     sendPingFrame: () => {},
-    closeSocket: (_, _params: { code: number }) => {},
     terminateSocket: () => {},
     /** The actor is done: the edge forgets it. */
     connectionEnded: () => {},
     countProbe: assign({ unansweredProbes: ({ context }) => context.unansweredProbes + 1 }),
     clearProbes: assign({ unansweredProbes: 0 }),
     adoptSession: assign({ session: (_, params: { session: string }) => params.session }),
-    markEvicted: assign((_, params: { reason: EvictionReason }) => ({
-      evictionReason: params.reason,
-      closeCode: closeCodeForEviction[params.reason],
-    })),
-    markClosing: assign((_, params: { code: number }) => ({ closeCode: params.code })),
+    markClosing: assign({ closeReason: (_, params: { reason: CloseReasonName }) => params.reason }),
   },
 }).createMachine({
   id: 'connection',
-  context: ({ input }) => ({ ...input, unansweredProbes: 0, closeCode: null, evictionReason: null }),
+  context: ({ input }) => ({ ...input, unansweredProbes: 0, closeReason: null }),
   initial: 'connecting',
+  on: {
+    evicted: { target: '.closing', actions: { type: 'markClosing', params: ({ event }) => ({ reason: closeReasonForEviction[event.reason] }) } },
+    fault: {
+      target: '.closing',
+      actions: [
+        { type: 'reportFault', params: ({ event }) => ({ reason: event.reason }) },
+        { type: 'markClosing', params: ({ event }) => ({ reason: event.reason }) },
+      ],
+    },
+    'socket.closed': { target: '.closed', actions: { type: 'reportSocketClosed', params: ({ event }) => ({ code: event.code }) } },
+  },
   states: {
     connecting: {
       entry: 'requestPlace',
@@ -100,25 +121,15 @@ export const connectionMachine = setup({
           actions: { type: 'sendQueuedStatus', params: ({ event }) => ({ position: event.position, queueLength: event.queueLength }) },
         },
         'placed.active': 'open.active',
-        reject: {
-          target: 'closing',
-          actions: {
-            type: 'markClosing',
-            params: ({ event }) => ({ code: event.reason === 'queue_full' ? CloseCode.queueFull : CloseCode.roomClosed }),
-          },
-        },
-        evict: { target: 'closing', actions: { type: 'markEvicted', params: ({ event }) => ({ reason: event.reason }) } },
-        'socket.closed': { target: 'closed', actions: { type: 'reportSocketClosed', params: ({ event }) => ({ code: event.code }) } },
+        rejected: { target: 'closing', actions: { type: 'markClosing', params: ({ event }) => ({ reason: rejectionReason[event.reason] }) } },
       },
     },
     open: {
       initial: 'queued',
       on: {
-        leave: { actions: 'requestLeave' },
-        release: { target: 'closing', actions: { type: 'markClosing', params: { code: CloseCode.normal } } },
-        evict: { target: 'closing', actions: { type: 'markEvicted', params: ({ event }) => ({ reason: event.reason }) } },
+        leave: { target: 'closing', actions: ['reportLeave', { type: 'markClosing', params: { reason: 'left' } }] },
+        resumeRefused: { actions: 'refuseResume' },
         overflow: { target: 'closed', actions: ['reportOverflow', 'terminateSocket'] },
-        'socket.closed': { target: 'closed', actions: { type: 'reportSocketClosed', params: ({ event }) => ({ code: event.code }) } },
       },
       states: {
         queued: {
@@ -131,8 +142,12 @@ export const connectionMachine = setup({
                 { type: 'sendQueuedStatus', params: ({ event }) => ({ position: event.position, queueLength: event.queueLength }) },
               ],
             },
-            activity: { actions: 'clearProbes' },
+            ping: { actions: 'clearProbes' },
             pong: { actions: 'clearProbes' },
+            resume: [
+              { guard: 'resumeTokenInvalid', actions: ['clearProbes', 'refuseResume'] },
+              { actions: ['clearProbes', { type: 'reportResume', params: ({ event }) => ({ session: event.session! }) }] },
+            ],
           },
           states: {
             listening: {
@@ -141,7 +156,7 @@ export const connectionMachine = setup({
                   {
                     guard: 'probeUnanswered',
                     target: '#connection.closing',
-                    actions: ['reportHeartbeatExpired', { type: 'markEvicted', params: { reason: 'heartbeat_timeout' } }],
+                    actions: ['reportHeartbeatExpired', { type: 'markClosing', params: { reason: 'heartbeatTimeout' } }],
                   },
                   { target: 'listening', reenter: true, actions: ['sendPingFrame', 'countProbe'] },
                 ],
@@ -154,11 +169,17 @@ export const connectionMachine = setup({
           initial: 'alive',
           states: {
             alive: {
-              on: { activity: { target: 'alive', reenter: true } },
+              on: {
+                ping: { target: 'alive', reenter: true },
+                resume: [
+                  { guard: 'resumeTokenInvalid', target: 'alive', reenter: true, actions: 'refuseResume' },
+                  { target: 'alive', reenter: true, actions: { type: 'reportResume', params: ({ event }) => ({ session: event.session! }) } },
+                ],
+              },
               after: {
                 heartbeatTimeout: {
                   target: '#connection.closing',
-                  actions: ['reportHeartbeatExpired', { type: 'markEvicted', params: { reason: 'heartbeat_timeout' } }],
+                  actions: ['reportHeartbeatExpired', { type: 'markClosing', params: { reason: 'heartbeatTimeout' } }],
                 },
               },
             },
@@ -167,16 +188,16 @@ export const connectionMachine = setup({
       },
     },
     closing: {
-      entry: [
-        {
-          type: 'sendEvicted',
-          params: ({ context }) => ({ reason: context.evictionReason }),
-        },
-        { type: 'closeSocket', params: ({ context }) => ({ code: context.closeCode ?? CloseCode.normal }) },
-      ],
+      entry: { type: 'closeSocket', params: ({ context }) => ({ reason: context.closeReason ?? 'left' }) },
       after: { closeTimeout: { target: 'closed', actions: 'terminateSocket' } },
-      on: { 'socket.closed': 'closed' },
+      on: {
+        // Already gone as far as the room knows; what the peer still does changes nothing.
+        evicted: {},
+        fault: {},
+        'socket.closed': 'closed',
+      },
     },
     closed: { type: 'final', entry: 'connectionEnded' },
   },
 });
+

@@ -1,33 +1,58 @@
 import { enqueueActions, setup } from 'xstate';
-import { createAdmissionState, type AdmissionState } from './admission/admission-state.js';
-import type { AdmissionCommand, AdmissionDecision, ConnId, SessionId } from './admission/admission-types.js';
-import { executeAdmission } from './admission/execute-admission.js';
+import { createAdmissionState, type AdmissionSettings, type AdmissionState } from './admission/admission-state.js';
+import type { AdmissionCommand, AdmissionDecision } from './admission/admission-types.js';
+import { step } from './admission/step.js';
 
-export interface RoomInput {
+export interface RoomInput extends AdmissionSettings {
   room: string;
-  capacity: number;
-  maxQueue: number;
-  /** How long a dropped waiter's place is held for a `resume`. */
-  resumeWindowMs: number;
-  /** How long an admitted session may stay; 0 = no limit. */
-  sessionTtlMs: number;
+  /**
+   * The time of the input being handled (ms epoch): the wall clock live, the recorded time in replay. Due
+   * times in decisions (`held.expiresAt`, `admitted.ttlUntil`) are counted from it.
+   */
+  now: () => number;
 }
 
 export interface RoomContext {
   room: string;
-  resumeWindowMs: number;
-  sessionTtlMs: number;
-  /** Held by reference: the admission rules mutate it in place, so no event copies the queue. */
+  now: () => number;
+  /** Held by reference: `evolve` changes it in place, so no event copies the queue. */
   admission: AdmissionState;
 }
 
-const holdTimerId = (session: SessionId) => `hold:${session}`;
-const sessionTimerId = (conn: ConnId) => `ttl:${conn}`;
+/** Commands about one connection or session, and settings: meaningful while the room is open or paused. */
+const placeCommands = ['join', 'leave', 'drop', 'evict', 'resume', 'kick', 'expireHold', 'expireSeat', 'setCapacity', 'setMaxQueue'] as const;
+
+/** The part of XState's `enqueue` that `publish` uses. */
+interface Enqueue {
+  emit(decision: AdmissionDecision): void;
+  raise(event: AdmissionCommand, options: { delay: number; id: string }): void;
+}
+
+/**
+ * Emits each decision for the edge and the event log, and turns due times into delayed events on the actor
+ * clock: a held place's `expireHold` and a seat's `expireSeat`. A timer that outlives what it was armed for
+ * (the place was resumed, the seat left) decides nothing when it fires, so none is cancelled.
+ */
+function publish(decisions: AdmissionDecision[], now: number, enqueue: Enqueue): void {
+  for (const decision of decisions) {
+    enqueue.emit(decision);
+    if (decision.type === 'held') {
+      const expire = { type: 'expireHold', session: decision.session, expiresAt: decision.expiresAt } as const;
+      enqueue.raise(expire, { delay: decision.expiresAt - now, id: `hold:${decision.session}:${decision.expiresAt}` });
+    } else if (decision.type === 'admitted' && decision.ttlUntil !== null) {
+      const expire = { type: 'expireSeat', conn: decision.conn, ttlUntil: decision.ttlUntil } as const;
+      enqueue.raise(expire, { delay: decision.ttlUntil - now, id: `ttl:${decision.conn}` });
+    }
+  }
+}
+
+const on = <T>(events: readonly string[], transition: T) => Object.fromEntries(events.map((event) => [event, transition])) as Record<(typeof placeCommands)[number], T>;
 
 /**
  * The room admission actor: the only writer of seats and queue. Commands arrive through its mailbox one at a
- * time; each is applied by `executeAdmission` and every decision is emitted (`actor.on('*', …)`) for the edge
- * to act on and the event log to record. Hold and session expiry are delayed events on the actor clock.
+ * time; `decide` makes the decisions and `evolve` applies them (`applyCommand`), and every decision is
+ * emitted (`actor.on('*', …)`). While open, every command is followed by `promoteHead`, which gives free seats
+ * to the head of the line; paused, the line waits; closed, newcomers are turned away.
  */
 export const roomMachine = setup({
   types: {
@@ -36,69 +61,46 @@ export const roomMachine = setup({
     events: {} as AdmissionCommand,
     emitted: {} as AdmissionDecision,
   },
-  guards: {
-    roomIsOpen: ({ context }) => context.admission.status === 'open',
-    roomIsPaused: ({ context }) => context.admission.status === 'paused',
-    roomIsClosed: ({ context }) => context.admission.status === 'closed',
-  },
   actions: {
-    executeCommand: enqueueActions(({ context, event, enqueue }) => {
-      for (const decision of executeAdmission(context.admission, event)) {
-        enqueue.emit(decision);
-        // Arm or disarm the timers a decision implies: a dropped waiter's hold and a seat's TTL.
-        const timer = expiryTimerFor(context, decision);
-        if (timer?.arm) enqueue.raise(timer.arm, { delay: timer.delay, id: timer.id });
-        else if (timer) enqueue.cancel(timer.id);
-      }
+    applyCommand: enqueueActions(({ context, event, enqueue }) => {
+      const now = context.now();
+      publish(step(context.admission, event, now), now, enqueue);
+    }),
+    promoteHead: enqueueActions(({ context, enqueue }) => {
+      const now = context.now();
+      publish(step(context.admission, { type: 'promote' }, now), now, enqueue);
     }),
   },
 }).createMachine({
   id: 'room',
   context: ({ input }) => ({
     room: input.room,
-    resumeWindowMs: input.resumeWindowMs,
-    sessionTtlMs: input.sessionTtlMs,
-    admission: createAdmissionState({ capacity: input.capacity, maxQueue: input.maxQueue }),
+    now: input.now,
+    admission: createAdmissionState(input),
   }),
   initial: 'open',
-  on: { '*': { actions: 'executeCommand' } },
   states: {
     open: {
-      always: [
-        { guard: 'roomIsPaused', target: 'paused' },
-        { guard: 'roomIsClosed', target: 'closed' },
-      ],
+      on: {
+        ...on(placeCommands, { actions: ['applyCommand', 'promoteHead'] }),
+        pause: { target: 'paused', actions: 'applyCommand' },
+        close: { target: 'closed', actions: 'applyCommand' },
+      },
     },
     paused: {
-      always: [
-        { guard: 'roomIsOpen', target: 'open' },
-        { guard: 'roomIsClosed', target: 'closed' },
-      ],
+      on: {
+        ...on(placeCommands, { actions: 'applyCommand' }),
+        open: { target: 'open', actions: ['applyCommand', 'promoteHead'] },
+        close: { target: 'closed', actions: 'applyCommand' },
+      },
     },
     // Not final: a closed room still answers joins (with `rejected`) until the edge stops it.
-    closed: {},
+    closed: {
+      on: {
+        join: { actions: 'applyCommand' },
+        setCapacity: { actions: 'applyCommand' },
+        setMaxQueue: { actions: 'applyCommand' },
+      },
+    },
   },
 });
-
-type ExpiryTimer = { id: string; arm?: AdmissionCommand; delay?: number };
-
-function expiryTimerFor(context: RoomContext, decision: AdmissionDecision): ExpiryTimer | null {
-  switch (decision.type) {
-    case 'held':
-      return { id: holdTimerId(decision.session), arm: { type: 'expireHold', session: decision.session }, delay: context.resumeWindowMs };
-    case 'resumed':
-      return { id: holdTimerId(decision.session) };
-    case 'released':
-      if (decision.from === 'queue' && decision.conn === null) return { id: holdTimerId(decision.session) };
-      if (decision.from === 'seat' && decision.conn !== null && context.sessionTtlMs > 0) return { id: sessionTimerId(decision.conn) };
-      return null;
-    case 'evicted':
-      return decision.from === 'seat' && context.sessionTtlMs > 0 ? { id: sessionTimerId(decision.conn) } : null;
-    case 'admitted':
-      return context.sessionTtlMs > 0
-        ? { id: sessionTimerId(decision.conn), arm: { type: 'expireSession', conn: decision.conn }, delay: context.sessionTtlMs }
-        : null;
-    default:
-      return null;
-  }
-}

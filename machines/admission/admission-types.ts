@@ -1,41 +1,48 @@
-import type { EvictionReason } from '../../src/protocol/codes.js';
+import type { EvictionReason } from '../close-reasons.js';
 
 export type ConnId = string;
 export type SessionId = string;
 export type RoomStatus = 'open' | 'paused' | 'closed';
 
-/** What the room is asked to do. Every change to seats or queue is one of these. */
+/** What the room is asked to do. Every change to seats or queue starts as one of these. */
 export type AdmissionCommand =
   | { type: 'join'; conn: ConnId; session: SessionId }
-  /** Deliberate leave: `leave` message, or a close frame with 1000 or no status (1005). */
+  /** Deliberate end: `leave`, a close frame with 1000 or no status (1005), or a close the server decided. */
   | { type: 'leave'; conn: ConnId }
   /** Abnormal end (1006, 1001, backpressure): a queued place is held for the resume window. */
   | { type: 'drop'; conn: ConnId }
   | { type: 'evict'; conn: ConnId; reason: EvictionReason }
   | { type: 'resume'; conn: ConnId; session: SessionId }
-  | { type: 'expireHold'; session: SessionId }
-  | { type: 'expireSession'; conn: ConnId }
+  /** A hold's timer fired; `expiresAt` names the hold it was armed for, so a stale timer decides nothing. */
+  | { type: 'expireHold'; session: SessionId; expiresAt: number }
+  /** A seat's TTL timer fired; `ttlUntil` names the seat it was armed for. */
+  | { type: 'expireSeat'; conn: ConnId; ttlUntil: number }
   | { type: 'kick'; session: SessionId }
   | { type: 'setCapacity'; capacity: number }
   | { type: 'setMaxQueue'; maxQueue: number }
   | { type: 'pause' }
   | { type: 'open' }
   /** Close the room: everyone is evicted (`room_closed`, or `shutdown` when the server stops). */
-  | { type: 'close'; reason?: 'room_closed' | 'shutdown' };
+  | { type: 'close'; reason?: 'room_closed' | 'shutdown' }
+  /** Give free seats to the head of the line. The room asks it after every command while it is open. */
+  | { type: 'promote' };
 
-/** What the room decided. The edge acts on these; the event log records them; replay compares them. */
+/** Why a place or seat was given up without an eviction message. */
+export type ReleaseReason = 'left' | 'dropped' | 'hold_expired' | 'superseded' | 'kicked' | 'room_closed' | 'shutdown';
+
+/**
+ * What the room decided. `evolve` applies these to the state; the edge acts on them; the event log records
+ * them; replay compares them. Decisions that start a timer carry its due time (ms epoch on the room's clock),
+ * so the log alone says when each timer is due.
+ */
 export type AdmissionDecision =
   | { type: 'queued'; conn: ConnId; session: SessionId; position: number; queueLength: number }
-  | { type: 'admitted'; conn: ConnId; session: SessionId }
+  /** `at`: when the seat was taken; `ttlUntil`: when it expires (null: no session limit). */
+  | { type: 'admitted'; conn: ConnId; session: SessionId; at: number; ttlUntil: number | null }
   | { type: 'rejected'; conn: ConnId; session: SessionId; reason: 'queue_full' | 'room_closed' }
-  | {
-      type: 'released';
-      conn: ConnId | null;
-      session: SessionId;
-      from: 'seat' | 'queue';
-      reason: 'left' | 'dropped' | 'hold_expired' | 'superseded' | 'kicked' | 'room_closed' | 'shutdown';
-    }
-  | { type: 'held'; conn: ConnId; session: SessionId; position: number }
+  | { type: 'released'; conn: ConnId | null; session: SessionId; from: 'seat' | 'queue'; reason: ReleaseReason }
+  /** A queued place kept for a `resume` until `expiresAt`. */
+  | { type: 'held'; conn: ConnId; session: SessionId; position: number; expiresAt: number }
   | { type: 'evicted'; conn: ConnId; session: SessionId; from: 'seat' | 'queue'; reason: EvictionReason }
   | {
       type: 'resumed';
@@ -54,3 +61,4 @@ export type AdmissionDecision =
   | { type: 'statusChanged'; status: RoomStatus };
 
 export type AdmissionDecisionType = AdmissionDecision['type'];
+export type DecisionOf<K extends AdmissionDecisionType> = Extract<AdmissionDecision, { type: K }>;

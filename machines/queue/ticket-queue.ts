@@ -135,7 +135,12 @@ export class TicketQueue<T> {
 
   /** Earliest live entry, skipping held ones by a descent of the live-count tree. O(log n) */
   firstLive(): Ticket | undefined {
-    const slot = this.liveTree.nthIndex(1);
+    return this.nthLive(1);
+  }
+
+  /** The `n`-th live entry from the head (1-based), skipping held ones; undefined past the last. O(log n) */
+  nthLive(n: number): Ticket | undefined {
+    const slot = this.liveTree.nthIndex(n);
     return slot < 0 ? undefined : this.base + slot;
   }
 

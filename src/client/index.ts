@@ -2,7 +2,7 @@
  * anteroom client, universal entry (browsers, and any runtime with a global WebSocket).
  * Node without a global WebSocket: import from the Node entry, which supplies `ws`.
  */
-export { WaitingRoomClient, closeAllowsReconnect } from './waiting-room-client.js';
+export { WaitingRoomClient } from './waiting-room-client.js';
 export type {
   Admission,
   ClientState,
@@ -32,4 +32,6 @@ export {
 } from './resume-store.js';
 export type { ResumeStore, ResumeStorage } from './resume-store.js';
 export type { ActiveStatus, QueuedStatus } from '../protocol/messages.js';
-export type { ErrorCode, EvictionReason } from '../protocol/codes.js';
+/** Whether to reconnect after a close, and what each close means: the server's own close-reason table. */
+export { closeAllowsReconnect, closeReasonForCode, closeReasons } from '../protocol/codes.js';
+export type { CloseReason, ErrorCode, EvictionReason } from '../protocol/codes.js';

@@ -6,7 +6,7 @@
  * (the Node entry passes `ws`).
  */
 import { EventEmitter } from 'eventemitter3';
-import { CloseCode } from '../protocol/codes.js';
+import { closeAllowsReconnect, CloseCode } from '../protocol/codes.js';
 import type { ActiveStatus, ClientMessage, QueuedStatus } from '../protocol/messages.js';
 import { FullJitterBackoff } from './backoff.js';
 import type {
@@ -31,22 +31,6 @@ const LEAVE_CLOSE_TIMEOUT_MS = 5000;
 // WebSocket.readyState OPEN, fixed by the WHATWG spec; not read from the constructor, which may lack it.
 const OPEN = 1;
 
-/**
- * Close codes after which reconnecting can help: the server went away or failed, or turned away a connection
- * over a global limit. Every other code is the server's decision about this session (left, evicted, refused,
- * unknown room), and reconnecting would only repeat it.
- */
-const RECONNECTABLE_CLOSE_CODES: ReadonlySet<number> = new Set<number>([
-  CloseCode.goingAway,
-  CloseCode.abnormal,
-  CloseCode.internalError,
-  CloseCode.tooManyConnections,
-]);
-
-/** Whether a connection closed with `code` should be reopened: 1001, 1006, 1011 and 4029 yes, others no. */
-export function closeAllowsReconnect(code: number): boolean {
-  return RECONNECTABLE_CLOSE_CODES.has(code);
-}
 
 function positiveInterval(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
@@ -211,7 +195,7 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
     if (socket !== null) {
       this.#retireSocket(socket);
       try {
-        socket.close(CloseCode.normal);
+        socket.close(CloseCode.left);
       } catch {
         // Already closing or closed.
       }
@@ -219,7 +203,7 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
     this.#stopTimers();
     this.#leaving = false;
     this.#setState('closed');
-    if (socket !== null) this.emit('close', { code: CloseCode.normal, reason: '', willReconnect: false });
+    if (socket !== null) this.emit('close', { code: CloseCode.left, reason: '', willReconnect: false });
   }
 
   #openSocket(): void {

@@ -56,11 +56,11 @@ export function machineToMermaid(machine: AnyStateMachine): string {
     for (const [edge, labels] of edges) lines.push(`${pad}${edge} : ${labels.join(', ')}`);
     for (const child of childrenOf(node)) {
       const notes = transitions.filter((t) => t.targets.length === 0 && t.source === child);
-      if (notes.length > 0) writeNote(pad, names.get(child)!, notes.map(describeTargetless));
+      if (notes.length > 0) writeNote(pad, names.get(child)!, describeTargetless(notes));
     }
     // Transitions on the machine itself apply in every state: noted on the initial one.
     if (node === root && rootNotes.length > 0 && initial) {
-      writeNote(pad, names.get(initial)!, rootNotes.map((t) => `in any state: ${describeTargetless(t)}`));
+      writeNote(pad, names.get(initial)!, describeTargetless(rootNotes).map((line) => `in any state: ${line}`));
     }
   }
 
@@ -138,8 +138,14 @@ function drawn(
   };
 }
 
-function describeTargetless(t: DrawnTransition): string {
-  return t.actions.length === 0 ? t.label : `${t.label} / ${t.actions.join(', ')}`;
+/** Transitions without a target as note lines: those that run the same actions share one line, `a, b / x, y`. */
+function describeTargetless(transitions: DrawnTransition[]): string[] {
+  const byActions = new Map<string, string[]>();
+  for (const t of transitions) {
+    const actions = t.actions.join(', ');
+    byActions.set(actions, [...(byActions.get(actions) ?? []), t.label]);
+  }
+  return [...byActions].map(([actions, labels]) => (actions === '' ? labels.join(', ') : `${labels.join(', ')} / ${actions}`));
 }
 
 /** A guard or action by the name it was given in `setup`, or what kind of inline code it is. */

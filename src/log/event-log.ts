@@ -1,5 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
-import type { EventRecord } from './event-record.js';
+import type { AdmissionDecision } from '../../machines/admission/admission-types.js';
+import { logFormatVersion, recordFieldsOf, type DecisionRecord, type EventKind, type EventRecord, type RecordOf } from './event-record.js';
 
 export interface RecordSink {
   write(record: EventRecord): void;
@@ -9,7 +10,7 @@ export interface RecordSink {
 export interface EventLogOptions {
   /** How many recent records stay in memory for `since()` (the HTTP tail and the dashboard). */
   ringSize?: number;
-  /** Wall clock for the `at` field only; nothing decides on it. */
+  /** Clock for records appended without a time, ms epoch. */
   now?: () => number;
   sink?: RecordSink | null;
 }
@@ -37,12 +38,19 @@ export class EventLog extends EventEmitter<{ record: [EventRecord] }> {
     return this.seq;
   }
 
-  append(room: string, kind: EventRecord['kind'], conn: string | null, data: Record<string, unknown>): EventRecord {
-    const record: EventRecord = { seq: ++this.seq, at: this.now(), room, kind, conn, data };
+  /** Appends one record with the next `seq` at `at` (default: the log's clock) and hands it to readers. */
+  append<K extends EventKind>(room: string, kind: K, conn: RecordOf<K>['conn'], data: RecordOf<K>['data'], at = this.now()): RecordOf<K> {
+    const record = { v: logFormatVersion, seq: ++this.seq, at, room, kind, conn, data } as RecordOf<K>;
     this.ring[record.seq % this.ringSize] = record;
     this.sink?.write(record);
     this.emit('record', record);
     return record;
+  }
+
+  /** Appends a room's decision, made at `at` (the time of the input it answers). */
+  appendDecision(room: string, decision: AdmissionDecision, at: number): DecisionRecord {
+    const { kind, conn, data } = recordFieldsOf(decision);
+    return this.append(room, kind, conn, data as never, at) as DecisionRecord;
   }
 
   /** Records with seq > `after` still in the ring, oldest first, at most `limit`. */

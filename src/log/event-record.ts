@@ -1,21 +1,78 @@
-import type { AdmissionDecisionType } from '../../machines/admission/admission-types.js';
+import type { AdmissionDecision, AdmissionDecisionType } from '../../machines/admission/admission-types.js';
+import type { CloseReasonName } from '../../machines/close-reasons.js';
+import type { RoomConfig } from '../config/server-config.js';
+import type { InboundMessage, RoomAdminCommand } from '../rooms/room-inputs.js';
 
-/** External inputs: everything that reached the actors from outside. Replay feeds these back in. */
-export const inputKinds = ['room.opened', 'connected', 'message', 'pong', 'closed', 'overflow', 'timer', 'config'] as const;
-export type InputKind = (typeof inputKinds)[number];
+/**
+ * The format version every record carries as `v`. Records without one were written by version 1, before
+ * decisions carried their due times; `upgradeRecord` reads them.
+ */
+export const logFormatVersion = 2;
 
-/** One line of the event log. `at` is wall-clock ms for people; replay orders by `seq` alone. */
-export interface EventRecord {
+interface RecordBase {
+  /** Format version (`logFormatVersion` when written by this release). */
+  v: number;
+  /** Strictly increasing across the log; replay orders by it alone. */
   seq: number;
+  /** When it happened, ms epoch: the time the room decided by for inputs, and the time of their input for decisions. */
   at: number;
   room: string;
-  kind: InputKind | AdmissionDecisionType;
-  conn: string | null;
-  data: Record<string, unknown>;
 }
+
+type Input<K extends string, C, D> = RecordBase & { kind: K; conn: C; data: D };
+
+/** External inputs: everything that reached the actors from outside. Replay feeds these back in. */
+export type InputRecord =
+  | Input<'room.opened', null, { settings: RoomConfig }>
+  | Input<'connected', string, { session: string }>
+  | Input<'message', string, InboundMessage>
+  | Input<'pong', string, Record<string, never>>
+  /** The server closes the connection for what the client did (binary frame, flood, protocol error…). */
+  | Input<'fault', string, { reason: CloseReasonName }>
+  | Input<'closed', string, { code: number }>
+  | Input<'overflow', string, Record<string, never>>
+  /** A timer of an actor fired: the `timer`-th it armed (the room's own timers have `conn` null). */
+  | Input<'timer', string | null, { timer: number }>
+  | Input<'config', null, RoomAdminCommand>;
+
+type DecisionRecordOf<D extends AdmissionDecision> = D extends unknown
+  ? RecordBase & { kind: D['type']; conn: D extends { conn: infer C } ? C : null; data: Omit<D, 'type' | 'conn'> }
+  : never;
+
+/** A decision of a room's admission actor, as recorded: `kind` is its type, `conn` its connection. */
+export type DecisionRecord = DecisionRecordOf<AdmissionDecision>;
+
+/** One line of the event log. */
+export type EventRecord = InputRecord | DecisionRecord;
+export type EventKind = EventRecord['kind'];
+export type InputKind = InputRecord['kind'];
+export type RecordOf<K extends EventKind> = Extract<EventRecord, { kind: K }>;
+
+export const inputKinds = ['room.opened', 'connected', 'message', 'pong', 'fault', 'closed', 'overflow', 'timer', 'config'] as const satisfies readonly InputKind[];
 
 const inputKindSet: ReadonlySet<string> = new Set(inputKinds);
 
-export function isInputRecord(record: EventRecord): boolean {
+export function isInputRecord(record: EventRecord): record is InputRecord {
   return inputKindSet.has(record.kind);
+}
+
+export function isDecisionRecord(record: EventRecord): record is DecisionRecord {
+  return !inputKindSet.has(record.kind);
+}
+
+/** Decisions about the room as a whole: they name no connection. */
+const roomWideDecisions: ReadonlySet<AdmissionDecisionType> = new Set(['capacityChanged', 'maxQueueChanged', 'statusChanged']);
+
+/** The decision a record holds. */
+export function decisionOf(record: DecisionRecord): AdmissionDecision {
+  const decision = roomWideDecisions.has(record.kind) ? { type: record.kind, ...record.data } : { type: record.kind, conn: record.conn, ...record.data };
+  return decision as AdmissionDecision;
+}
+
+/** The record fields of a decision: everything but `v`, `seq`, `at` and `room`. */
+export function recordFieldsOf(decision: AdmissionDecision): Pick<DecisionRecord, 'kind' | 'conn' | 'data'> {
+  const { type, ...rest } = decision;
+  if (!('conn' in rest)) return { kind: type, conn: null, data: rest } as Pick<DecisionRecord, 'kind' | 'conn' | 'data'>;
+  const { conn, ...data } = rest;
+  return { kind: type, conn, data } as Pick<DecisionRecord, 'kind' | 'conn' | 'data'>;
 }

@@ -1,6 +1,7 @@
-import { closeCodeMeaning } from '../protocol/codes.js';
+import { closeReasonForCode, closeReasons } from '../protocol/codes.js';
 import type { RoomConfig } from '../config/server-config.js';
-import { isInputRecord, type EventRecord } from './event-record.js';
+import { isInputRecord, type DecisionRecord, type EventRecord, type InputRecord } from './event-record.js';
+import { RoomFold, type FoldedRoom } from './room-fold.js';
 
 /** One line of a session's story. */
 export interface TimelineEntry {
@@ -16,233 +17,28 @@ export interface SessionTimeline {
   aliases: string[];
   conns: string[];
   entries: TimelineEntry[];
-  /** Time from joining to the first admission; null when never admitted. */
+  /** Time from joining to the first admission, ms; null when never admitted. */
   waitedMs: number | null;
-  /** Time from the first admission to leaving the seat; null when never admitted or still seated at the end. */
+  /** Time from the first admission to leaving the seat, ms; null when never admitted or still seated at the end. */
   seatedMs: number | null;
-}
-
-type Data = Record<string, any>;
-
-interface RoomLine {
-  /** Enqueue order of each place in line, by session: places never overtake each other. */
-  order: Map<string, number>;
-  enqueued: number;
-  length: number;
 }
 
 /**
  * The story of one session, told from the event log alone: when it connected and joined the line, each
  * position it moved to and why (who ahead of it left), why it was admitted (what freed the seat) and how it
- * ended. `session` may be a unique prefix of the session id.
- *
- * Positions are not recorded per change, so they are derived: the line is strict FIFO, so a place moves up
- * by one each time a place that joined before it leaves the line, and never moves back.
+ * ended. `session` may be a unique prefix of the session id. Positions are read from the room as the fold of
+ * its decisions (`RoomFold`) stands after each record, so they are exactly the ones the room computed.
  */
 export function explainSession(records: readonly EventRecord[], session: string): SessionTimeline | { error: string } {
   const target = resolveSession(records, session);
   if (typeof target !== 'string') return target;
   const aliases = new Set<string>();
   for (const record of records) {
-    if (record.kind === 'resumed' && record.data.session === target) aliases.add(String(record.data.replacedSession));
+    if (record.kind === 'resumed' && record.data.session === target) aliases.add(record.data.replacedSession);
   }
-  const isOurs = (s: unknown) => s === target || aliases.has(s as string);
-
-  const entries: TimelineEntry[] = [];
-  const conns = new Set<string>();
-  let room: string | null = null;
-  const settingsByRoom = new Map<string, Partial<RoomConfig>>();
-  const settings = (): Partial<RoomConfig> => settingsByRoom.get(room ?? '') ?? {};
-  // Each room's line: the enqueue order of every place in it; and the session's own place.
-  const lines = new Map<string, RoomLine>();
-  let ourPlace: number | null = null;
-  let position = 0;
-  let joinedAt: number | null = null;
-  let admittedAt: number | null = null;
-  let leftSeatAt: number | null = null;
-  let lastMessage: EventRecord | null = null;
-  // The input being applied and the decisions it has produced so far.
-  let input: EventRecord | null = null;
-  let batch: EventRecord[] = [];
-
-  const add = (record: EventRecord, text: string) => entries.push({ seq: record.seq, at: record.at, text });
-
-  for (const record of records) {
-    if (room !== null && record.room !== room) continue;
-    const d = record.data as Data;
-    let line = lines.get(record.room);
-    if (line === undefined) lines.set(record.room, (line = { order: new Map(), enqueued: 0, length: 0 }));
-    if (isInputRecord(record)) {
-      input = record;
-      batch = [];
-      if (record.kind === 'room.opened') {
-        if (room !== null && (ourPlace !== null || conns.size > 0) && admittedAt === null) {
-          add(record, 'the room was restarted (a new server run): the place was lost');
-        }
-        settingsByRoom.set(record.room, (d.settings ?? {}) as Partial<RoomConfig>);
-        lines.set(record.room, { order: new Map(), enqueued: 0, length: 0 });
-        ourPlace = null;
-        continue;
-      }
-      if (record.kind === 'connected' && isOurs(d.session)) {
-        room = record.room;
-        conns.add(record.conn!);
-        add(record, `connected on conn ${record.conn}${d.session === target ? '' : ` as fresh session ${d.session} (to resume)`}`);
-      } else if (record.conn !== null && conns.has(record.conn)) {
-        if (record.kind === 'message') {
-          lastMessage = record;
-          if (d.type === 'leave') add(record, `conn ${record.conn} sent leave`);
-          else if (d.type === 'resume') add(record, `conn ${record.conn} sent resume${d.session === null ? ' with a token that is unknown or expired' : ''}`);
-          else if (d.type === 'invalid') add(record, `conn ${record.conn} sent a refused message (${d.code})`);
-        } else if (record.kind === 'closed') {
-          add(record, `conn ${record.conn} closed with ${d.code} (${closeCodeMeaning[d.code as number] ?? 'unknown code'})`);
-        } else if (record.kind === 'overflow') {
-          add(record, `conn ${record.conn} fell too far behind on what it was sent and was dropped`);
-        }
-      }
-      continue;
-    }
-    batch.push(record);
-    if (room !== null || isOurs(d.session)) {
-      room ??= record.room;
-      explainDecision(record, d);
-    }
-    trackLine(line, record, d);
-  }
-
-  return {
-    session: target,
-    room: room ?? '',
-    aliases: [...aliases],
-    conns: [...conns],
-    entries,
-    waitedMs: admittedAt === null || joinedAt === null ? null : admittedAt - joinedAt,
-    seatedMs: admittedAt === null || leftSeatAt === null ? null : leftSeatAt - admittedAt,
-  };
-
-  /** Keeps the line's order and the session's position, narrating moves of the session's own place. */
-  function trackLine(line: RoomLine, record: EventRecord, d: Data): void {
-    if (record.kind === 'queued') {
-      line.order.set(d.session, ++line.enqueued);
-      line.length = d.queueLength as number;
-      if (d.session === target && record.room === room) ourPlace = line.enqueued;
-      return;
-    }
-    const leaving = placeLeaving(record, d);
-    const place = leaving === null ? undefined : line.order.get(leaving);
-    if (place === undefined) return;
-    line.order.delete(leaving!);
-    line.length -= 1;
-    if (ourPlace === null || record.room !== room) return;
-    if (place === ourPlace) ourPlace = null;
-    else if (place < ourPlace) {
-      position -= 1;
-      add(record, `position ${position} of ${line.length}: ${describeLeaver(record, d)} ahead`);
-    }
-  }
-
-  function explainDecision(record: EventRecord, d: Data): void {
-    switch (record.kind) {
-      case 'queued':
-        if (!isOurs(d.session)) return;
-        if (d.session !== target) return; // a fresh place about to be swapped for the held one
-        joinedAt ??= record.at;
-        position = d.position as number;
-        add(record, `joined the line at position ${d.position} of ${d.queueLength}`);
-        return;
-      case 'admitted':
-        if (!isOurs(d.session)) return;
-        joinedAt ??= record.at;
-        admittedAt ??= record.at;
-        add(record, `admitted on conn ${record.conn}: ${whyAdmitted(record)}`);
-        return;
-      case 'rejected':
-        if (!isOurs(d.session)) return;
-        add(record, `turned away: ${d.reason === 'queue_full' ? `the line was full (maxQueue ${settings().maxQueue})` : 'the room is closed'}`);
-        return;
-      case 'held':
-        if (!isOurs(d.session)) return;
-        position = d.position as number;
-        add(record, `place ${d.position} held for ${settings().resumeWindowMs ?? '?'} ms, for a reconnect to resume (${dropCause()})`);
-        return;
-      case 'resumed':
-        if (d.replacedSession === target) {
-          add(record, `its fresh place was given up: conn ${record.conn} resumed session ${d.session}`);
-          return;
-        }
-        if (d.session !== target) return;
-        position = d.position as number;
-        conns.add(record.conn!);
-        add(
-          record,
-          `resumed on conn ${record.conn} at position ${d.position} of ${d.queueLength}` +
-            (d.replacedConn ? `; the older conn ${d.replacedConn} is closed as replaced` : ''),
-        );
-        return;
-      case 'resumeRefused':
-        if (record.conn !== null && conns.has(record.conn)) add(record, `resume refused on conn ${record.conn}: no place is held for that session`);
-        return;
-      case 'released':
-        if (!isOurs(d.session) || aliases.has(d.session)) return;
-        if (d.from === 'seat') leftSeatAt ??= record.at;
-        add(record, `released from the ${d.from === 'seat' ? 'seat' : 'line'}: ${whyReleased(d)}`);
-        return;
-      case 'evicted':
-        if (!isOurs(d.session)) return;
-        if (d.from === 'seat') leftSeatAt ??= record.at;
-        add(record, `evicted from the ${d.from === 'seat' ? 'seat' : 'line'}: ${d.reason}, ${whyEvicted(d, record.at)}`);
-        return;
-      default:
-        return;
-    }
-  }
-
-  function whyAdmitted(record: EventRecord): string {
-    if (input?.kind === 'connected' && input.conn === record.conn) return 'a seat was free when it arrived';
-    const freed = batch.find((r) => (r.kind === 'released' || r.kind === 'evicted') && r.data.from === 'seat');
-    if (freed) return `its seat was freed when session ${freed.data.session} ${freed.kind === 'evicted' ? `was evicted (${freed.data.reason})` : `was released (${freed.data.reason})`}`;
-    if (input?.kind === 'config' && input.data.type === 'setCapacity') return `capacity was raised to ${input.data.capacity}`;
-    if (input?.kind === 'config' && input.data.type === 'open') return 'the room was reopened';
-    return `it reached the head of the line (after ${input ? `${input.kind} seq ${input.seq}` : 'the start'})`;
-  }
-
-  function dropCause(): string {
-    if (input?.kind === 'closed') return `the connection closed with ${input.data.code}`;
-    if (input?.kind === 'overflow') return 'the connection fell too far behind';
-    return 'the connection was lost';
-  }
-
-  function whyReleased(d: Data): string {
-    switch (d.reason) {
-      case 'left':
-        return input?.kind === 'message' ? 'it sent leave' : `it closed the connection (${input?.data.code ?? '?'})`;
-      case 'dropped':
-        return `${dropCause()}; a seat is never held`;
-      case 'hold_expired':
-        return `no one resumed the held place within ${settings().resumeWindowMs ?? '?'} ms`;
-      case 'superseded':
-        return 'the session already had a seat on a newer connection';
-      default:
-        return endedFromOutside[String(d.reason)] ?? String(d.reason);
-    }
-  }
-
-  function whyEvicted(d: Data, at: number): string {
-    switch (d.reason) {
-      case 'heartbeat_timeout':
-        if (d.from === 'queue') return `it answered no ping frame for two probes of ${settings().queuePingMs ?? '?'} ms`;
-        return (
-          `no message for ${settings().heartbeatTimeoutMs ?? '?'} ms` +
-          (lastMessage ? ` (the last, seq ${lastMessage.seq}, came ${seconds(at - lastMessage.at)} before)` : ' (none since it connected)')
-        );
-      case 'session_expired':
-        return `its seat reached the session TTL of ${settings().sessionTtlMs ?? '?'} ms`;
-      case 'replaced':
-        return 'a newer connection resumed the same session';
-      default:
-        return endedFromOutside[String(d.reason)] ?? 'no reason recorded';
-    }
-  }
+  const story = new SessionStory(target, aliases);
+  for (const record of records) story.read(record);
+  return story.timeline();
 }
 
 /** Reasons a seat or place ends that come from outside the session, worded the same for releases and evictions. */
@@ -252,31 +48,228 @@ const endedFromOutside: Readonly<Record<string, string>> = {
   shutdown: 'the server shut down',
 };
 
-/** The session whose place leaves the line with this decision, or null. */
-function placeLeaving(record: EventRecord, d: Data): string | null {
-  switch (record.kind) {
-    case 'admitted':
-    case 'released':
-    case 'evicted':
-      return record.kind === 'admitted' || d.from === 'queue' ? (d.session as string) : null;
-    case 'resumed':
-      return d.replacedSession as string;
-    default:
-      return null;
+type Ending = Extract<DecisionRecord, { kind: 'released' | 'evicted' }>;
+
+/** Reads a log record by record and narrates what happened to one session. */
+class SessionStory {
+  private readonly fold = new RoomFold();
+  private readonly entries: TimelineEntry[] = [];
+  private readonly conns = new Set<string>();
+  private room: string | null = null;
+  /** The session's place in line as last told (0: not in line). */
+  private position = 0;
+  private joinedAt: number | null = null;
+  private admittedAt: number | null = null;
+  private leftSeatAt: number | null = null;
+  private lastMessage: EventRecord | null = null;
+  /** The input being applied, and the decisions it has produced so far. */
+  private input: InputRecord | null = null;
+  private batch: DecisionRecord[] = [];
+
+  constructor(
+    private readonly target: string,
+    private readonly aliases: ReadonlySet<string>,
+  ) {}
+
+  read(record: EventRecord): void {
+    const folded = this.fold.apply(record);
+    if (this.room !== null && record.room !== this.room) return;
+    if (isInputRecord(record)) return this.readInput(record);
+    this.batch.push(record);
+    if (this.room === null && !('session' in record.data && this.isOurs(record.data.session))) return;
+    this.room ??= record.room;
+    this.narrate(record);
+    if (folded) this.followPlace(record, folded);
+  }
+
+  timeline(): SessionTimeline {
+    const { joinedAt, admittedAt, leftSeatAt } = this;
+    return {
+      session: this.target,
+      room: this.room ?? '',
+      aliases: [...this.aliases],
+      conns: [...this.conns],
+      entries: this.entries,
+      waitedMs: admittedAt === null || joinedAt === null ? null : admittedAt - joinedAt,
+      seatedMs: admittedAt === null || leftSeatAt === null ? null : leftSeatAt - admittedAt,
+    };
+  }
+
+  private isOurs(session: unknown): boolean {
+    return session === this.target || this.aliases.has(session as string);
+  }
+
+  private add(record: EventRecord, text: string): void {
+    this.entries.push({ seq: record.seq, at: record.at, text });
+  }
+
+  private get settings(): Partial<RoomConfig> {
+    return this.fold.rooms.get(this.room ?? '')?.settings ?? {};
+  }
+
+  private readInput(record: InputRecord): void {
+    this.input = record;
+    this.batch = [];
+    if (record.kind === 'room.opened') {
+      if (this.room !== null && this.position > 0) this.add(record, 'the room was restarted (a new server run): the place was lost');
+      this.position = 0;
+    } else if (record.kind === 'connected') {
+      if (!this.isOurs(record.data.session)) return;
+      this.room = record.room;
+      this.conns.add(record.conn);
+      this.add(record, `connected on conn ${record.conn}${record.data.session === this.target ? '' : ` as fresh session ${record.data.session} (to resume)`}`);
+    } else if (record.conn !== null && this.conns.has(record.conn)) {
+      this.narrateInput(record);
+    }
+  }
+
+  private narrateInput(record: InputRecord): void {
+    switch (record.kind) {
+      case 'message':
+        this.lastMessage = record;
+        if (record.data.type === 'leave') this.add(record, `conn ${record.conn} sent leave`);
+        else if (record.data.type === 'resume') this.add(record, `conn ${record.conn} sent resume${record.data.session === null ? ' with a token that is unknown or expired' : ''}`);
+        else if (record.data.type === 'invalid') this.add(record, `conn ${record.conn} sent a refused message (${record.data.code})`);
+        return;
+      case 'fault':
+        this.add(record, `the server closed conn ${record.conn} with ${closeReasons[record.data.reason].code} (${closeReasons[record.data.reason].meaning})`);
+        return;
+      case 'closed':
+        this.add(record, `conn ${record.conn} closed with ${record.data.code} (${closeReasonForCode(record.data.code, 'client')?.meaning ?? closeReasonForCode(record.data.code)?.meaning ?? 'unknown code'})`);
+        return;
+      case 'overflow':
+        this.add(record, `conn ${record.conn} fell too far behind on what it was sent and was dropped`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** After a decision of someone else's: if the session's place moved up, say who left ahead of it. */
+  private followPlace(record: DecisionRecord, room: FoldedRoom): void {
+    const ticket = room.state.ticketBySession.get(this.target);
+    const now = ticket === undefined ? 0 : room.state.queue.rank(ticket);
+    if (now > 0 && this.position > 0 && now < this.position && !this.isOurs('session' in record.data ? record.data.session : null)) {
+      this.add(record, `position ${now} of ${room.state.queue.size}: ${describeLeaver(record)} ahead`);
+    }
+    this.position = now;
+  }
+
+  private narrate(record: DecisionRecord): void {
+    switch (record.kind) {
+      case 'queued':
+        // A fresh place of an alias is about to be swapped for the held one: not part of the story.
+        if (record.data.session !== this.target) return;
+        this.joinedAt ??= record.at;
+        return this.add(record, `joined the line at position ${record.data.position} of ${record.data.queueLength}`);
+      case 'admitted':
+        if (!this.isOurs(record.data.session)) return;
+        this.joinedAt ??= record.at;
+        this.admittedAt ??= record.at;
+        return this.add(record, `admitted on conn ${record.conn}: ${this.whyAdmitted(record)}`);
+      case 'rejected':
+        if (!this.isOurs(record.data.session)) return;
+        return this.add(record, `turned away: ${record.data.reason === 'queue_full' ? `the line was full (maxQueue ${this.settings.maxQueue})` : 'the room is closed'}`);
+      case 'held':
+        if (!this.isOurs(record.data.session)) return;
+        return this.add(record, `place ${record.data.position} held for ${record.data.expiresAt - record.at} ms, for a reconnect to resume (${this.dropCause()})`);
+      case 'resumed':
+        return this.narrateResume(record);
+      case 'resumeRefused':
+        if (this.conns.has(record.conn)) this.add(record, `resume refused on conn ${record.conn}: no place is held for that session`);
+        return;
+      case 'released':
+      case 'evicted':
+        return this.narrateEnding(record);
+      default:
+        return;
+    }
+  }
+
+  private narrateResume(record: Extract<DecisionRecord, { kind: 'resumed' }>): void {
+    const d = record.data;
+    if (d.replacedSession === this.target) return this.add(record, `its fresh place was given up: conn ${record.conn} resumed session ${d.session}`);
+    if (d.session !== this.target) return;
+    this.conns.add(record.conn);
+    this.add(record, `resumed on conn ${record.conn} at position ${d.position} of ${d.queueLength}` + (d.replacedConn ? `; the older conn ${d.replacedConn} is closed as replaced` : ''));
+  }
+
+  private narrateEnding(record: Ending): void {
+    const d = record.data;
+    if (!this.isOurs(d.session) || (record.kind === 'released' && this.aliases.has(d.session))) return;
+    if (d.from === 'seat') this.leftSeatAt ??= record.at;
+    const from = d.from === 'seat' ? 'seat' : 'line';
+    if (record.kind === 'released') this.add(record, `released from the ${from}: ${this.whyReleased(record)}`);
+    else this.add(record, `evicted from the ${from}: ${d.reason}, ${this.whyEvicted(record)}`);
+  }
+
+  private whyAdmitted(record: DecisionRecord): string {
+    const input = this.input;
+    if (input?.kind === 'connected' && input.conn === record.conn) return 'a seat was free when it arrived';
+    const freed = this.batch.find((r): r is Ending => (r.kind === 'released' || r.kind === 'evicted') && r.data.from === 'seat');
+    if (freed) return `its seat was freed when session ${freed.data.session} ${freed.kind === 'evicted' ? `was evicted (${freed.data.reason})` : `was released (${freed.data.reason})`}`;
+    if (input?.kind === 'config' && input.data.type === 'setCapacity') return `capacity was raised to ${input.data.capacity}`;
+    if (input?.kind === 'config' && input.data.type === 'open') return 'the room was reopened';
+    return `it reached the head of the line (after ${input ? `${input.kind} seq ${input.seq}` : 'the start'})`;
+  }
+
+  private dropCause(): string {
+    if (this.input?.kind === 'closed') return `the connection closed with ${this.input.data.code}`;
+    if (this.input?.kind === 'overflow') return 'the connection fell too far behind';
+    if (this.input?.kind === 'fault') return `the server closed the connection with ${closeReasons[this.input.data.reason].code}`;
+    return 'the connection was lost';
+  }
+
+  private whyReleased(record: Extract<DecisionRecord, { kind: 'released' }>): string {
+    const input = this.input;
+    switch (record.data.reason) {
+      case 'left':
+        if (input?.kind === 'message') return 'it sent leave';
+        if (input?.kind === 'fault') return `the server closed it: ${closeReasons[input.data.reason].meaning}`;
+        return `it closed the connection (${input?.kind === 'closed' ? input.data.code : '?'})`;
+      case 'dropped':
+        return `${this.dropCause()}; a seat is never held`;
+      case 'hold_expired':
+        return `no one resumed the held place within ${this.settings.resumeWindowMs ?? '?'} ms`;
+      case 'superseded':
+        return 'the session already had a seat on a newer connection';
+      default:
+        return endedFromOutside[record.data.reason] ?? record.data.reason;
+    }
+  }
+
+  private whyEvicted(record: Extract<DecisionRecord, { kind: 'evicted' }>): string {
+    const { settings, lastMessage } = this;
+    switch (record.data.reason) {
+      case 'heartbeat_timeout':
+        if (record.data.from === 'queue') return `it answered no ping frame for two probes of ${settings.queuePingMs ?? '?'} ms`;
+        return (
+          `no message for ${settings.heartbeatTimeoutMs ?? '?'} ms` +
+          (lastMessage ? ` (the last, seq ${lastMessage.seq}, came ${seconds(record.at - lastMessage.at)} before)` : ' (none since it connected)')
+        );
+      case 'session_expired':
+        return `its seat reached the session TTL of ${settings.sessionTtlMs ?? '?'} ms`;
+      case 'replaced':
+        return 'a newer connection resumed the same session';
+      case 'kicked':
+        return `an operator kicked it (close ${closeReasons.kicked.code})`;
+      default:
+        return endedFromOutside[record.data.reason] ?? 'no reason recorded';
+    }
   }
 }
 
-function describeLeaver(record: EventRecord, d: Data): string {
-  if (record.kind === 'admitted') return `session ${d.session} was admitted`;
-  if (record.kind === 'resumed') return `the fresh place of session ${d.replacedSession} was given up for a resume`;
-  return `session ${d.session} ${record.kind === 'evicted' ? `was evicted (${d.reason})` : `left the line (${d.reason})`}`;
+function describeLeaver(record: DecisionRecord): string {
+  if (record.kind === 'admitted') return `session ${record.data.session} was admitted`;
+  if (record.kind === 'resumed') return `the fresh place of session ${record.data.replacedSession} was given up for a resume`;
+  if (record.kind === 'evicted') return `session ${record.data.session} was evicted (${record.data.reason})`;
+  if (record.kind === 'released') return `session ${record.data.session} left the line (${record.data.reason})`;
+  return record.kind;
 }
 
 function resolveSession(records: readonly EventRecord[], session: string): string | { error: string } {
   const sessions = new Set<string>();
-  for (const record of records) {
-    if (record.kind === 'connected' && typeof record.data.session === 'string') sessions.add(record.data.session);
-  }
+  for (const record of records) if (record.kind === 'connected') sessions.add(record.data.session);
   if (sessions.has(session)) return session;
   const matches = [...sessions].filter((s) => s.startsWith(session));
   if (matches.length === 1) return matches[0]!;

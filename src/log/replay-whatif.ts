@@ -1,14 +1,21 @@
 import { createAdmissionState, type AdmissionState } from '../../machines/admission/admission-state.js';
-import type { AdmissionCommand } from '../../machines/admission/admission-types.js';
-import { executeAdmission } from '../../machines/admission/execute-admission.js';
+import type { AdmissionCommand, AdmissionDecision } from '../../machines/admission/admission-types.js';
+import { settle } from '../../machines/admission/step.js';
 import type { RoomConfig } from '../config/server-config.js';
-import { isInputRecord, type EventRecord } from './event-record.js';
+import { isInputRecord, type DecisionRecord, type EventRecord } from './event-record.js';
 
-/** Wait times of the people a room admitted: from joining the line to their first admission. */
+/**
+ * Wait times of everyone who was placed: from arrival to first admission, or, for those never admitted, to
+ * when they left the line; waits still open when the log ends count as long as they had lasted (at least).
+ */
 export interface WaitSummary {
+  /** People placed (admitted at once or queued); people turned away are not counted. */
+  people: number;
   admitted: number;
-  /** People who joined but were never admitted (left, dropped, or still waiting at the end). */
-  notAdmitted: number;
+  /** Placed, never admitted, and gone from the line before the log ends (left, dropped, kicked, closed). */
+  leftWaiting: number;
+  /** Still in line when the log ends: their waits are lower bounds. */
+  stillWaiting: number;
   p50Ms: number | null;
   p90Ms: number | null;
   maxMs: number | null;
@@ -26,8 +33,6 @@ export interface WhatIfReport {
   /** Operator capacity changes in the record, which the what-if ignores (it holds `capacity` throughout). */
   ignoredCapacityChanges: number;
 }
-
-type Data = Record<string, any>;
 
 /** A command of the what-if run, at a time; `order` breaks ties between equal times the way the record did. */
 interface Step {
@@ -80,104 +85,176 @@ function roomSegments(records: readonly EventRecord[]): Segment[] {
   return segments;
 }
 
+/** What the record says happened to each person in one room run, and the steps that repeat their behaviour. */
+interface Recorded {
+  personOf: (session: string) => string;
+  /** What happened to each person in the record: arrival, first admission, leaving the line unadmitted. */
+  waits: WaitTracker;
+  /** How long each recorded seat was kept (admission to its end), by connection. */
+  seatKept: Map<string, { ms: number; order: number }>;
+  steps: Step[];
+  ignoredCapacityChanges: number;
+}
+
 function simulateSegment(segment: Segment, capacity: number): WhatIfReport {
-  const { records } = segment;
-  // Who is who: a fresh session that resumed another is that person.
-  const personOf = new Map<string, string>();
-  for (const record of records) {
-    if (record.kind === 'resumed') personOf.set(String(record.data.replacedSession), String(record.data.session));
-  }
-  const person = (session: string) => personOf.get(session) ?? session;
-
-  // The record's own story: arrivals, first admissions, and how long each admitted connection kept its seat.
-  const arrivedAt = new Map<string, number>();
-  const recordedAdmission = new Map<string, number>();
-  const seatTakenAt = new Map<string, number>();
-  const seatKept = new Map<string, { ms: number; order: number }>();
-  let ignoredCapacityChanges = 0;
-  const steps: Step[] = [];
-  for (const record of records) {
-    const d = record.data as Data;
-    const step = (command: AdmissionCommand) => steps.push({ at: record.at, order: record.seq, command });
-    if (isInputRecord(record)) {
-      if (record.kind === 'connected') {
-        if (!arrivedAt.has(person(d.session))) arrivedAt.set(person(d.session), record.at);
-        step({ type: 'join', conn: record.conn!, session: d.session });
-      } else if (record.kind === 'message' && d.type === 'resume' && typeof d.session === 'string') {
-        step({ type: 'resume', conn: record.conn!, session: d.session });
-      } else if (record.kind === 'config') {
-        if (d.type === 'setCapacity') ignoredCapacityChanges++;
-        else if (d.type === 'pause' || d.type === 'open' || d.type === 'close' || d.type === 'setMaxQueue') step(d as AdmissionCommand);
-      }
-      continue;
-    }
-    switch (record.kind) {
-      case 'admitted':
-        if (!recordedAdmission.has(person(d.session))) recordedAdmission.set(person(d.session), record.at);
-        seatTakenAt.set(record.conn!, record.at);
-        break;
-      case 'held':
-        step({ type: 'drop', conn: record.conn! });
-        break;
-      case 'released':
-      case 'evicted':
-        if (d.from === 'seat') {
-          // Ends that the what-if reproduces by itself (a close) are not a duration the person chose.
-          const taken = seatTakenAt.get(record.conn!);
-          if (taken !== undefined && d.reason !== 'room_closed' && d.reason !== 'shutdown') {
-            seatKept.set(record.conn!, { ms: record.at - taken, order: record.seq });
-          }
-        } else {
-          const command = waiterLeaving(record, d);
-          if (command) step(command);
-        }
-        break;
-    }
-  }
-
-  // The what-if run: recorded steps in order, with seat releases scheduled as seats are given.
-  const state: AdmissionState = createAdmissionState({ capacity, maxQueue: segment.settings.maxQueue });
-  const admittedAt = new Map<string, number>();
-  const releases = new StepHeap();
-  const run = (step: Step) => {
-    for (const decision of executeAdmission(state, step.command)) {
-      if (decision.type !== 'admitted') continue;
-      const who = person(decision.session);
-      if (!admittedAt.has(who)) admittedAt.set(who, step.at);
-      const kept = seatKept.get(decision.conn);
-      if (kept) releases.push({ at: step.at + kept.ms, order: kept.order, command: { type: 'leave', conn: decision.conn } });
-    }
-  };
-  for (const step of steps) {
-    while (releases.peek() && before(releases.peek()!, step)) run(releases.pop()!);
-    run(step);
-  }
-  // Past the end of the log no one arrives or leaves the line: the seats that free up still go to those waiting.
-  const endsAt = records.at(-1)?.at ?? 0;
-  while (releases.peek()) run(releases.pop()!);
-  const admittedAfterEnd = [...admittedAt.values()].filter((at) => at > endsAt).length;
-
+  const recorded = readRecord(segment.records);
+  const endsAt = segment.records.at(-1)?.at ?? 0;
+  const whatIf = runWhatIf(segment.settings, capacity, recorded);
   return {
     room: segment.room,
     recordedCapacity: segment.settings.capacity,
     capacity,
-    recorded: summarizeWaits(arrivedAt, recordedAdmission),
-    whatIf: summarizeWaits(arrivedAt, admittedAt),
-    admittedAfterEnd,
-    ignoredCapacityChanges,
+    recorded: recorded.waits.summary(endsAt),
+    whatIf: whatIf.summary(endsAt),
+    admittedAfterEnd: whatIf.admittedAfter(endsAt),
+    ignoredCapacityChanges: recorded.ignoredCapacityChanges,
   };
 }
 
-/** The command that repeats a waiter's recorded exit from the line, or null for exits another step causes. */
-function waiterLeaving(record: EventRecord, d: Data): AdmissionCommand | null {
-  if (record.kind === 'released') {
-    if (d.reason === 'left' && record.conn !== null) return { type: 'leave', conn: record.conn };
-    if (d.reason === 'hold_expired') return { type: 'expireHold', session: d.session };
-    if (d.reason === 'kicked') return { type: 'kick', session: d.session };
-    return null; // superseded, room_closed, shutdown: the resume or close step decides these again
+function readRecord(records: readonly EventRecord[]): Recorded {
+  // Who is who: a fresh session that resumed another is that person.
+  const personMap = new Map<string, string>();
+  for (const record of records) if (record.kind === 'resumed') personMap.set(record.data.replacedSession, record.data.session);
+  const personOf = (session: string) => personMap.get(session) ?? session;
+  const recorded: Recorded = { personOf, waits: new WaitTracker(personOf), seatKept: new Map(), steps: [], ignoredCapacityChanges: 0 };
+  const seatTakenAt = new Map<string, number>();
+  for (const record of records) {
+    const step = (command: AdmissionCommand) => recorded.steps.push({ at: record.at, order: record.seq, command });
+    if (!isInputRecord(record)) {
+      recorded.waits.absorb(record.at, record);
+      readDecision(record, step, seatTakenAt, recorded.seatKept);
+    } else if (record.kind === 'connected') {
+      step({ type: 'join', conn: record.conn, session: record.data.session });
+    } else if (record.kind === 'message' && record.data.type === 'resume' && record.data.session !== null) {
+      step({ type: 'resume', conn: record.conn, session: record.data.session });
+    } else if (record.kind === 'config') {
+      if (record.data.type === 'setCapacity') recorded.ignoredCapacityChanges++;
+      else if (record.data.type !== 'kick') step(record.data);
+    }
   }
-  if (d.reason === 'heartbeat_timeout' || d.reason === 'kicked') return { type: 'evict', conn: record.conn!, reason: d.reason };
+  return recorded;
+}
+
+/** The behaviour a decision shows of a person: a drop, an exit from the line, how long a seat was kept. */
+function readDecision(record: DecisionRecord, step: (command: AdmissionCommand) => void, seatTakenAt: Map<string, number>, seatKept: Recorded['seatKept']): void {
+  switch (record.kind) {
+    case 'admitted':
+      seatTakenAt.set(record.conn, record.at);
+      return;
+    case 'held':
+      return step({ type: 'drop', conn: record.conn });
+    case 'released':
+    case 'evicted': {
+      if (record.data.from === 'queue') {
+        const command = waiterLeaving(record);
+        if (command) step(command);
+        return;
+      }
+      // Ends that the what-if reproduces by itself (a close, a TTL) are not a duration the person chose.
+      const taken = record.conn === null ? undefined : seatTakenAt.get(record.conn);
+      if (taken !== undefined && !['room_closed', 'shutdown', 'session_expired'].includes(record.data.reason)) {
+        seatKept.set(record.conn!, { ms: record.at - taken, order: record.seq });
+      }
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/**
+ * The what-if run: the recorded steps in order on the same rules (`settle`), with each admitted seat kept as
+ * long as it was in the record, and the timers the run's own decisions set (holds, seat TTLs) due when they say.
+ */
+function runWhatIf(settings: RoomConfig, capacity: number, recorded: Recorded): WaitTracker {
+  const state: AdmissionState = createAdmissionState({ ...settings, capacity });
+  const waits = new WaitTracker(recorded.personOf);
+  const later = new StepHeap();
+  const run = (step: Step) => {
+    for (const decision of settle(state, step.command, step.at)) {
+      waits.absorb(step.at, decision);
+      const next = followUp(decision, step, recorded.seatKept);
+      if (next) later.push(next);
+    }
+  };
+  for (const step of recorded.steps) {
+    while (later.peek() && before(later.peek()!, step)) run(later.pop()!);
+    run(step);
+  }
+  // Past the end of the log no one arrives or leaves the line: the seats that free up still go to those waiting.
+  while (later.peek()) run(later.pop()!);
+  return waits;
+}
+
+/** The step a decision of the what-if sets up for later: the seat's recorded end, a hold or TTL expiry. */
+function followUp(decision: AdmissionDecision, step: Step, seatKept: Recorded['seatKept']): Step | null {
+  if (decision.type === 'held') return { at: decision.expiresAt, order: step.order, command: { type: 'expireHold', session: decision.session, expiresAt: decision.expiresAt } };
+  if (decision.type !== 'admitted') return null;
+  const kept = seatKept.get(decision.conn);
+  if (kept) return { at: step.at + kept.ms, order: kept.order, command: { type: 'leave', conn: decision.conn } };
+  if (decision.ttlUntil !== null) return { at: decision.ttlUntil, order: step.order, command: { type: 'expireSeat', conn: decision.conn, ttlUntil: decision.ttlUntil } };
+  return null;
+}
+
+/** The command that repeats a waiter's recorded exit from the line, or null for exits another step causes. */
+function waiterLeaving(record: Extract<DecisionRecord, { kind: 'released' | 'evicted' }>): AdmissionCommand | null {
+  if (record.kind === 'released') {
+    if (record.data.reason === 'left' && record.conn !== null) return { type: 'leave', conn: record.conn };
+    if (record.data.reason === 'kicked') return { type: 'kick', session: record.data.session };
+    return null; // hold_expired (the run's own hold timer), superseded, room_closed, shutdown
+  }
+  const reason = record.data.reason;
+  if (reason === 'heartbeat_timeout' || reason === 'kicked') return { type: 'evict', conn: record.conn, reason };
   return null; // replaced, room_closed, shutdown
+}
+
+/** Arrivals, first admissions and exits from the line, per person, from decisions (recorded or what-if). */
+class WaitTracker {
+  private readonly placedAt = new Map<string, number>();
+  private readonly admittedAt = new Map<string, number>();
+  private readonly leftAt = new Map<string, number>();
+
+  constructor(private readonly personOf: (session: string) => string) {}
+
+  absorb(at: number, decision: AdmissionDecision | DecisionRecord): void {
+    const type = 'type' in decision ? decision.type : decision.kind;
+    const data = ('data' in decision ? decision.data : decision) as { session?: string; from?: string };
+    if (data.session === undefined) return;
+    const who = this.personOf(data.session);
+    if (type === 'queued' || type === 'admitted') {
+      if (!this.placedAt.has(who)) this.placedAt.set(who, at);
+      if (type === 'admitted' && !this.admittedAt.has(who)) this.admittedAt.set(who, at);
+    } else if ((type === 'released' || type === 'evicted') && data.from === 'queue' && who === data.session) {
+      this.leftAt.set(who, at);
+    }
+  }
+
+  admittedAfter(endsAt: number): number {
+    return [...this.admittedAt.values()].filter((at) => at > endsAt).length;
+  }
+
+  summary(endsAt: number): WaitSummary {
+    const waits: number[] = [];
+    let leftWaiting = 0;
+    let stillWaiting = 0;
+    for (const [who, placed] of this.placedAt) {
+      const admitted = this.admittedAt.get(who);
+      const left = this.leftAt.get(who);
+      if (admitted !== undefined) waits.push(admitted - placed);
+      else if (left !== undefined) (leftWaiting++, waits.push(left - placed));
+      else (stillWaiting++, waits.push(endsAt - placed));
+    }
+    waits.sort((a, b) => a - b);
+    return {
+      people: this.placedAt.size,
+      admitted: this.admittedAt.size,
+      leftWaiting,
+      stillWaiting,
+      p50Ms: percentile(waits, 0.5),
+      p90Ms: percentile(waits, 0.9),
+      maxMs: waits.at(-1) ?? null,
+    };
+  }
 }
 
 function before(a: Step, b: Step): boolean {
@@ -224,22 +301,6 @@ class StepHeap {
   }
 }
 
-function summarizeWaits(arrivedAt: ReadonlyMap<string, number>, admittedAt: ReadonlyMap<string, number>): WaitSummary {
-  const waits: number[] = [];
-  for (const [who, arrived] of arrivedAt) {
-    const admitted = admittedAt.get(who);
-    if (admitted !== undefined) waits.push(admitted - arrived);
-  }
-  waits.sort((a, b) => a - b);
-  return {
-    admitted: waits.length,
-    notAdmitted: arrivedAt.size - waits.length,
-    p50Ms: percentile(waits, 0.5),
-    p90Ms: percentile(waits, 0.9),
-    maxMs: waits.at(-1) ?? null,
-  };
-}
-
 /** Nearest-rank percentile of sorted values; null when there are none. */
 export function percentile(sorted: readonly number[], p: number): number | null {
   if (sorted.length === 0) return null;
@@ -254,8 +315,10 @@ export function formatWhatIf(reports: readonly WhatIfReport[]): string {
     const recordedLabel = `recorded (capacity ${report.recordedCapacity})`;
     const whatIfLabel = `what-if (capacity ${report.capacity})`;
     const rows: [string, string, string][] = [
+      ['placed', String(report.recorded.people), String(report.whatIf.people)],
       ['admitted', String(report.recorded.admitted), String(report.whatIf.admitted)],
-      ['not admitted', String(report.recorded.notAdmitted), String(report.whatIf.notAdmitted)],
+      ['left unadmitted', String(report.recorded.leftWaiting), String(report.whatIf.leftWaiting)],
+      ['still waiting', String(report.recorded.stillWaiting), String(report.whatIf.stillWaiting)],
       ['wait p50', seconds(report.recorded.p50Ms), seconds(report.whatIf.p50Ms)],
       ['wait p90', seconds(report.recorded.p90Ms), seconds(report.whatIf.p90Ms)],
       ['wait max', seconds(report.recorded.maxMs), seconds(report.whatIf.maxMs)],
@@ -265,6 +328,7 @@ export function formatWhatIf(reports: readonly WhatIfReport[]): string {
     lines.push(`room "${report.room}"`);
     lines.push(`  ${''.padEnd(w0)}  ${recordedLabel.padStart(w1)}  ${whatIfLabel}`);
     for (const [name, recorded, whatIf] of rows) lines.push(`  ${name.padEnd(w0)}  ${recorded.padStart(w1)}  ${whatIf.padStart(whatIfLabel.length)}`);
+    lines.push('  (waits count everyone placed: to admission, to leaving the line, or, still waiting, to the end of the log, a lower bound)');
     if (report.admittedAfterEnd > 0) {
       lines.push(`  (${report.admittedAfterEnd} of the what-if admissions come after the log ends, as seats free up)`);
     }

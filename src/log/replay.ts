@@ -1,9 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
-import { RoomRuntime, silentConnectionEffects, type InboundMessage, type RoomAdminCommand } from '../rooms/room-runtime.js';
+import { RoomRuntime, silentConnectionEffects } from '../rooms/room-runtime.js';
 import type { RoomConfig } from '../config/server-config.js';
 import { ReplayClock } from './actor-clocks.js';
 import { EventLog } from './event-log.js';
-import { isInputRecord, type EventRecord } from './event-record.js';
+import { isInputRecord, type EventRecord, type InputRecord } from './event-record.js';
 
 /** What a replayed decision looks like for comparison: everything but `seq` and `at`. */
 export interface DecisionView {
@@ -46,6 +46,8 @@ export function replay(records: Iterable<EventRecord>, options: ReplayOptions = 
   const produced: DecisionView[] = [];
   let consumed = 0;
   let inputs = 0;
+  /** The recorded time of the input being fed: what the rooms decide by. */
+  let inputAt = 0;
   let decisions = 0;
   const log = new EventLog({ ringSize: 1, now: () => 0 });
   log.on('record', (record) => {
@@ -63,7 +65,7 @@ export function replay(records: Iterable<EventRecord>, options: ReplayOptions = 
       const expected = viewOf(record);
       const actual = produced[consumed];
       if (actual === undefined) return fail(record, expected, null, `seq ${record.seq}: recorded ${record.kind}, replay decided nothing`);
-      if (!isDeepStrictEqual(actual, expected)) return fail(record, expected, actual, `seq ${record.seq}: recorded ${record.kind}, replay decided ${actual.kind}`);
+      if (!isDeepStrictEqual(actual, expected)) return fail(record, expected, actual, `seq ${record.seq}: ${describeDifference(expected, actual)}`);
       consumed++;
       decisions++;
       continue;
@@ -85,55 +87,53 @@ export function replay(records: Iterable<EventRecord>, options: ReplayOptions = 
   for (const runtime of rooms.values()) runtime.stop();
   return { ok: true, inputs, decisions };
 
-  function feed(record: EventRecord): string | null {
+  function feed(record: InputRecord): string | null {
+    inputAt = record.at;
     if (record.kind === 'room.opened') {
-      const settings = { ...(record.data.settings as RoomConfig), ...options.settingsOverride };
       rooms.get(record.room)?.stop();
-      rooms.set(
-        record.room,
-        new RoomRuntime({
-          settings,
-          log,
-          effects: silentConnectionEffects,
-          clockFor: (conn) => {
-            const clock = new ReplayClock();
-            clocks.set(clockKey(record.room, conn), clock);
-            return clock;
-          },
-        }),
-      );
+      rooms.set(record.room, openRoom(record.room, { ...record.data.settings, ...options.settingsOverride }));
       return null;
     }
     const runtime = rooms.get(record.room);
     if (!runtime) return `room "${record.room}" was never opened in this log`;
-    const conn = record.conn ?? '';
+    return feedInput(runtime, record);
+  }
+
+  function openRoom(room: string, settings: RoomConfig): RoomRuntime {
+    return new RoomRuntime({
+      settings,
+      log,
+      effects: silentConnectionEffects,
+      now: () => inputAt,
+      clockFor: (conn) => {
+        const clock = new ReplayClock();
+        clocks.set(clockKey(room, conn), clock);
+        return clock;
+      },
+    });
+  }
+
+  function feedInput(runtime: RoomRuntime, record: Exclude<InputRecord, { kind: 'room.opened' }>): string | null {
     switch (record.kind) {
       case 'connected':
-        runtime.connect(conn, String(record.data.session));
-        return null;
+        return runtime.connect(record.conn, record.data.session), null;
       case 'message':
-        runtime.message(conn, record.data as unknown as InboundMessage);
-        return null;
+        return runtime.message(record.conn, record.data), null;
       case 'pong':
-        runtime.pong(conn);
-        return null;
+        return runtime.pong(record.conn), null;
+      case 'fault':
+        return runtime.fault(record.conn, record.data.reason), null;
       case 'closed':
-        runtime.closed(conn, Number(record.data.code));
-        return null;
+        return runtime.closed(record.conn, record.data.code), null;
       case 'overflow':
-        runtime.overflow(conn);
-        return null;
+        return runtime.overflow(record.conn), null;
       case 'config':
-        runtime.configure(record.data as unknown as RoomAdminCommand);
-        return null;
+        return runtime.configure(record.data), null;
       case 'timer': {
         const clock = clocks.get(clockKey(record.room, record.conn));
-        const timer = Number(record.data.timer);
-        if (!clock?.fire(timer)) return `timer ${timer} of ${record.conn ?? 'the room'} fired in the record but is not armed in replay`;
-        return null;
+        if (clock?.fire(record.data.timer)) return null;
+        return `timer ${record.data.timer} of ${record.conn ?? 'the room'} fired in the record but is not armed in replay`;
       }
-      default:
-        return `unknown input kind ${record.kind}`;
     }
   }
 }
@@ -144,4 +144,18 @@ function clockKey(room: string, conn: string | null): string {
 
 function viewOf(record: EventRecord): DecisionView {
   return { room: record.room, kind: record.kind, conn: record.conn, data: record.data };
+}
+
+/** What differs between a recorded decision and the replayed one, in words: the kind, or the fields. */
+export function describeDifference(expected: DecisionView, actual: DecisionView): string {
+  if (expected.kind !== actual.kind) return `recorded ${expected.kind}, replay decided ${actual.kind}`;
+  const fields: string[] = [];
+  if (expected.room !== actual.room) fields.push(`room: recorded ${JSON.stringify(expected.room)}, replay ${JSON.stringify(actual.room)}`);
+  if (expected.conn !== actual.conn) fields.push(`conn: recorded ${JSON.stringify(expected.conn)}, replay ${JSON.stringify(actual.conn)}`);
+  for (const key of new Set([...Object.keys(expected.data), ...Object.keys(actual.data)])) {
+    if (!isDeepStrictEqual(expected.data[key], actual.data[key])) {
+      fields.push(`${key}: recorded ${JSON.stringify(expected.data[key])}, replay ${JSON.stringify(actual.data[key])}`);
+    }
+  }
+  return `${expected.kind} differs in ${fields.join('; ')}`;
 }

@@ -71,8 +71,8 @@ export class RoomActivity {
     const second = Math.floor(this.now() / 1000);
     return [...this.rooms.values()].map((room) => ({
       ...roomView(room),
-      admissionsPerMinute: this.admissions.get(room.config.name)?.total(second) ?? 0,
-      evictionsPerMinute: this.evictions.get(room.config.name)?.total(second) ?? 0,
+      admissionsPerMinute: this.admissions.get(room.runtime.name)?.total(second) ?? 0,
+      evictionsPerMinute: this.evictions.get(room.runtime.name)?.total(second) ?? 0,
     }));
   }
 
@@ -89,8 +89,8 @@ export class RoomActivity {
   private sample(): void {
     const at = this.now();
     for (const room of this.rooms.values()) {
-      let samples = this.history.get(room.config.name);
-      if (!samples) this.history.set(room.config.name, (samples = []));
+      let samples = this.history.get(room.runtime.name);
+      if (!samples) this.history.set(room.runtime.name, (samples = []));
       samples.push([at, room.runtime.queueLength]);
       // At one sample a second the oldest are few: dropping them one by one stays cheap.
       while (samples.length > 0 && samples[0]![0] < at - this.historyMs) samples.shift();

@@ -1,32 +1,25 @@
 import { createActor, type Actor, type InspectionEvent, type Observer } from 'xstate';
-import type { AdmissionCommand, AdmissionDecision } from '../../machines/admission/admission-types.js';
-import { connectionMachine } from '../../machines/connection.machine.js';
+import { heldCount, type AdmissionState } from '../../machines/admission/admission-state.js';
+import type { AdmissionCommand, AdmissionDecision, RoomStatus } from '../../machines/admission/admission-types.js';
+import { closeReasons, placeAfterClientClose, type CloseReasonName } from '../../machines/close-reasons.js';
+import { connectionMachine, type ConnectionEvent } from '../../machines/connection.machine.js';
 import { roomMachine } from '../../machines/room.machine.js';
-import { CloseCode, type ErrorCode, type EvictionReason } from '../protocol/codes.js';
+import type { RoomConfig } from '../config/server-config.js';
 import type { ActorClock } from '../log/actor-clocks.js';
 import type { EventLog } from '../log/event-log.js';
-import type { RoomConfig } from '../config/server-config.js';
+import type { InboundMessage, RoomAdminCommand } from './room-inputs.js';
 
-/** A client message as the actors see it, after parsing and validation at the edge. */
-export type InboundMessage =
-  | { type: 'ping' }
-  | { type: 'leave' }
-  /** `session` is the session the resume token names, or null when the token is not valid. */
-  | { type: 'resume'; session: string | null }
-  /** A refused message: recorded for incidents, changes nothing. */
-  | { type: 'invalid'; code: ErrorCode };
-
-/** Operator commands a room accepts at run time. */
-export type RoomAdminCommand = Extract<AdmissionCommand, { type: 'setCapacity' | 'setMaxQueue' | 'pause' | 'open' | 'close' | 'kick' }>;
+export type { InboundMessage, RoomAdminCommand } from './room-inputs.js';
 
 /** What the actors ask the edge to do to a socket. The server implements it; replay and tests stub it. */
 export interface ConnectionEffects {
   sendQueuedStatus(conn: string, session: string, position: number, queueLength: number): void;
   sendAdmission(conn: string, session: string): void;
-  sendEvicted(conn: string, reason: EvictionReason): void;
-  sendError(conn: string, code: ErrorCode, message: string): void;
+  /** The resume token was not valid, or no place is held for it: `error{code:"bad_resume"}`. */
+  refuseResume(conn: string): void;
+  /** Closes the socket for `reason`: its `evicted` message first when it has one, then its close code. */
+  closeSocket(conn: string, reason: CloseReasonName): void;
   sendPingFrame(conn: string): void;
-  closeSocket(conn: string, code: number): void;
   terminateSocket(conn: string): void;
   /** Positions may have changed: the edge schedules a coalesced fan-out. */
   queueChanged(room: string): void;
@@ -36,10 +29,9 @@ export interface ConnectionEffects {
 export const silentConnectionEffects: ConnectionEffects = {
   sendQueuedStatus() {},
   sendAdmission() {},
-  sendEvicted() {},
-  sendError() {},
-  sendPingFrame() {},
+  refuseResume() {},
   closeSocket() {},
+  sendPingFrame() {},
   terminateSocket() {},
   queueChanged() {},
 };
@@ -49,47 +41,35 @@ export interface RoomRuntimeOptions {
   log: EventLog;
   /** The base clock of one actor; the runtime numbers and records its timers when `recordTimers` is on. */
   clockFor: (conn: string | null) => ActorClock;
+  /** The time of an input as it arrives, ms epoch (default `Date.now`); replay gives the recorded times. */
+  now?: () => number;
   recordTimers?: boolean;
   effects: ConnectionEffects;
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+  /** How long a closing socket may take to answer the close handshake before it is cut, ms (default 5000). */
   closeTimeoutMs?: number;
 }
 
 type ConnectionActor = Actor<typeof connectionMachine>;
 
 /**
- * Close codes after which a queued place is released rather than held: the client closed on purpose (1000,
- * or no status, 1005), or the server closed it for what it sent (1002 protocol error, 1003 binary,
- * 1007 bad UTF-8, 1008 policy, 1009 too large).
- */
-const placeReleasingCloses: ReadonlySet<number> = new Set([
-  CloseCode.normal,
-  CloseCode.noStatus,
-  CloseCode.protocolError,
-  CloseCode.unsupportedData,
-  CloseCode.invalidPayload,
-  CloseCode.policyViolation,
-  CloseCode.messageTooBig,
-]);
-
-export function isDeliberateClose(code: number): boolean {
-  return placeReleasingCloses.has(code);
-}
-
-/**
  * One room at run time, without sockets: the room admission actor, one root actor per connection, and the
- * event log they write to. Every input is recorded before it reaches an actor and every decision as the room
- * makes it, so `replay` can drive a fresh runtime with the same inputs and compare decisions.
+ * event log they write to. Every input enters here once: it is recorded (with the time the room decides by)
+ * before it reaches an actor, and every decision is recorded as the room makes it, so `replay` can drive a
+ * fresh runtime with the same inputs and compare decisions.
  */
 export class RoomRuntime {
   readonly name: string;
-  readonly settings: RoomConfig;
+  private readonly config: RoomConfig;
   private readonly log: EventLog;
   private readonly effects: ConnectionEffects;
   private readonly room: Actor<typeof roomMachine>;
   private readonly connections = new Map<string, ConnectionActor>();
   private readonly machine: typeof connectionMachine;
   private readonly options: RoomRuntimeOptions;
+  private readonly now: () => number;
+  /** The time of the input being handled: what the room decides by. */
+  private inputAt = 0;
   /**
    * Commands connection actors addressed to the room, delivered once the connection's own step is over, so
    * no actor runs inside another's action and the order is the same live and in replay.
@@ -99,22 +79,17 @@ export class RoomRuntime {
 
   constructor(options: RoomRuntimeOptions) {
     this.options = options;
-    this.settings = { ...options.settings };
+    this.config = { ...options.settings };
     this.name = options.settings.name;
     this.log = options.log;
     this.effects = options.effects;
+    this.now = options.now ?? Date.now;
     this.machine = this.wireConnectionMachine();
-    this.log.append(this.name, 'room.opened', null, { settings: { ...this.settings } });
+    this.log.append(this.name, 'room.opened', null, { settings: { ...this.config } }, this.beginInput());
     this.room = createActor(roomMachine, {
       id: `room:${this.name}`,
       systemId: `room:${this.name}`,
-      input: {
-        room: this.name,
-        capacity: this.settings.capacity,
-        maxQueue: this.settings.maxQueue,
-        resumeWindowMs: this.settings.resumeWindowMs,
-        sessionTtlMs: this.settings.sessionTtlMs,
-      },
+      input: { ...this.config, room: this.name, now: () => this.inputAt },
       clock: this.clockFor(null),
       inspect: options.inspect,
     });
@@ -126,7 +101,7 @@ export class RoomRuntime {
 
   connect(conn: string, session: string): void {
     if (this.connections.has(conn)) return;
-    this.log.append(this.name, 'connected', conn, { session });
+    this.log.append(this.name, 'connected', conn, { session }, this.beginInput());
     const actor = createActor(this.machine, {
       id: `conn:${conn}`,
       systemId: `conn:${conn}`,
@@ -134,8 +109,8 @@ export class RoomRuntime {
         conn,
         session,
         room: this.name,
-        heartbeatTimeoutMs: this.settings.heartbeatTimeoutMs,
-        queuePingMs: this.settings.queuePingMs,
+        heartbeatTimeoutMs: this.config.heartbeatTimeoutMs,
+        queuePingMs: this.config.queuePingMs,
         closeTimeoutMs: this.options.closeTimeoutMs ?? 5000,
       },
       clock: this.clockFor(conn),
@@ -146,52 +121,40 @@ export class RoomRuntime {
     this.deliverToRoom();
   }
 
+  /** A client message: a well-formed one goes to the connection's actor; a refused one is only recorded. */
   message(conn: string, message: InboundMessage): void {
     const actor = this.connections.get(conn);
     if (!actor) return;
-    this.log.append(this.name, 'message', conn, { ...message });
+    this.log.append(this.name, 'message', conn, message, this.beginInput());
     if (message.type === 'invalid') return;
-    actor.send({ type: 'activity' });
-    if (message.type === 'leave') {
-      actor.send({ type: 'leave' });
-    } else if (message.type === 'resume') {
-      if (message.session === null) {
-        this.effects.sendError(conn, 'bad_resume', 'resume token is unknown or expired');
-      } else {
-        this.roomInbox.push({ type: 'resume', conn, session: message.session });
-      }
-    }
+    actor.send(message);
     this.deliverToRoom();
   }
 
   pong(conn: string): void {
-    const actor = this.connections.get(conn);
-    if (!actor) return;
-    this.log.append(this.name, 'pong', conn, {});
-    actor.send({ type: 'pong' });
+    this.toConnection(conn, { type: 'pong' }, (at) => this.log.append(this.name, 'pong', conn, {}, at));
+  }
+
+  /**
+   * The server closes the connection for what the client did (`reason` a row of the close-reason table): the
+   * room treats it as gone at once, whether or not the peer ever answers the close.
+   */
+  fault(conn: string, reason: CloseReasonName): void {
+    this.toConnection(conn, { type: 'fault', reason }, (at) => this.log.append(this.name, 'fault', conn, { reason }, at));
   }
 
   closed(conn: string, code: number): void {
-    const actor = this.connections.get(conn);
-    if (!actor) return;
-    this.log.append(this.name, 'closed', conn, { code });
-    actor.send({ type: 'socket.closed', code });
-    this.deliverToRoom();
+    this.toConnection(conn, { type: 'socket.closed', code }, (at) => this.log.append(this.name, 'closed', conn, { code }, at));
   }
 
   /** The socket fell too far behind on what it was sent: dropped as if it had vanished. */
   overflow(conn: string): void {
-    const actor = this.connections.get(conn);
-    if (!actor) return;
-    this.log.append(this.name, 'overflow', conn, {});
-    actor.send({ type: 'overflow' });
-    this.deliverToRoom();
+    this.toConnection(conn, { type: 'overflow' }, (at) => this.log.append(this.name, 'overflow', conn, {}, at));
   }
 
+  /** An operator command: recorded, then carried out by the room. */
   configure(command: RoomAdminCommand): void {
-    this.log.append(this.name, 'config', null, { ...command });
-    if (command.type === 'setCapacity') this.settings.capacity = command.capacity;
-    if (command.type === 'setMaxQueue') this.settings.maxQueue = command.maxQueue;
+    this.log.append(this.name, 'config', null, command, this.beginInput());
     this.roomInbox.push(command);
     this.deliverToRoom();
   }
@@ -210,13 +173,36 @@ export class RoomRuntime {
     this.room.stop();
   }
 
+  /**
+   * A timer of an actor fired. Timers are inputs like any other: recorded (by number, per actor) before the
+   * actor sees them, and what the actor then asks of the room is delivered right after.
+   */
+  fireTimer(conn: string | null, timer: number, fire: () => void): void {
+    const at = this.beginInput();
+    if (this.options.recordTimers) this.log.append(this.name, 'timer', conn, { timer }, at);
+    fire();
+    this.deliverToRoom();
+  }
+
   // ---- views (read-only) ----
 
-  get status(): 'open' | 'paused' | 'closed' {
+  /** The room's admission state as `evolve` built it: the one source of seats, line, status and settings. */
+  get admission(): Readonly<AdmissionState> {
+    return this.room.getSnapshot().context.admission;
+  }
+  /** The room's settings as they stand now: the configured ones, with admin changes applied. */
+  get settings(): RoomConfig {
+    const { capacity, maxQueue } = this.admission;
+    return { ...this.config, capacity, maxQueue };
+  }
+  get status(): RoomStatus {
     return this.admission.status;
   }
   get capacity(): number {
     return this.admission.capacity;
+  }
+  get maxQueue(): number {
+    return this.admission.maxQueue;
   }
   get activeCount(): number {
     return this.admission.seats.size;
@@ -226,7 +212,7 @@ export class RoomRuntime {
     return this.admission.queue.size;
   }
   get heldCount(): number {
-    return this.admission.queue.size - this.admission.queue.liveCount;
+    return heldCount(this.admission);
   }
   get connectionCount(): number {
     return this.connections.size;
@@ -260,24 +246,24 @@ export class RoomRuntime {
     }
   }
 
-  private get admission() {
-    return this.room.getSnapshot().context.admission;
+  // ---- wiring ----
+
+  private beginInput(): number {
+    this.inputAt = this.now();
+    return this.inputAt;
   }
 
-  // ---- wiring ----
+  /** An input about one connection that its actor handles: recorded, delivered, and then the room's turn. */
+  private toConnection(conn: string, event: ConnectionEvent, record: (at: number) => void): void {
+    const actor = this.connections.get(conn);
+    if (!actor) return;
+    record(this.beginInput());
+    actor.send(event);
+    this.deliverToRoom();
+  }
 
   private clockFor(conn: string | null): ActorClock {
     return new ActorTimerClock(this, this.options.clockFor(conn), conn);
-  }
-
-  /**
-   * A timer of an actor fired. Timers are inputs like any other: recorded (by number, per actor) before the
-   * actor sees them, and what the actor then asks of the room is delivered right after.
-   */
-  fireTimer(conn: string | null, timer: number, fire: () => void): void {
-    if (this.options.recordTimers) this.log.append(this.name, 'timer', conn, { timer });
-    fire();
-    this.deliverToRoom();
   }
 
   private deliverToRoom(): void {
@@ -291,71 +277,52 @@ export class RoomRuntime {
     }
   }
 
+  /** A decision is recorded, then told to the connection it concerns. */
   private onDecision(decision: AdmissionDecision): void {
-    const { type, ...rest } = decision;
-    const conn = 'conn' in decision ? decision.conn : null;
-    const { conn: _conn, ...data } = rest as typeof rest & { conn?: unknown };
-    this.log.append(this.name, type, conn, data);
+    this.log.appendDecision(this.name, decision, this.inputAt);
+    const actor = (id: string | null) => (id === null ? undefined : this.connections.get(id));
     switch (decision.type) {
       case 'queued':
-        this.connections.get(decision.conn)?.send({ type: 'placed.queued', position: decision.position, queueLength: decision.queueLength });
-        this.effects.queueChanged(this.name);
-        break;
+        actor(decision.conn)?.send({ type: 'placed.queued', position: decision.position, queueLength: decision.queueLength });
+        return this.effects.queueChanged(this.name);
       case 'admitted':
-        this.connections.get(decision.conn)?.send({ type: 'placed.active' });
-        this.effects.queueChanged(this.name);
-        break;
+        actor(decision.conn)?.send({ type: 'placed.active' });
+        return this.effects.queueChanged(this.name);
       case 'rejected':
-        this.connections.get(decision.conn)?.send({ type: 'reject', reason: decision.reason });
-        break;
-      case 'released':
-        if (decision.conn !== null && decision.reason === 'left') this.connections.get(decision.conn)?.send({ type: 'release' });
-        if (decision.from === 'queue') this.effects.queueChanged(this.name);
-        break;
+        return actor(decision.conn)?.send({ type: 'rejected', reason: decision.reason });
       case 'evicted':
-        this.connections.get(decision.conn)?.send({ type: 'evict', reason: decision.reason });
+        actor(decision.conn)?.send({ type: 'evicted', reason: decision.reason });
         if (decision.from === 'queue') this.effects.queueChanged(this.name);
-        break;
+        return;
+      case 'released':
+        if (decision.from === 'queue') this.effects.queueChanged(this.name);
+        return;
       case 'resumed':
-        if (decision.replacedConn !== null) this.connections.get(decision.replacedConn)?.send({ type: 'evict', reason: 'replaced' });
-        this.connections.get(decision.conn)?.send({
-          type: 'resumed',
-          session: decision.session,
-          position: decision.position,
-          queueLength: decision.queueLength,
-        });
-        this.effects.queueChanged(this.name);
-        break;
+        actor(decision.replacedConn)?.send({ type: 'evicted', reason: 'replaced' });
+        actor(decision.conn)?.send({ type: 'resumed', session: decision.session, position: decision.position, queueLength: decision.queueLength });
+        return this.effects.queueChanged(this.name);
       case 'resumeRefused':
-        this.effects.sendError(decision.conn, 'bad_resume', 'no place is held for that resume token');
-        break;
-      case 'held':
-      case 'capacityChanged':
-      case 'maxQueueChanged':
-      case 'statusChanged':
-        break;
+        return actor(decision.conn)?.send({ type: 'resumeRefused' });
     }
   }
 
   private wireConnectionMachine(): typeof connectionMachine {
-    const room = { send: (command: AdmissionCommand) => this.roomInbox.push(command) };
+    const room = (command: AdmissionCommand) => this.roomInbox.push(command);
     const effects = this.effects;
     return connectionMachine.provide({
       actions: {
-        requestPlace: ({ context }) => room.send({ type: 'join', conn: context.conn, session: context.session }),
-        requestLeave: ({ context }) => room.send({ type: 'leave', conn: context.conn }),
-        reportHeartbeatExpired: ({ context }) => room.send({ type: 'evict', conn: context.conn, reason: 'heartbeat_timeout' }),
-        reportSocketClosed: ({ context }, { code }) =>
-          room.send({ type: isDeliberateClose(code) ? 'leave' : 'drop', conn: context.conn }),
-        reportOverflow: ({ context }) => room.send({ type: 'drop', conn: context.conn }),
-        sendQueuedStatus: ({ context }, { position, queueLength }) =>
-          effects.sendQueuedStatus(context.conn, context.session, position, queueLength),
+        requestPlace: ({ context }) => room({ type: 'join', conn: context.conn, session: context.session }),
+        reportLeave: ({ context }) => room({ type: 'leave', conn: context.conn }),
+        reportResume: ({ context }, { session }) => room({ type: 'resume', conn: context.conn, session }),
+        reportHeartbeatExpired: ({ context }) => room({ type: 'evict', conn: context.conn, reason: 'heartbeat_timeout' }),
+        reportFault: ({ context }, { reason }) => room({ type: closeReasons[reason].place === 'held' ? 'drop' : 'leave', conn: context.conn }),
+        reportSocketClosed: ({ context }, { code }) => room({ type: placeAfterClientClose(code) === 'held' ? 'drop' : 'leave', conn: context.conn }),
+        reportOverflow: ({ context }) => room({ type: 'drop', conn: context.conn }),
+        sendQueuedStatus: ({ context }, { position, queueLength }) => effects.sendQueuedStatus(context.conn, context.session, position, queueLength),
         sendAdmission: ({ context }) => effects.sendAdmission(context.conn, context.session),
-        sendEvicted: ({ context }, { reason }) => {
-          if (reason !== null) effects.sendEvicted(context.conn, reason);
-        },
+        refuseResume: ({ context }) => effects.refuseResume(context.conn),
+        closeSocket: ({ context }, { reason }) => effects.closeSocket(context.conn, reason),
         sendPingFrame: ({ context }) => effects.sendPingFrame(context.conn),
-        closeSocket: ({ context }, { code }) => effects.closeSocket(context.conn, code),
         terminateSocket: ({ context }) => effects.terminateSocket(context.conn),
         connectionEnded: ({ context }) => this.connections.delete(context.conn),
       },

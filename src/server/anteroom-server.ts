@@ -8,7 +8,6 @@ import type { RoomConfig, ServerConfig } from '../config/server-config.js';
 import { wallClock } from '../log/actor-clocks.js';
 import { EventLog } from '../log/event-log.js';
 import { JsonlSink } from '../log/jsonl-sink.js';
-import { CloseCode, closeCodeMeaning } from '../protocol/codes.js';
 import { createPageRoutes } from '../pages/page-routes.js';
 import { RoomRuntime } from '../rooms/room-runtime.js';
 import { createAdmissionTokenIssuer, type AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
@@ -21,14 +20,16 @@ import { createLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { PositionFeed, defaultPositionFeedTiming, type PositionFeedTiming } from './position-feed.js';
 import { roomFromPath } from './room-path.js';
-import { createSocketEffects } from './socket-effects.js';
+import { closeWith, createSocketEffects, queuedStatus } from './socket-effects.js';
 import { createSocketHandlers } from './socket-handlers.js';
 import { TokenBucket } from './token-bucket.js';
 import { UpgradeGate } from './upgrade-gate.js';
 
-/** A room as the server runs it: the actors plus the edge's fan-out and ETA state. */
+/**
+ * A room as the server runs it: the actors plus the edge's fan-out and ETA state. Its settings are
+ * `runtime.settings` (the configured ones with admin changes applied): the room keeps no other copy.
+ */
 export interface ServedRoom {
-  config: RoomConfig;
   runtime: RoomRuntime;
   feed: PositionFeed;
   rate: AdmissionRate;
@@ -126,7 +127,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
       }),
     });
     feed = new PositionFeed(runtime, (conn, position) => sendPosition(rooms.get(roomConfig.name)!, conn, position), options.positionFeedTiming ?? defaultPositionFeedTiming);
-    return { config: roomConfig, runtime, feed, rate };
+    return { runtime, feed, rate };
   }
 
   function sendPosition(room: ServedRoom, conn: string, position: number): 'sent' | 'unchanged' | 'deferred' {
@@ -134,15 +135,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
     if (!client || client.sentPosition === position) return 'unchanged';
     const outcome = sendToClient(
       client,
-      {
-        type: 'status',
-        status: 'queued',
-        position,
-        queueLength: room.runtime.queueLength,
-        session: client.session,
-        resumeToken: client.resumeToken,
-        etaMs: room.rate.etaMs(position, Date.now()),
-      },
+      queuedStatus(client, position, room.runtime.queueLength, room.rate),
       config.outboundBudget,
       // A slow reader gets no more position updates until it catches up; it then gets the latest.
       64 * 1024,
@@ -194,11 +187,11 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
       const room = rooms.get(path.room);
       if (!room) {
         // Accepted first so a browser can read why: the close code says the room does not exist.
-        ws.close(CloseCode.unknownRoom, closeCodeMeaning[CloseCode.unknownRoom]);
+        closeWith(ws, 'unknownRoom');
         return;
       }
       if (shuttingDown) {
-        ws.close(CloseCode.goingAway, closeCodeMeaning[CloseCode.goingAway]);
+        closeWith(ws, 'shutdown');
         return;
       }
       acceptClient(ws, room, verdict.ip);
@@ -215,9 +208,8 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
       ip,
       openedAt: Date.now(),
       session,
-      resumeToken: resumeTokens.mint(room.config.name, session),
+      resumeToken: resumeTokens.mint(room.runtime.name, session),
       sentPosition: 0,
-      serverCloseCode: null,
       tokenRefresh: null,
       overflowed: false,
       bucket: new TokenBucket(config.rateLimit, config.rateLimit * 2, Date.now()),
@@ -225,7 +217,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
     clients.set(conn, client);
     gate.opened(ip);
     socketHandlers.attach(client);
-    logger.debug({ conn, session, room: room.config.name, ip }, 'connected');
+    logger.debug({ conn, session, room: room.runtime.name, ip }, 'connected');
     room.runtime.connect(conn, session);
   }
 
@@ -264,7 +256,6 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
         if (client.ws.readyState === client.ws.CLOSED) return resolve();
         client.ws.once('close', () => resolve());
       })));
-      for (const client of open) client.serverCloseCode ??= CloseCode.goingAway;
       for (const room of rooms.values()) room.runtime.shutdown();
       const grace = setTimeout(() => {
         for (const client of clients.values()) client.ws.terminate();

@@ -15,8 +15,6 @@ export interface ClientSocket {
   resumeToken: string;
   /** Last position sent, so a fan-out sends only changes (0 = none yet). */
   sentPosition: number;
-  /** The close code the server chose, when it closed the socket itself: it decides whether a place is held. */
-  serverCloseCode: number | null;
   tokenRefresh: ReturnType<typeof setTimeout> | null;
   /** Set once the socket went over its outbound budget; nothing more is sent to it. */
   overflowed: boolean;

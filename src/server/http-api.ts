@@ -26,13 +26,13 @@ const maxBodyBytes = 16 * 1024;
 export function roomView(room: ServedRoom) {
   const runtime = room.runtime;
   return {
-    name: room.config.name,
+    name: room.runtime.name,
     status: runtime.status,
     capacity: runtime.capacity,
     active: runtime.activeCount,
     queued: runtime.queueLength,
     held: runtime.heldCount,
-    maxQueue: room.config.maxQueue,
+    maxQueue: runtime.maxQueue,
   };
 }
 
@@ -99,7 +99,7 @@ export function createHttpHandler(deps: HttpApiDeps) {
     const commands = what === 'kick' ? kickCommands(body) : configCommands(body);
     if (typeof commands === 'string') return json(response, 400, { error: 'invalid_request', message: commands });
     for (const command of commands) room.runtime.configure(command);
-    deps.logger.info({ room: room.config.name, commands }, 'room changed by operator');
+    deps.logger.info({ room: room.runtime.name, commands }, 'room changed by operator');
     return json(response, 200, roomView(room));
   }
 }

@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { EventLog } from '../log/event-log.js';
-import type { EventRecord } from '../log/event-record.js';
-import { closeCodeMeaning } from '../protocol/codes.js';
+import type { DecisionRecord, EventRecord } from '../log/event-record.js';
+import { closeReasonForCode } from '../protocol/codes.js';
 import type { ServerMessage } from '../protocol/messages.js';
 import type { RoomRuntime } from '../rooms/room-runtime.js';
 
@@ -181,10 +181,9 @@ export class ServerMetrics {
 
   private absorb(record: EventRecord): void {
     const room = record.room;
-    const data = record.data;
     switch (record.kind) {
       case 'message':
-        this.messagesReceived.inc({ room, type: String(data.type) });
+        this.messagesReceived.inc({ room, type: record.data.type });
         break;
       case 'admitted': {
         this.admissions.inc({ room });
@@ -193,23 +192,23 @@ export class ServerMetrics {
         break;
       }
       case 'evicted':
-        this.evictions.inc({ room, reason: String(data.reason) });
+        this.evictions.inc({ room, reason: record.data.reason });
         this.seatEnded(record);
         break;
       case 'released':
-        this.releases.inc({ room, reason: String(data.reason) });
+        this.releases.inc({ room, reason: record.data.reason });
         this.seatEnded(record);
         break;
       case 'rejected':
-        this.rejections.inc({ room, reason: String(data.reason) });
+        this.rejections.inc({ room, reason: record.data.reason });
         break;
       case 'overflow':
         this.slowClientDrops.inc({ room });
         if (record.conn !== null) this.awaitingActive.delete(record.conn);
         break;
       case 'closed': {
-        const code = Number(data.code);
-        this.closes.inc({ room, code: closeCodeMeaning[code] === undefined ? 'other' : String(code) });
+        const code = record.data.code;
+        this.closes.inc({ room, code: closeReasonForCode(code) === undefined ? 'other' : String(code) });
         if (record.conn !== null) this.awaitingActive.delete(record.conn);
         break;
       }
@@ -218,7 +217,7 @@ export class ServerMetrics {
     }
   }
 
-  private seatEnded(record: EventRecord): void {
+  private seatEnded(record: Extract<DecisionRecord, { kind: 'evicted' | 'released' }>): void {
     if (record.conn !== null) this.awaitingActive.delete(record.conn);
     if (record.data.from !== 'seat') return;
     let freed = this.seatsFreedThisStep.get(record.room);

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
 import type { RoomConfig } from '../config/server-config.js';
-import { CloseCode, closeCodeMeaning } from '../protocol/codes.js';
-import type { ServerMessage } from '../protocol/messages.js';
+import { closeReasons, type CloseReasonName } from '../protocol/codes.js';
+import type { QueuedStatus, ServerMessage } from '../protocol/messages.js';
 import type { ConnectionEffects } from '../rooms/room-runtime.js';
 import type { AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
 import type { ResumeTokens } from '../tokens/resume-tokens.js';
@@ -66,15 +67,7 @@ export function createSocketEffects(deps: SocketEffectsDeps): ConnectionEffects 
         client.resumeToken = deps.resumeTokens.mint(deps.room.name, session);
       }
       client.sentPosition = position;
-      send(client, {
-        type: 'status',
-        status: 'queued',
-        position,
-        queueLength,
-        session,
-        resumeToken: client.resumeToken,
-        etaMs: deps.rate.etaMs(position, Date.now()),
-      });
+      send(client, queuedStatus(client, position, queueLength, deps.rate));
     },
 
     sendAdmission(conn, session) {
@@ -87,7 +80,13 @@ export function createSocketEffects(deps: SocketEffectsDeps): ConnectionEffects 
       deps.logger.debug({ conn, session, room: deps.room.name }, 'admitted');
       void issueToken(client).then((issued) => {
         // The seat may have gone while the token was being signed.
-        if (!issued || !client.room.isActive(conn)) return;
+        if (!client.room.isActive(conn)) return;
+        if (!issued) {
+          // A seat without a token is no use to anyone: tell the client and give the seat to the next in line.
+          send(client, { type: 'error', code: 'internal', message: 'could not sign an admission token' });
+          client.room.fault(conn, 'internal');
+          return;
+        }
         send(client, {
           type: 'status',
           status: 'active',
@@ -100,16 +99,20 @@ export function createSocketEffects(deps: SocketEffectsDeps): ConnectionEffects 
       });
     },
 
-    sendEvicted(conn, reason) {
+    refuseResume(conn) {
       const client = deps.clients.get(conn);
-      if (!client) return;
-      deps.logger.info({ conn, session: client.session, room: deps.room.name, reason }, 'evicted');
-      send(client, { type: 'evicted', reason });
+      if (client) send(client, { type: 'error', code: 'bad_resume', message: 'no place is held for that resume token' });
     },
 
-    sendError(conn, code, message) {
+    closeSocket(conn, reason) {
       const client = deps.clients.get(conn);
-      if (client) send(client, { type: 'error', code, message });
+      if (!client) return;
+      const { evicted } = closeReasons[reason];
+      if (evicted !== null) {
+        deps.logger.info({ conn, session: client.session, room: deps.room.name, reason: evicted }, 'evicted');
+        send(client, { type: 'evicted', reason: evicted });
+      }
+      closeWith(client.ws, reason);
     },
 
     sendPingFrame(conn) {
@@ -117,22 +120,33 @@ export function createSocketEffects(deps: SocketEffectsDeps): ConnectionEffects 
       if (client && client.ws.readyState === client.ws.OPEN) client.ws.ping();
     },
 
-    closeSocket(conn, code) {
-      const client = deps.clients.get(conn);
-      if (!client) return;
-      client.serverCloseCode ??= code;
-      if (client.ws.readyState === client.ws.OPEN || client.ws.readyState === client.ws.CONNECTING) {
-        client.ws.close(code, closeCodeMeaning[code] ?? '');
-      }
-    },
-
     terminateSocket(conn) {
-      const client = deps.clients.get(conn);
-      if (!client) return;
-      client.serverCloseCode ??= CloseCode.abnormal;
-      client.ws.terminate();
+      deps.clients.get(conn)?.ws.terminate();
     },
 
     queueChanged: deps.queueChanged,
   };
+}
+
+/** The queued `status` message for a client at `position`: the one builder, for placement and fan-out alike. */
+export function queuedStatus(client: ClientSocket, position: number, queueLength: number, rate: AdmissionRate): QueuedStatus {
+  return {
+    type: 'status',
+    status: 'queued',
+    position,
+    queueLength,
+    session: client.session,
+    resumeToken: client.resumeToken,
+    etaMs: rate.etaMs(position, Date.now()),
+  };
+}
+
+/**
+ * Starts the close handshake with the reason's code and a short text (RFC 6455 §5.5.1 allows 123 bytes). A
+ * socket already closing is left alone.
+ */
+export function closeWith(ws: WebSocket, reason: CloseReasonName): void {
+  if (ws.readyState !== ws.OPEN && ws.readyState !== ws.CONNECTING) return;
+  const { code, meaning } = closeReasons[reason];
+  ws.close(code, meaning.split(/ \(|;/)[0]!.replaceAll('`', '').slice(0, 120));
 }

@@ -1,12 +1,13 @@
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import type { ServerConfig } from '../config/server-config.js';
-import { CloseCode, closeCodeMeaning } from '../protocol/codes.js';
+import type { CloseReasonName } from '../protocol/codes.js';
 import type { ServerMessage } from '../protocol/messages.js';
 import { parseClientMessage } from '../protocol/parse-client-message.js';
 import type { ResumeTokens } from '../tokens/resume-tokens.js';
 import { sendToClient, type ClientSocket } from './client-socket.js';
 import type { ServerMetrics } from './metrics.js';
+import { closeWith } from './socket-effects.js';
 
 export interface SocketHandlerDeps {
   config: ServerConfig;
@@ -24,8 +25,8 @@ type TrackedSocket = WebSocket & { [clientOfSocket]?: ClientSocket };
 
 /**
  * What an accepted socket's events do: frames in (rate limit, parse, hand to the room), pongs, errors and the
- * close. The handlers are made once per server and shared by every socket, which finds its client through
- * the socket itself, so a connection costs no closures of its own.
+ * close. Each event enters the room once. The handlers are made once per server and shared by every socket,
+ * which finds its client through the socket itself, so a connection costs no closures of its own.
  */
 export function createSocketHandlers(deps: SocketHandlerDeps) {
   const { config, logger, metrics, resumeTokens } = deps;
@@ -36,64 +37,79 @@ export function createSocketHandlers(deps: SocketHandlerDeps) {
     if (outcome === 'overflow') setImmediate(() => client.room.overflow(client.conn));
   }
 
-  /** The server ends the connection for what the client did: its place is released, not held. */
-  function closeByServer(client: ClientSocket, code: number): void {
-    client.serverCloseCode ??= code;
-    client.ws.close(code, closeCodeMeaning[code] ?? '');
+  /** Over the rate: refused (the refusal itself is rate limited), and closed with 1008 if it keeps on. */
+  function refuseFlood(client: ClientSocket, waitMs: number): void {
+    metrics.rateLimited.inc();
+    const { bucket } = client;
+    if (bucket.refusedInARow === 1 || bucket.refusedInARow % 10 === 0) {
+      reply(client, { type: 'error', code: 'rate_limited', message: 'too many messages', retryAfterMs: waitMs });
+    }
+    if (bucket.refusedInARow >= deps.floodCloseAfter) {
+      logger.warn({ conn: client.conn, session: client.session, ip: client.ip }, 'flooding client closed');
+      metrics.floodCloses.inc();
+      client.room.fault(client.conn, 'flood');
+    }
   }
 
-  function onMessage(this: TrackedSocket, data: RawData, isBinary: boolean): void {
-    const client = this[clientOfSocket];
-    // Frames that arrive once a close has begun are not acted on: a flood would be closed, and logged, per frame.
-    if (!client || this.readyState !== this.OPEN) return;
+  /** One text frame: parsed, answered where the edge answers (`pong`, refusals) and handed to the room. */
+  function receive(client: ClientSocket, text: string): void {
     const { conn, room } = client;
-    if (isBinary) {
-      reply(client, { type: 'error', code: 'binary_not_supported', message: 'send JSON in text frames' });
-      room.message(conn, { type: 'invalid', code: 'binary_not_supported' });
-      closeByServer(client, CloseCode.unsupportedData);
-      return;
-    }
-    const waitMs = client.bucket.take(Date.now());
-    if (waitMs > 0) {
-      metrics.rateLimited.inc();
-      if (client.bucket.refusedInARow === 1 || client.bucket.refusedInARow % 10 === 0) {
-        reply(client, { type: 'error', code: 'rate_limited', message: 'too many messages', retryAfterMs: waitMs });
-      }
-      if (client.bucket.refusedInARow >= deps.floodCloseAfter) {
-        logger.warn({ conn, session: client.session, ip: client.ip }, 'flooding client closed');
-        metrics.floodCloses.inc();
-        closeByServer(client, CloseCode.policyViolation);
-      }
-      return;
-    }
-    const parsed = parseClientMessage(data.toString());
+    const parsed = parseClientMessage(text);
     if (!parsed.ok) {
       reply(client, { type: 'error', code: parsed.code, message: parsed.message });
       room.message(conn, { type: 'invalid', code: parsed.code });
       return;
     }
     const message = parsed.message;
-    if (message.type === 'ping') {
-      reply(client, { type: 'pong', t: Date.now() });
-      room.message(conn, { type: 'ping' });
-    } else if (message.type === 'leave') {
-      room.message(conn, { type: 'leave' });
-    } else {
-      room.message(conn, { type: 'resume', session: resumeTokens.read(room.name, message.token) });
+    if (message.type === 'ping') reply(client, { type: 'pong', t: Date.now() });
+    room.message(conn, message.type === 'resume' ? { type: 'resume', session: resumeTokens.read(room.name, message.token) } : message);
+  }
+
+  function onMessage(this: TrackedSocket, data: RawData, isBinary: boolean): void {
+    const client = this[clientOfSocket];
+    // Frames that arrive once a close has begun are not acted on: a flood would be closed, and logged, per frame.
+    if (!client || this.readyState !== this.OPEN) return;
+    guarded(client, () => {
+      if (isBinary) {
+        reply(client, { type: 'error', code: 'binary_not_supported', message: 'send JSON in text frames' });
+        return client.room.fault(client.conn, 'binary');
+      }
+      const waitMs = client.bucket.take(Date.now());
+      if (waitMs > 0) return refuseFlood(client, waitMs);
+      receive(client, data.toString());
+    });
+  }
+
+  /**
+   * Runs one socket event; if handling it throws, the client is told (`internal`) and closed with 1011 rather
+   * than the process failing or the socket hanging. The place is held, so the client's reconnect resumes it.
+   */
+  function guarded(client: ClientSocket, handle: () => void): void {
+    try {
+      handle();
+    } catch (error) {
+      logger.error({ err: error, conn: client.conn, session: client.session }, 'failed to handle a socket event');
+      reply(client, { type: 'error', code: 'internal', message: 'the server failed to handle the message' });
+      try {
+        client.room.fault(client.conn, 'internal');
+      } catch {
+        closeWith(client.ws, 'internal');
+      }
     }
   }
 
   function onPong(this: TrackedSocket): void {
     const client = this[clientOfSocket];
-    if (client) client.room.pong(client.conn);
+    if (client) guarded(client, () => client.room.pong(client.conn));
   }
 
   function onError(this: TrackedSocket, error: Error & { code?: string }): void {
     const client = this[clientOfSocket];
     if (!client) return;
     logger.debug({ conn: client.conn, session: client.session, err: error.message }, 'socket error');
-    // ws has already failed the connection with the matching close code; the place is released, not held.
-    client.serverCloseCode ??= closeCodeForWsError(error.code);
+    // ws has already started closing with the matching code; the room lets the connection go now.
+    const reason = closeReasonForWsError(error.code);
+    if (reason !== null) guarded(client, () => client.room.fault(client.conn, reason));
   }
 
   function onClose(this: TrackedSocket, code: number): void {
@@ -101,9 +117,8 @@ export function createSocketHandlers(deps: SocketHandlerDeps) {
     if (!client) return;
     deps.forget(client);
     if (client.tokenRefresh) clearTimeout(client.tokenRefresh);
-    const effectiveCode = client.serverCloseCode ?? code;
-    logger.debug({ conn: client.conn, session: client.session, room: client.room.name, code: effectiveCode }, 'disconnected');
-    client.room.closed(client.conn, effectiveCode);
+    logger.debug({ conn: client.conn, session: client.session, room: client.room.name, code }, 'disconnected');
+    guarded(client, () => client.room.closed(client.conn, code));
   }
 
   return {
@@ -120,10 +135,10 @@ export function createSocketHandlers(deps: SocketHandlerDeps) {
   };
 }
 
-/** The close code ws sends when it fails a connection for what the peer sent (its errors are all WS_ERR_*). */
-export function closeCodeForWsError(code: string | undefined): number {
-  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return CloseCode.messageTooBig;
-  if (code === 'WS_ERR_INVALID_UTF8') return CloseCode.invalidPayload;
-  if (code?.startsWith('WS_ERR_')) return CloseCode.protocolError;
-  return CloseCode.abnormal;
+/** The close reason of a connection ws failed for what the peer sent (its errors are all WS_ERR_*), else null. */
+export function closeReasonForWsError(code: string | undefined): CloseReasonName | null {
+  if (code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') return 'tooLarge';
+  if (code === 'WS_ERR_INVALID_UTF8') return 'badUtf8';
+  if (code?.startsWith('WS_ERR_')) return 'protocolError';
+  return null;
 }

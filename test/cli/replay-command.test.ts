@@ -203,7 +203,7 @@ describe('anteroom replay --explain', () => {
 });
 
 describe('anteroom replay --until', () => {
-  const seqOf = (kind: string, session: string) => incident.records.find((r) => r.kind === kind && r.data.session === session)!.seq;
+  const seqOf = (kind: string, session: string) => incident.records.find((r) => r.kind === kind && (r.data as { session?: string }).session === session)!.seq;
 
   it('prints the rooms as they stood, with held places in the line', async () => {
     const { code, out } = await run([incidentLog, '--until', String(seqOf('held', 's5'))]);
@@ -226,15 +226,17 @@ describe('anteroom replay --until', () => {
 describe('anteroom replay --capacity (what-if)', () => {
   it('reproduces the recorded waits at the recorded capacity', () => {
     const [report] = whatIfCapacity(incident.records, 2);
-    expect(report!.recorded).toEqual({ admitted: 5, notAdmitted: 1, p50Ms: 5000, p90Ms: 15_000, maxMs: 15_000 });
+    // Everyone placed counts: s7 left after 2 s without a seat, and that wait is among the six.
+    expect(report!.recorded).toEqual({ people: 6, admitted: 5, leftWaiting: 1, stillWaiting: 0, p50Ms: 2000, p90Ms: 15_000, maxMs: 15_000 });
     expect(report!.whatIf).toEqual(report!.recorded);
   });
 
   it('models fewer and more seats from arrivals, leaves and seat durations', () => {
-    // One seat: s1 keeps it 5 s, s2 12 s, s3 10 s; s4 then sits past the end of the log, s7 gives up at 18 s.
-    expect(whatIfCapacity(incident.records, 1)[0]!.whatIf).toEqual({ admitted: 4, notAdmitted: 2, p50Ms: 5000, p90Ms: 27_000, maxMs: 27_000 });
+    // One seat: s1 keeps it 5 s, s2 12 s, s3 10 s; s4 then sits past the end of the log, so the one behind it
+    // is still waiting when the log ends (counted for as long as it had waited), and s7 gives up at 18 s.
+    expect(whatIfCapacity(incident.records, 1)[0]!.whatIf).toEqual({ people: 6, admitted: 4, leftWaiting: 1, stillWaiting: 1, p50Ms: 5000, p90Ms: 27_000, maxMs: 27_000 });
     // Five seats: everyone, s7 included, walks straight in.
-    expect(whatIfCapacity(incident.records, 5)[0]!.whatIf).toEqual({ admitted: 6, notAdmitted: 0, p50Ms: 0, p90Ms: 0, maxMs: 0 });
+    expect(whatIfCapacity(incident.records, 5)[0]!.whatIf).toEqual({ people: 6, admitted: 6, leftWaiting: 0, stillWaiting: 0, p50Ms: 0, p90Ms: 0, maxMs: 0 });
   });
 
   it('matches the record at its own capacity on a busier log, and more seats never wait longer', () => {
@@ -252,7 +254,9 @@ describe('anteroom replay --capacity (what-if)', () => {
     const { code, out } = await run([incidentLog, '--capacity', '1']);
     expect(code).toBe(0);
     expect(out).toContain('recorded (capacity 2)  what-if (capacity 1)');
-    expect(out).toMatch(/wait p50 +5\.0 s +5\.0 s\n/);
+    expect(out).toMatch(/wait p50 +2\.0 s +5\.0 s\n/);
+    expect(out).toMatch(/still waiting +0 +1\n/);
+    expect(out).toContain('still waiting, to the end of the log, a lower bound');
     expect(out).toMatch(/wait p90 +15\.0 s +27\.0 s\n/);
     expect(out).toContain('1 of the what-if admissions come after the log ends');
     expect((await run([incidentLog, '--capacity', '1', '--room', 'lobby'])).code).toBe(1);

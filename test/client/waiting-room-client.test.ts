@@ -353,8 +353,7 @@ describe('WaitingRoomClient', () => {
 
   it.each([
     ['server shutdown', CloseCode.goingAway, true],
-    ['internal error', CloseCode.internalError, false],
-    ['too many connections', CloseCode.tooManyConnections, false],
+    ['internal error', CloseCode.internal, false],
   ])('reconnects after %s (%i)', async (_name, code, evictedFirst) => {
     const { server, client, events } = await setup();
     server.script = (conn, index) => {
@@ -373,10 +372,10 @@ describe('WaitingRoomClient', () => {
   });
 
   it.each([
-    CloseCode.normal,
-    CloseCode.unsupportedData,
-    CloseCode.policyViolation,
-    CloseCode.messageTooBig,
+    CloseCode.left,
+    CloseCode.binary,
+    CloseCode.flood,
+    CloseCode.tooLarge,
     CloseCode.heartbeatTimeout,
     CloseCode.sessionExpired,
     CloseCode.queueFull,
@@ -418,7 +417,7 @@ describe('WaitingRoomClient', () => {
     server.script = (conn) => {
       conn.send(queued({ resumeToken: 'my-place' }));
       conn.socket.on('message', (data) => {
-        if ((JSON.parse(String(data)) as { type: string }).type === 'leave') conn.socket.close(CloseCode.normal);
+        if ((JSON.parse(String(data)) as { type: string }).type === 'leave') conn.socket.close(CloseCode.left);
       });
     };
     client.connect();
@@ -429,7 +428,7 @@ describe('WaitingRoomClient', () => {
     const close = await nextEvent(client, 'close');
     const conn = await server.connection(0);
     expect(conn.messages).toEqual([{ type: 'leave' }]);
-    expect(close).toEqual({ code: CloseCode.normal, reason: '', willReconnect: false });
+    expect(close).toEqual({ code: CloseCode.left, reason: '', willReconnect: false });
     expect(client.state).toBe('closed');
     expect(store.get()).toBeNull();
     await quietPeriod(200);
@@ -570,8 +569,8 @@ describe('WaitingRoomClient', () => {
 
     client.close();
     expect(client.state).toBe('closed');
-    expect(events.close).toEqual([{ code: CloseCode.normal, reason: '', willReconnect: false }]);
-    expect((await conn.closed).code).toBe(CloseCode.normal);
+    expect(events.close).toEqual([{ code: CloseCode.left, reason: '', willReconnect: false }]);
+    expect((await conn.closed).code).toBe(CloseCode.left);
     await eventuallyNoTimersBeyond(timersBefore);
     expect(server.connections).toHaveLength(1);
   });
@@ -598,7 +597,7 @@ describe('WaitingRoomClient', () => {
     client.connect();
     client.close();
     expect(client.state).toBe('closed');
-    expect(events.close).toEqual([{ code: CloseCode.normal, reason: '', willReconnect: false }]);
+    expect(events.close).toEqual([{ code: CloseCode.left, reason: '', willReconnect: false }]);
     await quietPeriod(200);
     expect(server.connections.length).toBeLessThanOrEqual(1);
     expect(events.state).toEqual(['connecting', 'closed']);

@@ -79,7 +79,12 @@ describe('machineToMermaid', () => {
     expect(connection).toContain('listening --> closing : after queuePing [probeUnanswered]');
     expect(connection).toContain('closed --> [*]');
     const room = machineToMermaid(roomMachine);
-    expect(room).toContain('open --> paused : always [roomIsPaused]');
-    expect(room).toContain('in any state: * / executeCommand');
+    // The room's states own their behaviour: each lists the commands it answers and moves on its own events.
+    expect(room).toContain('open --> paused : pause');
+    expect(room).toContain('paused --> open : open');
+    expect(room).toContain('open --> closed : close');
+    expect(room).toContain('join, leave, drop, evict, resume, kick, expireHold, expireSeat, setCapacity, setMaxQueue / applyCommand, promoteHead');
+    expect(room).toMatch(/note right of closed\n\s+join, setCapacity, setMaxQueue \/ applyCommand\n/);
+    expect(room).not.toContain('always');
   });
 });

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { defaultRoomSettings } from '../../src/config/server-config.js';
 import { EventLog } from '../../src/log/event-log.js';
 import type { EventRecord } from '../../src/log/event-record.js';
 import { JsonlSink, readJsonlRecords } from '../../src/log/jsonl-sink.js';
@@ -17,14 +18,14 @@ afterEach(() => {
 });
 
 function record(seq: number, overrides: Partial<EventRecord> = {}): EventRecord {
-  return { seq, at: 1_700_000_000_000 + seq, room: 'main', kind: 'connected', conn: `c${seq}`, data: { session: `s${seq}` }, ...overrides };
+  return { v: 2, seq, at: 1_700_000_000_000 + seq, room: 'main', kind: 'connected', conn: `c${seq}`, data: { session: `s${seq}` }, ...overrides } as EventRecord;
 }
 
 describe('JsonlSink', () => {
   it('writes one JSON line per record, in order', async () => {
     const file = path.join(dir, 'events.jsonl');
     const sink = new JsonlSink(file);
-    const records = [record(1), record(2, { kind: 'admitted', data: { session: 's2' } }), record(3, { conn: null, kind: 'config', data: { type: 'pause' } })];
+    const records = [record(1), record(2, { kind: 'admitted', data: { session: 's2', at: 0, ttlUntil: null } }), record(3, { conn: null, kind: 'config', data: { type: 'pause' } })];
     for (const r of records) sink.write(r);
     await sink.close();
     const lines = fs.readFileSync(file, 'utf8').split('\n');
@@ -66,9 +67,9 @@ describe('readJsonlRecords', () => {
     let now = 0;
     const log = new EventLog({ sink: new JsonlSink(file), now: () => now++ });
     const appended = [
-      log.append('main', 'room.opened', null, { settings: { name: 'main', capacity: 2 } }),
+      log.append('main', 'room.opened', null, { settings: { name: 'main', ...defaultRoomSettings, capacity: 2 } }),
       log.append('main', 'connected', 'c1', { session: 's1' }),
-      log.append('main', 'admitted', 'c1', { session: 's1' }),
+      log.append('main', 'admitted', 'c1', { session: 's1', at: 2, ttlUntil: null }),
       log.append('main', 'message', 'c1', { type: 'resume', session: null }),
       log.append('main', 'released', null, { session: 's9', from: 'queue', reason: 'hold_expired' }),
     ];

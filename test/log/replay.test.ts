@@ -63,7 +63,7 @@ function indexOf(records: EventRecord[], predicate: (record: EventRecord) => boo
 describe('replay of a recorded scenario', () => {
   it('covers what it claims to', () => {
     const has = (kind: string, data: Record<string, unknown> = {}, conn?: string | null) =>
-      scenario.some((r) => r.kind === kind && (conn === undefined || r.conn === conn) && Object.entries(data).every(([k, v]) => r.data[k] === v));
+      scenario.some((r) => r.kind === kind && (conn === undefined || r.conn === conn) && Object.entries(data).every(([k, v]) => (r.data as Record<string, unknown>)[k] === v));
     expect(has('evicted', { from: 'seat', reason: 'heartbeat_timeout' }, 'c2')).toBe(true);
     expect(has('evicted', { from: 'queue', reason: 'heartbeat_timeout' }, 'c7')).toBe(true);
     expect(has('admitted', { session: 's3' }, 'c3')).toBe(true);
@@ -97,8 +97,9 @@ describe('replay of a tampered record', () => {
   it('reports a changed position at that record, with what was recorded and what replay decided', () => {
     const records = structuredClone(scenario);
     const index = indexOf(records, (r) => r.kind === 'queued' && r.data.position === 3);
+    const tampered = records[index] as Extract<EventRecord, { kind: 'queued' }>;
     const original = viewOf(scenario[index]!);
-    records[index]!.data.position = 2;
+    tampered.data.position = 2;
     const result = replay(records);
     expect(result).toMatchObject({ ok: false, record: records[index], expected: viewOf(records[index]!), actual: original });
     expect(result.ok === false && result.message).toContain(`seq ${records[index]!.seq}`);
@@ -126,7 +127,7 @@ describe('replay of a tampered record', () => {
   it('reports an inserted decision that replay does not make, when nothing else was decided', () => {
     const records = structuredClone(scenario);
     const index = indexOf(records, (r) => r.kind === 'queued' && r.conn === 'c5');
-    const extra: EventRecord = { ...records[index]!, seq: records[index]!.seq + 0.5, kind: 'admitted', data: { session: 's5' } };
+    const extra = { ...records[index]!, seq: records[index]!.seq + 0.5, kind: 'admitted', data: { session: 's5', at: records[index]!.at, ttlUntil: null } } as EventRecord;
     records.splice(index + 1, 0, extra);
     const result = replay(records);
     expect(result).toMatchObject({ ok: false, record: extra, expected: viewOf(extra), actual: null });
@@ -136,7 +137,7 @@ describe('replay of a tampered record', () => {
     const records = structuredClone(scenario);
     const index = indexOf(records, (r) => r.kind === 'admitted' && r.conn === 'c3');
     const real = viewOf(records[index]!);
-    const extra: EventRecord = { ...records[index]!, seq: records[index]!.seq - 0.5, conn: 'c5', data: { session: 's5' } };
+    const extra = { ...records[index]!, seq: records[index]!.seq - 0.5, conn: 'c5', data: { ...records[index]!.data, session: 's5' } } as EventRecord;
     records.splice(index, 0, extra);
     expect(replay(records)).toMatchObject({ ok: false, record: extra, expected: viewOf(extra), actual: real });
   });
@@ -145,7 +146,7 @@ describe('replay of a tampered record', () => {
     const records = structuredClone(scenario);
     // Right after c6's placement was decided, before the next input.
     const index = indexOf(records, (r) => r.kind === 'queued' && r.conn === 'c6');
-    const stray: EventRecord = { seq: records[index]!.seq + 0.5, at: 0, room: 'main', kind: 'timer', conn: 'c6', data: { timer: 99 } };
+    const stray: EventRecord = { v: 2, seq: records[index]!.seq + 0.5, at: 0, room: 'main', kind: 'timer', conn: 'c6', data: { timer: 99 } };
     records.splice(index + 1, 0, stray);
     const result = replay(records);
     expect(result).toMatchObject({ ok: false, record: stray, expected: null, actual: null });

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createActor, SimulatedClock } from 'xstate';
 import { connectionMachine, type ConnectionInput } from '../../machines/connection.machine.js';
-import { CloseCode, closeCodeForEviction, EvictionReasons } from '../../src/protocol/codes.js';
+import { CloseCode, closeReasonForEviction, closeReasons, EvictionReasons } from '../../machines/close-reasons.js';
 
 const input: ConnectionInput = {
   conn: 'c1',
@@ -16,13 +16,15 @@ const input: ConnectionInput = {
 function startConnection(overrides: Partial<ConnectionInput> = {}) {
   const actions = {
     requestPlace: vi.fn(),
-    requestLeave: vi.fn(),
+    reportLeave: vi.fn(),
+    reportResume: vi.fn(),
     reportHeartbeatExpired: vi.fn(),
+    reportFault: vi.fn(),
     reportSocketClosed: vi.fn(),
     reportOverflow: vi.fn(),
     sendQueuedStatus: vi.fn(),
     sendAdmission: vi.fn(),
-    sendEvicted: vi.fn(),
+    refuseResume: vi.fn(),
     sendPingFrame: vi.fn(),
     closeSocket: vi.fn(),
     terminateSocket: vi.fn(),
@@ -102,20 +104,17 @@ describe('connection machine: heartbeat of an active session', () => {
     clock.increment(1);
     expect(actor.getSnapshot().value).toBe('closing');
     expect(actions.reportHeartbeatExpired).toHaveBeenCalledTimes(1);
-    expect(paramsOf(actions.sendEvicted)).toEqual([{ reason: 'heartbeat_timeout' }]);
-    expect(paramsOf(actions.closeSocket)).toEqual([{ code: CloseCode.heartbeatTimeout }]);
-    expect(actor.getSnapshot().context.closeCode).toBe(4000);
-    // The client hears why before the close.
-    const [evictedOrder] = actions.sendEvicted.mock.invocationCallOrder;
-    const [closeOrder] = actions.closeSocket.mock.invocationCallOrder;
-    expect(evictedOrder).toBeLessThan(closeOrder!);
+    // One close, for a reason whose row says: evicted{heartbeat_timeout} first, then 4000.
+    expect(paramsOf(actions.closeSocket)).toEqual([{ reason: 'heartbeatTimeout' }]);
+    expect(closeReasons.heartbeatTimeout).toMatchObject({ code: 4000, evicted: 'heartbeat_timeout' });
+    expect(actor.getSnapshot().context.closeReason).toBe('heartbeatTimeout');
   });
 
   it('restarts the timeout on every activity, so a session that keeps talking survives many intervals', () => {
     const { actor, clock, actions } = startActive();
     for (let i = 0; i < 20; i++) {
       clock.increment(2999);
-      actor.send({ type: 'activity' });
+      actor.send({ type: 'ping' });
     }
     expect(actor.getSnapshot().matches({ open: 'active' })).toBe(true);
     expect(actions.reportHeartbeatExpired).not.toHaveBeenCalled();
@@ -149,11 +148,10 @@ describe('connection machine: probing a queued session', () => {
     expect(actor.getSnapshot().value).toBe('closing');
     expect(actions.sendPingFrame).toHaveBeenCalledTimes(1);
     expect(actions.reportHeartbeatExpired).toHaveBeenCalledTimes(1);
-    expect(paramsOf(actions.sendEvicted)).toEqual([{ reason: 'heartbeat_timeout' }]);
-    expect(paramsOf(actions.closeSocket)).toEqual([{ code: CloseCode.heartbeatTimeout }]);
+    expect(paramsOf(actions.closeSocket)).toEqual([{ reason: 'heartbeatTimeout' }]);
   });
 
-  it.each([['pong' as const], ['activity' as const]])('keeps a queued session that answers with %s', (answer) => {
+  it.each([['pong' as const], ['ping' as const]])('keeps a queued session that answers with %s', (answer) => {
     const { actor, clock, actions } = startQueued({ queuePingMs: 1000 });
     clock.increment(1000);
     expect(actions.sendPingFrame).toHaveBeenCalledTimes(1);
@@ -182,46 +180,70 @@ describe('connection machine: probing a queued session', () => {
 });
 
 describe('connection machine: ending', () => {
-  it('asks the room to leave, and on release closes with 1000 without an eviction', () => {
+  it('on leave tells the room and closes with 1000 at once, without an eviction', () => {
     const { actor, actions } = startActive();
     actor.send({ type: 'leave' });
-    expect(actions.requestLeave).toHaveBeenCalledTimes(1);
-    expect(actor.getSnapshot().matches({ open: 'active' })).toBe(true);
-
-    actor.send({ type: 'release' });
+    expect(actions.reportLeave).toHaveBeenCalledTimes(1);
     expect(actor.getSnapshot().value).toBe('closing');
-    expect(paramsOf(actions.closeSocket)).toEqual([{ code: CloseCode.normal }]);
-    // sendEvicted carries null for a close that is not an eviction: the edge sends nothing.
-    expect(paramsOf(actions.sendEvicted)).toEqual([{ reason: null }]);
-    expect(actor.getSnapshot().context.evictionReason).toBeNull();
+    expect(paramsOf(actions.closeSocket)).toEqual([{ reason: 'left' }]);
+    expect(closeReasons.left).toMatchObject({ code: CloseCode.left, evicted: null });
   });
 
   it.each([
-    ['queue_full' as const, CloseCode.queueFull],
-    ['room_closed' as const, CloseCode.roomClosed],
-  ])('closes a rejected (%s) connection with %i', (reason, code) => {
+    ['queue_full' as const, 'queueFull', 4003],
+    ['room_closed' as const, 'roomClosed', 4006],
+  ])('closes a rejected (%s) connection as %s (%i)', (reason, closeReason, code) => {
     const { actor, actions } = startConnection();
-    actor.send({ type: 'reject', reason });
+    actor.send({ type: 'rejected', reason });
     expect(actor.getSnapshot().value).toBe('closing');
-    expect(paramsOf(actions.closeSocket)).toEqual([{ code }]);
-    expect(paramsOf(actions.sendEvicted)).toEqual([{ reason: null }]);
+    expect(paramsOf(actions.closeSocket)).toEqual([{ reason: closeReason }]);
+    expect(closeReasons[closeReason as 'queueFull'].code).toBe(code);
     expect(actions.sendQueuedStatus).not.toHaveBeenCalled();
   });
 
-  it.each(EvictionReasons.map((reason) => [reason]))('tells an evicted (%s) client why and closes with its code', (reason) => {
+  it.each(EvictionReasons.map((reason) => [reason]))('closes an evicted (%s) client for the reason that tells it why', (reason) => {
     const { actor, actions } = startQueued();
-    actor.send({ type: 'evict', reason });
+    actor.send({ type: 'evicted', reason });
     expect(actor.getSnapshot().value).toBe('closing');
-    expect(paramsOf(actions.sendEvicted)).toEqual([{ reason }]);
-    expect(paramsOf(actions.closeSocket)).toEqual([{ code: closeCodeForEviction[reason] }]);
+    const closeReason = closeReasonForEviction[reason];
+    expect(paramsOf(actions.closeSocket)).toEqual([{ reason: closeReason }]);
+    expect(closeReasons[closeReason].evicted).toBe(reason);
     expect(actions.reportHeartbeatExpired).not.toHaveBeenCalled();
   });
 
-  it('closes a kicked active session with the policy code', () => {
+  it('closes a kicked session with 4008, not the policy code a client would show as a rate limit', () => {
     const { actor, actions } = startActive();
-    actor.send({ type: 'evict', reason: 'kicked' });
-    expect(paramsOf(actions.closeSocket)).toEqual([{ code: closeCodeForEviction.kicked }]);
-    expect(actor.getSnapshot().context.closeCode).toBe(CloseCode.policyViolation);
+    actor.send({ type: 'evicted', reason: 'kicked' });
+    expect(paramsOf(actions.closeSocket)).toEqual([{ reason: 'kicked' }]);
+    expect(closeReasons.kicked.code).toBe(4008);
+  });
+
+  it.each([
+    ['binary' as const, 'queued', startQueued],
+    ['flood' as const, 'active', startActive],
+    ['protocolError' as const, 'queued', startQueued],
+    ['tooLarge' as const, 'active', startActive],
+  ] as const)('a server-decided close (%s) while %s tells the room at once, before the peer answers', (reason, _state, start) => {
+    const { actor, actions } = start();
+    actor.send({ type: 'fault', reason });
+    expect(paramsOf(actions.reportFault)).toEqual([{ reason }]);
+    expect(paramsOf(actions.closeSocket)).toEqual([{ reason }]);
+    expect(actor.getSnapshot().value).toBe('closing');
+    // The peer's answer, when it comes, is not reported again.
+    actor.send({ type: 'socket.closed', code: closeReasons[reason].code });
+    expect(actions.reportSocketClosed).not.toHaveBeenCalled();
+    expect(actor.getSnapshot().status).toBe('done');
+  });
+
+  it('answers a resume with an invalid token itself, and reports a valid one to the room', () => {
+    const { actor, actions } = startQueued();
+    actor.send({ type: 'resume', session: null });
+    expect(actions.refuseResume).toHaveBeenCalledTimes(1);
+    expect(actions.reportResume).not.toHaveBeenCalled();
+    actor.send({ type: 'resume', session: 'held' });
+    expect(paramsOf(actions.reportResume)).toEqual([{ session: 'held' }]);
+    actor.send({ type: 'resumeRefused' });
+    expect(actions.refuseResume).toHaveBeenCalledTimes(2);
   });
 
   it.each([
@@ -240,7 +262,7 @@ describe('connection machine: ending', () => {
 
   it('terminates the socket when the peer does not finish the close handshake within closeTimeoutMs', () => {
     const { actor, clock, actions } = startActive({ heartbeatTimeoutMs: 100_000 });
-    actor.send({ type: 'evict', reason: 'room_closed' });
+    actor.send({ type: 'evicted', reason: 'room_closed' });
     clock.increment(4999);
     expect(actor.getSnapshot().value).toBe('closing');
     expect(actions.terminateSocket).not.toHaveBeenCalled();
@@ -251,7 +273,7 @@ describe('connection machine: ending', () => {
 
   it('ends without terminating or reporting when the socket closes during closing', () => {
     const { actor, clock, actions } = startActive();
-    actor.send({ type: 'evict', reason: 'replaced' });
+    actor.send({ type: 'evicted', reason: 'replaced' });
     actor.send({ type: 'socket.closed', code: CloseCode.replaced });
     expect(actor.getSnapshot().status).toBe('done');
     clock.increment(10_000);

@@ -3,12 +3,13 @@ import { createActor, SimulatedClock } from 'xstate';
 import type { AdmissionCommand, AdmissionDecision } from '../../machines/admission/admission-types.js';
 import { roomMachine, type RoomInput } from '../../machines/room.machine.js';
 
-const input: RoomInput = { room: 'main', capacity: 1, maxQueue: 0, resumeWindowMs: 30_000, sessionTtlMs: 0 };
+const input: Omit<RoomInput, 'now'> = { room: 'main', capacity: 1, maxQueue: 0, resumeWindowMs: 30_000, sessionTtlMs: 0 };
 
 /** A room actor on a simulated clock, with every emitted decision collected in order. */
 function startRoom(overrides: Partial<RoomInput> = {}) {
   const clock = new SimulatedClock();
-  const actor = createActor(roomMachine, { input: { ...input, ...overrides }, clock });
+  // The room decides by the simulated clock's time, as the runtime gives it the time of each input.
+  const actor = createActor(roomMachine, { input: { ...input, now: () => clock.now(), ...overrides }, clock });
   const decisions: AdmissionDecision[] = [];
   actor.on('*', (decision) => decisions.push(decision));
   actor.start();
@@ -32,11 +33,11 @@ const join = (conn: string): AdmissionCommand => ({ type: 'join', conn, session:
 describe('room machine: decisions', () => {
   it('emits every decision of a command, in order', () => {
     const { send, decisions } = startRoom();
-    expect(send(join('a'))).toEqual([{ type: 'admitted', conn: 'a', session: 'sa' }]);
+    expect(send(join('a'))).toEqual([{ type: 'admitted', conn: 'a', session: 'sa', at: 0, ttlUntil: null }]);
     expect(send(join('b'))).toEqual([{ type: 'queued', conn: 'b', session: 'sb', position: 1, queueLength: 1 }]);
     expect(send({ type: 'leave', conn: 'a' })).toEqual([
       { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'left' },
-      { type: 'admitted', conn: 'b', session: 'sb' },
+      { type: 'admitted', conn: 'b', session: 'sb', at: 0, ttlUntil: null },
     ]);
     expect(decisions).toHaveLength(4);
   });
@@ -52,6 +53,22 @@ describe('room machine: decisions', () => {
   });
 });
 
+describe('room machine: states own behaviour', () => {
+  it('promotes after a command while open, not while paused, and turns newcomers away once closed', () => {
+    const { actor, send } = startRoom({ capacity: 1 });
+    send(join('a'));
+    send(join('b'));
+    send({ type: 'pause' });
+    expect(send({ type: 'leave', conn: 'a' })).toEqual([{ type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'left' }]);
+    expect(actor.getSnapshot().context.admission.seats.size).toBe(0);
+    send({ type: 'close' });
+    expect(actor.getSnapshot().value).toBe('closed');
+    // A closed room has no place to give, to leave or to resume: only a join is answered.
+    expect(send({ type: 'leave', conn: 'b' })).toEqual([]);
+    expect(send(join('c'))).toEqual([{ type: 'rejected', conn: 'c', session: 'sc', reason: 'room_closed' }]);
+  });
+});
+
 describe('room machine: status', () => {
   it('follows pause, open and close in its state value', () => {
     const { actor, send } = startRoom({ capacity: 2 });
@@ -61,7 +78,7 @@ describe('room machine: status', () => {
     expect(send(join('a'))).toEqual([{ type: 'queued', conn: 'a', session: 'sa', position: 1, queueLength: 1 }]);
     expect(send({ type: 'open' })).toEqual([
       { type: 'statusChanged', status: 'open' },
-      { type: 'admitted', conn: 'a', session: 'sa' },
+      { type: 'admitted', conn: 'a', session: 'sa', at: 0, ttlUntil: null },
     ]);
     expect(actor.getSnapshot().value).toBe('open');
     send({ type: 'pause' });
@@ -89,13 +106,13 @@ describe('room machine: held places', () => {
     send(join('b'));
     send(join('c'));
     advance(1000);
-    expect(send({ type: 'drop', conn: 'b' })).toEqual([{ type: 'held', conn: 'b', session: 'sb', position: 1 }]);
+    expect(send({ type: 'drop', conn: 'b' })).toEqual([{ type: 'held', conn: 'b', session: 'sb', position: 1, expiresAt: 11_000 }]);
     expect(advance(9999)).toEqual([]);
     expect(advance(1)).toEqual([{ type: 'released', conn: null, session: 'sb', from: 'queue', reason: 'hold_expired' }]);
     expect(advance(60_000)).toEqual([]);
   });
 
-  it('cancels the expiry on resume, so a second drop of the same session gets a full new window', () => {
+  it('lets the first hold\'s timer pass without effect after a resume, so a second drop gets a full new window', () => {
     const { actor, send, advance } = startRoom({ resumeWindowMs: 10_000 });
     send(join('a'));
     send(join('b'));
@@ -106,7 +123,7 @@ describe('room machine: held places', () => {
       { type: 'resumed', conn: 'b2', session: 'sb', replacedSession: 'sb2', replacedConn: null, position: 1, queueLength: 1 },
     ]);
     advance(1000);
-    expect(send({ type: 'drop', conn: 'b2' })).toEqual([{ type: 'held', conn: 'b2', session: 'sb', position: 1 }]);
+    expect(send({ type: 'drop', conn: 'b2' })).toEqual([{ type: 'held', conn: 'b2', session: 'sb', position: 1, expiresAt: 16_000 }]);
     // The first window would have ended here (10 s after the first drop).
     expect(advance(4000)).toEqual([]);
     expect(actor.getSnapshot().context.admission.queue.size).toBe(1);
@@ -114,7 +131,7 @@ describe('room machine: held places', () => {
     expect(advance(1)).toEqual([{ type: 'released', conn: null, session: 'sb', from: 'queue', reason: 'hold_expired' }]);
   });
 
-  it('cancels the expiry when a held place is kicked, so nothing fires later', () => {
+  it('decides nothing when the timer of a kicked hold fires later', () => {
     const { send, advance } = startRoom({ resumeWindowMs: 10_000 });
     send(join('a'));
     send(join('b'));
@@ -133,14 +150,14 @@ describe('room machine: session TTL', () => {
     expect(advance(899)).toEqual([]);
     expect(advance(1)).toEqual([
       { type: 'evicted', conn: 'a', session: 'sa', from: 'seat', reason: 'session_expired' },
-      { type: 'admitted', conn: 'b', session: 'sb' },
+      { type: 'admitted', conn: 'b', session: 'sb', at: 1000, ttlUntil: 2000 },
     ]);
     // The promoted session's TTL runs from its own admission.
     expect(advance(999)).toEqual([]);
     expect(advance(1)).toEqual([{ type: 'evicted', conn: 'b', session: 'sb', from: 'seat', reason: 'session_expired' }]);
   });
 
-  it('cancels the TTL of a seat that ends earlier', () => {
+  it('decides nothing when the TTL timer of a seat that ended earlier fires', () => {
     const { send, advance } = startRoom({ sessionTtlMs: 1000 });
     send(join('a'));
     send(join('b'));

@@ -121,9 +121,9 @@ describe('RoomActivity', () => {
     cleanups.push(() => activity.stop());
     expect(activity.queueHistory().main).toEqual([[1_000_000, 0]]);
     const log = live.server.log;
-    log.append('main', 'admitted', 'a', { session: 'sa' });
+    log.append('main', 'admitted', 'a', { session: 'sa', at: 0, ttlUntil: null });
     now += 30_000;
-    log.append('main', 'admitted', 'b', { session: 'sb' });
+    log.append('main', 'admitted', 'b', { session: 'sb', at: 0, ttlUntil: null });
     log.append('main', 'evicted', 'b', { session: 'sb', from: 'seat', reason: 'kicked' });
     expect(activity.stats()[0]).toMatchObject({ admissionsPerMinute: 2, evictionsPerMinute: 1 });
     now += 31_000; // the first admission is now more than a minute old

@@ -91,7 +91,7 @@ describe('admin API', () => {
     const response = await post('/api/rooms/main/kick', { session: seated!.lastStatus!.session });
     expect(response.status).toBe(200);
     expect((await seated!.next((m) => m.type === 'evicted')).reason).toBe('kicked');
-    expect((await seated!.closed).code).toBe(1008);
+    expect((await seated!.closed).code).toBe(4008);
     await waiting!.until((s) => s.status === 'active', 1000);
     const records = live!.server.log.since(0, 1_000_000);
     expect(records.filter((r) => r.kind === 'config').map((r) => r.data.type)).toEqual(['kick']);

@@ -70,7 +70,7 @@ describe('GET /metrics', () => {
     expect(values.get('anteroom_evictions_total{room="main",reason="kicked"}')).toBe(1);
     expect(values.get('anteroom_releases_total{room="main",reason="left"}')).toBe(1);
     expect(values.get('anteroom_connections_closed_total{room="main",code="1000"}')).toBe(1);
-    expect(values.get('anteroom_connections_closed_total{room="main",code="1008"}')).toBe(1);
+    expect(values.get('anteroom_connections_closed_total{room="main",code="4008"}')).toBe(1);
     expect(values.get('anteroom_errors_total{code="bad_json"}')).toBe(1);
     expect(values.get('anteroom_messages_received_total{room="main",type="invalid"}')).toBe(1);
     expect(values.get('anteroom_messages_received_total{room="main",type="leave"}')).toBe(1);

@@ -1,6 +1,7 @@
 import { SimulatedClock } from 'xstate';
 import { EventLog } from '../../src/log/event-log.js';
 import type { EventRecord } from '../../src/log/event-record.js';
+import { closeReasons } from '../../machines/close-reasons.js';
 import { RoomRuntime, type ConnectionEffects } from '../../src/rooms/room-runtime.js';
 import { defaultRoomSettings, type RoomConfig } from '../../src/config/server-config.js';
 
@@ -26,10 +27,13 @@ export function createSocketRecorder(): SocketRecorder {
     pingFrames: new Map(),
     sendQueuedStatus: (conn, session, position, queueLength) => push(conn, { status: 'queued', session, position, queueLength }),
     sendAdmission: (conn, session) => push(conn, { status: 'active', session }),
-    sendEvicted: (conn, reason) => push(conn, { evicted: reason }),
-    sendError: (conn, code) => push(conn, { error: code }),
+    refuseResume: (conn) => push(conn, { error: 'bad_resume' }),
     sendPingFrame: (conn) => recorder.pingFrames.set(conn, (recorder.pingFrames.get(conn) ?? 0) + 1),
-    closeSocket: (conn, code) => recorder.closedWith.set(conn, code),
+    closeSocket: (conn, reason) => {
+      const { evicted, code } = closeReasons[reason];
+      if (evicted !== null) push(conn, { evicted });
+      recorder.closedWith.set(conn, code);
+    },
     terminateSocket: (conn) => recorder.terminated.add(conn),
     queueChanged: () => {},
   };
@@ -47,6 +51,7 @@ export function createSimulatedRoom(overrides: Partial<RoomConfig> = {}) {
     settings: { name: 'main', ...defaultRoomSettings, ...overrides },
     log,
     clockFor: () => clock,
+    now: () => clock.now(),
     recordTimers: true,
     effects: sockets,
   });

@@ -1,6 +1,6 @@
 // The waiting page: joins the room over WebSocket with the anteroom client library and shows the place in
 // line as it changes. The resume token lives in sessionStorage, so a reload keeps the place.
-import { WaitingRoomClient, createSessionResumeStore } from '/assets/client.js';
+import { WaitingRoomClient, closeReasonForCode, createSessionResumeStore } from '/assets/client.js';
 
 const config = JSON.parse(document.getElementById('anteroom-config').textContent || '{}');
 const params = new URLSearchParams(location.search);
@@ -122,19 +122,11 @@ function renderAdmitted({ token, expiresAt }) {
   }
 }
 
-const closeMessages = {
-  1000: ['You left the line', 'Your place has been given up. You can join again at any time.'],
-  1008: ['Disconnected', 'This page sent too many requests. Join again in a moment.'],
-  4000: ['Disconnected', 'This page stopped responding, so its place was released.'],
-  4001: ['Your time is up', 'Your session reached its time limit.'],
-  4003: ['The line is full', 'Too many people are waiting right now. Please try again in a little while.'],
-  4004: ['No such waiting room', `There is no waiting room called “${room}”.`],
-  4005: ['Open in another tab', 'Your place moved to a newer page. Continue there.'],
-  4006: ['This waiting room is closed', 'It is not letting anyone in at the moment.'],
-};
-
 function renderEnded(code) {
-  const [title, text] = closeMessages[code] || ['Disconnected', 'The connection to the waiting room ended.'];
+  // The wording comes from the server's close-reason table, shared with the client library and the docs.
+  const visitor = closeReasonForCode(code)?.visitor;
+  const title = visitor ? visitor.title : 'Disconnected';
+  const text = visitor ? visitor.text.replace('{room}', room) : 'The connection to the waiting room ended.';
   show('ended');
   setConnection('closed', 'Disconnected');
   $('ended-title').textContent = title;

@@ -76,7 +76,7 @@ describe('structured logs', () => {
       });
     expect((await kick('wrong-token')).status).toBe(401);
     expect((await kick(adminToken)).status).toBe(200);
-    expect((await seated.closed).code).toBe(1008);
+    expect((await seated.closed).code).toBe(4008);
     await returning.until((s) => s.status === 'active');
     const activeToken = returning.lastStatus!.token as string;
 

@@ -8,7 +8,9 @@ import {
   type AdmissionState,
 } from '../../../machines/admission/admission-state.js';
 import type { AdmissionCommand, AdmissionDecision, RoomStatus } from '../../../machines/admission/admission-types.js';
-import { executeAdmission } from '../../../machines/admission/execute-admission.js';
+import { decide } from '../../../machines/admission/decide.js';
+import { evolve } from '../../../machines/admission/evolve.js';
+import { settle } from '../../../machines/admission/step.js';
 
 // Naming in these tests: a person `x` joins on connection `x` with session `sx`; `x2` is a later connection.
 
@@ -16,16 +18,21 @@ const join = (conn: string, session = `s${conn}`): AdmissionCommand => ({ type: 
 const leave = (conn: string): AdmissionCommand => ({ type: 'leave', conn });
 const drop = (conn: string): AdmissionCommand => ({ type: 'drop', conn });
 const resume = (conn: string, session: string): AdmissionCommand => ({ type: 'resume', conn, session });
+/** The timer of a hold made at time 0 under the default 30 s resume window. */
+const expireHold = (session: string, expiresAt = 30_000): AdmissionCommand => ({ type: 'expireHold', session, expiresAt });
+/** Commands are given at time 0 unless a test says otherwise. */
+const now = 0;
 
-/** A room with `capacity` seats after `commands` were applied. */
-function given(options: { capacity: number; maxQueue?: number; status?: RoomStatus }, ...commands: AdmissionCommand[]): AdmissionState {
+/** A room with `capacity` seats after `commands` were carried out as the room does (decisions, then promotions). */
+function given(options: { capacity: number; maxQueue?: number; sessionTtlMs?: number; status?: RoomStatus }, ...commands: AdmissionCommand[]): AdmissionState {
   const state = createAdmissionState(options);
-  for (const command of commands) executeAdmission(state, command);
+  for (const command of commands) settle(state, command, now);
   return state;
 }
 
-function when(state: AdmissionState, command: AdmissionCommand): AdmissionDecision[] {
-  return executeAdmission(state, command);
+/** The decisions of `command` and the promotions they allow, applied to the state. */
+function when(state: AdmissionState, command: AdmissionCommand, at = now): AdmissionDecision[] {
+  return settle(state, command, at);
 }
 
 /** Seated connections, in seating order. */
@@ -38,10 +45,57 @@ function line(state: AdmissionState): string[] {
   return [...state.queue.entries()].map(([, waiter]) => waiter.conn ?? `held:${waiter.session}`);
 }
 
-describe('executeAdmission: join', () => {
+/** Given decisions already made, when a command is decided, then these decisions: the decider as a specification. */
+function spec(options: { capacity: number; sessionTtlMs?: number }, given: AdmissionDecision[]) {
+  const state = createAdmissionState(options);
+  for (const decision of given) evolve(state, decision);
+  return { when: (command: AdmissionCommand, at = now) => ({ then: (expected: AdmissionDecision[]) => expect(decide(state, command, at)).toEqual(expected) }) };
+}
+
+describe('decide: given decisions, when a command, then decisions', () => {
+  const admittedA = { type: 'admitted', conn: 'a', session: 'sa', at: 0, ttlUntil: null } as const;
+  const queuedB = { type: 'queued', conn: 'b', session: 'sb', position: 1, queueLength: 1 } as const;
+
+  it('a seated leave releases the seat; giving it to the head is the decision of `promote`', () => {
+    spec({ capacity: 1 }, [admittedA, queuedB]).when(leave('a')).then([{ type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'left' }]);
+    spec({ capacity: 1 }, [admittedA, queuedB, { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'left' }])
+      .when({ type: 'promote' }, 7_000)
+      .then([{ type: 'admitted', conn: 'b', session: 'sb', at: 7_000, ttlUntil: null }]);
+  });
+
+  it('a queued drop holds the place until the resume window after the drop', () => {
+    spec({ capacity: 1 }, [admittedA, queuedB]).when(drop('b'), 5_000).then([{ type: 'held', conn: 'b', session: 'sb', position: 1, expiresAt: 35_000 }]);
+  });
+
+  it('a hold timer decides only for the hold it was armed for', () => {
+    const held = [admittedA, queuedB, { type: 'held', conn: 'b', session: 'sb', position: 1, expiresAt: 30_000 } as const];
+    spec({ capacity: 1 }, held).when(expireHold('sb', 29_999)).then([]);
+    spec({ capacity: 1 }, held).when(expireHold('sb', 30_000), 30_000).then([{ type: 'released', conn: null, session: 'sb', from: 'queue', reason: 'hold_expired' }]);
+  });
+
+  it('a seat taken in a room with a session limit says when it ends', () => {
+    spec({ capacity: 1, sessionTtlMs: 60_000 }, []).when(join('a'), 1_000).then([{ type: 'admitted', conn: 'a', session: 'sa', at: 1_000, ttlUntil: 61_000 }]);
+  });
+
+  it('promote admits the earliest live waiters past a held head, one per free seat, and nothing while paused', () => {
+    const line = [
+      { type: 'queued', conn: 'b', session: 'sb', position: 1, queueLength: 1 },
+      { type: 'held', conn: 'b', session: 'sb', position: 1, expiresAt: 30_000 },
+      { type: 'queued', conn: 'c', session: 'sc', position: 2, queueLength: 2 },
+      { type: 'queued', conn: 'd', session: 'sd', position: 3, queueLength: 3 },
+    ] as const;
+    spec({ capacity: 2 }, [...line]).when({ type: 'promote' }).then([
+      { type: 'admitted', conn: 'c', session: 'sc', at: 0, ttlUntil: null },
+      { type: 'admitted', conn: 'd', session: 'sd', at: 0, ttlUntil: null },
+    ]);
+    spec({ capacity: 2 }, [...line, { type: 'statusChanged', status: 'paused' }]).when({ type: 'promote' }).then([]);
+  });
+});
+
+describe('admission rules: join', () => {
   it('seats a joiner when a seat is free and nobody is waiting', () => {
     const state = given({ capacity: 2 }, join('a'));
-    expect(when(state, join('b'))).toEqual([{ type: 'admitted', conn: 'b', session: 'sb' }]);
+    expect(when(state, join('b'))).toEqual([{ type: 'admitted', conn: 'b', session: 'sb', at: 0, ttlUntil: null }]);
     expect(seated(state)).toEqual(['a', 'b']);
     expect(line(state)).toEqual([]);
   });
@@ -97,17 +151,17 @@ describe('executeAdmission: join', () => {
   it('seats a joiner when the only places in line are held ones', () => {
     const state = given({ capacity: 1 }, join('a'), join('b'), drop('b'), leave('a'));
     expect(seated(state)).toEqual([]);
-    expect(when(state, join('c'))).toEqual([{ type: 'admitted', conn: 'c', session: 'sc' }]);
+    expect(when(state, join('c'))).toEqual([{ type: 'admitted', conn: 'c', session: 'sc', at: 0, ttlUntil: null }]);
     expect(line(state)).toEqual(['held:sb']);
   });
 });
 
-describe('executeAdmission: leave', () => {
+describe('admission rules: leave', () => {
   it('releases a seat and gives it to the head of the line in the same command', () => {
     const state = given({ capacity: 1 }, join('a'), join('b'), join('c'));
     expect(when(state, leave('a'))).toEqual([
       { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'left' },
-      { type: 'admitted', conn: 'b', session: 'sb' },
+      { type: 'admitted', conn: 'b', session: 'sb', at: 0, ttlUntil: null },
     ]);
     expect(seated(state)).toEqual(['b']);
     expect(line(state)).toEqual(['c']);
@@ -129,12 +183,12 @@ describe('executeAdmission: leave', () => {
   });
 });
 
-describe('executeAdmission: drop', () => {
+describe('admission rules: drop', () => {
   it('releases a seat at once instead of holding it', () => {
     const state = given({ capacity: 1 }, join('a'), join('b'));
     expect(when(state, drop('a'))).toEqual([
       { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'dropped' },
-      { type: 'admitted', conn: 'b', session: 'sb' },
+      { type: 'admitted', conn: 'b', session: 'sb', at: 0, ttlUntil: null },
     ]);
     expect(line(state)).toEqual([]);
     expect(state.ticketBySession.has('sa')).toBe(false);
@@ -142,7 +196,7 @@ describe('executeAdmission: drop', () => {
 
   it('holds a queued place: it keeps its position and everyone behind keeps theirs', () => {
     const state = given({ capacity: 1 }, join('a'), join('b'), join('c'), join('d'));
-    expect(when(state, drop('c'))).toEqual([{ type: 'held', conn: 'c', session: 'sc', position: 2 }]);
+    expect(when(state, drop('c'))).toEqual([{ type: 'held', conn: 'c', session: 'sc', position: 2, expiresAt: 30_000 }]);
     expect(line(state)).toEqual(['b', 'held:sc', 'd']);
     expect(positionOfConn(state, 'd')).toBe(3);
     expect(state.queue.size).toBe(3);
@@ -153,7 +207,7 @@ describe('executeAdmission: drop', () => {
     const state = given({ capacity: 1 }, join('a'), join('b'), join('c'), join('d'), drop('b'));
     expect(when(state, leave('a'))).toEqual([
       { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'left' },
-      { type: 'admitted', conn: 'c', session: 'sc' },
+      { type: 'admitted', conn: 'c', session: 'sc', at: 0, ttlUntil: null },
     ]);
     expect(line(state)).toEqual(['held:sb', 'd']);
     expect(positionOfConn(state, 'd')).toBe(2);
@@ -166,12 +220,12 @@ describe('executeAdmission: drop', () => {
   });
 });
 
-describe('executeAdmission: evict', () => {
+describe('admission rules: evict', () => {
   it('evicts a seated connection with the reason and promotes the head', () => {
     const state = given({ capacity: 1 }, join('a'), join('b'));
     expect(when(state, { type: 'evict', conn: 'a', reason: 'heartbeat_timeout' })).toEqual([
       { type: 'evicted', conn: 'a', session: 'sa', from: 'seat', reason: 'heartbeat_timeout' },
-      { type: 'admitted', conn: 'b', session: 'sb' },
+      { type: 'admitted', conn: 'b', session: 'sb', at: 0, ttlUntil: null },
     ]);
   });
 
@@ -190,7 +244,7 @@ describe('executeAdmission: evict', () => {
   });
 });
 
-describe('executeAdmission: resume', () => {
+describe('admission rules: resume', () => {
   it('takes a held place back and drops the fresh tail place of the resuming connection', () => {
     const state = given({ capacity: 1 }, join('a'), join('b'), join('c'), drop('b'), join('b2'));
     expect(line(state)).toEqual(['held:sb', 'c', 'b2']);
@@ -203,7 +257,7 @@ describe('executeAdmission: resume', () => {
     // The place is live again, so it is the next one admitted.
     expect(when(state, leave('a'))).toEqual([
       { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'left' },
-      { type: 'admitted', conn: 'b2', session: 'sb' },
+      { type: 'admitted', conn: 'b2', session: 'sb', at: 0, ttlUntil: null },
     ]);
   });
 
@@ -226,7 +280,7 @@ describe('executeAdmission: resume', () => {
   });
 
   it('refuses a resume of a place whose hold already expired', () => {
-    const state = given({ capacity: 1 }, join('a'), join('b'), drop('b'), { type: 'expireHold', session: 'sb' }, join('b2'));
+    const state = given({ capacity: 1 }, join('a'), join('b'), drop('b'), expireHold('sb'), join('b2'));
     expect(when(state, resume('b2', 'sb'))).toEqual([{ type: 'resumeRefused', conn: 'b2', session: 'sb' }]);
   });
 
@@ -264,10 +318,10 @@ describe('executeAdmission: resume', () => {
   });
 });
 
-describe('executeAdmission: expireHold', () => {
+describe('admission rules: expireHold', () => {
   it('releases a held place and moves the places behind it up', () => {
     const state = given({ capacity: 1 }, join('a'), join('b'), join('c'), drop('b'));
-    expect(when(state, { type: 'expireHold', session: 'sb' })).toEqual([
+    expect(when(state, expireHold('sb'))).toEqual([
       { type: 'released', conn: null, session: 'sb', from: 'queue', reason: 'hold_expired' },
     ]);
     expect(line(state)).toEqual(['c']);
@@ -276,37 +330,38 @@ describe('executeAdmission: expireHold', () => {
 
   it('decides nothing for a live place, a resumed place or an unknown session', () => {
     const state = given({ capacity: 1 }, join('a'), join('b'), join('c'), drop('b'), join('b2'), resume('b2', 'sb'));
-    expect(when(state, { type: 'expireHold', session: 'sb' })).toEqual([]);
-    expect(when(state, { type: 'expireHold', session: 'sc' })).toEqual([]);
-    expect(when(state, { type: 'expireHold', session: 'sa' })).toEqual([]);
-    expect(when(state, { type: 'expireHold', session: 'unknown' })).toEqual([]);
+    expect(when(state, expireHold('sb'))).toEqual([]);
+    expect(when(state, expireHold('sc'))).toEqual([]);
+    expect(when(state, expireHold('sa'))).toEqual([]);
+    expect(when(state, expireHold('unknown'))).toEqual([]);
     expect(line(state)).toEqual(['b2', 'c']);
   });
 });
 
-describe('executeAdmission: expireSession', () => {
-  it('evicts a seated connection with session_expired and promotes the head', () => {
-    const state = given({ capacity: 1 }, join('a'), join('b'));
-    expect(when(state, { type: 'expireSession', conn: 'a' })).toEqual([
+describe('admission rules: expireSeat', () => {
+  it('evicts a seat whose TTL ran out with session_expired and promotes the head, whose seat gets its own TTL', () => {
+    const state = given({ capacity: 1, sessionTtlMs: 60_000 }, join('a'), join('b'));
+    expect(when(state, { type: 'expireSeat', conn: 'a', ttlUntil: 60_000 }, 60_000)).toEqual([
       { type: 'evicted', conn: 'a', session: 'sa', from: 'seat', reason: 'session_expired' },
-      { type: 'admitted', conn: 'b', session: 'sb' },
+      { type: 'admitted', conn: 'b', session: 'sb', at: 60_000, ttlUntil: 120_000 },
     ]);
   });
 
-  it('decides nothing for a queued or unknown connection', () => {
-    const state = given({ capacity: 1 }, join('a'), join('b'));
-    expect(when(state, { type: 'expireSession', conn: 'b' })).toEqual([]);
-    expect(when(state, { type: 'expireSession', conn: 'nobody' })).toEqual([]);
+  it('decides nothing for a queued or unknown connection, or a timer armed for an earlier seat', () => {
+    const state = given({ capacity: 1, sessionTtlMs: 60_000 }, join('a'), join('b'));
+    expect(when(state, { type: 'expireSeat', conn: 'b', ttlUntil: 60_000 })).toEqual([]);
+    expect(when(state, { type: 'expireSeat', conn: 'nobody', ttlUntil: 60_000 })).toEqual([]);
+    expect(when(state, { type: 'expireSeat', conn: 'a', ttlUntil: 59_999 })).toEqual([]);
     expect(line(state)).toEqual(['b']);
   });
 });
 
-describe('executeAdmission: kick', () => {
+describe('admission rules: kick', () => {
   it('evicts a seated session as kicked and promotes the head', () => {
     const state = given({ capacity: 1 }, join('a'), join('b'));
     expect(when(state, { type: 'kick', session: 'sa' })).toEqual([
       { type: 'evicted', conn: 'a', session: 'sa', from: 'seat', reason: 'kicked' },
-      { type: 'admitted', conn: 'b', session: 'sb' },
+      { type: 'admitted', conn: 'b', session: 'sb', at: 0, ttlUntil: null },
     ]);
   });
 
@@ -332,13 +387,13 @@ describe('executeAdmission: kick', () => {
   });
 });
 
-describe('executeAdmission: setCapacity and setMaxQueue', () => {
+describe('admission rules: setCapacity and setMaxQueue', () => {
   it('admits the head of the line at once when capacity goes up', () => {
     const state = given({ capacity: 1 }, join('a'), join('b'), join('c'), join('d'));
     expect(when(state, { type: 'setCapacity', capacity: 3 })).toEqual([
       { type: 'capacityChanged', capacity: 3 },
-      { type: 'admitted', conn: 'b', session: 'sb' },
-      { type: 'admitted', conn: 'c', session: 'sc' },
+      { type: 'admitted', conn: 'b', session: 'sb', at: 0, ttlUntil: null },
+      { type: 'admitted', conn: 'c', session: 'sc', at: 0, ttlUntil: null },
     ]);
     expect(seated(state)).toEqual(['a', 'b', 'c']);
     expect(line(state)).toEqual(['d']);
@@ -352,7 +407,7 @@ describe('executeAdmission: setCapacity and setMaxQueue', () => {
     expect(when(state, leave('b'))).toEqual([{ type: 'released', conn: 'b', session: 'sb', from: 'seat', reason: 'left' }]);
     expect(when(state, leave('c'))).toEqual([
       { type: 'released', conn: 'c', session: 'sc', from: 'seat', reason: 'left' },
-      { type: 'admitted', conn: 'd', session: 'sd' },
+      { type: 'admitted', conn: 'd', session: 'sd', at: 0, ttlUntil: null },
     ]);
   });
 
@@ -363,7 +418,7 @@ describe('executeAdmission: setCapacity and setMaxQueue', () => {
   });
 });
 
-describe('executeAdmission: pause and open', () => {
+describe('admission rules: pause and open', () => {
   it('pauses admissions while keeping every place, and admits the heads on open', () => {
     const state = given({ capacity: 2 }, join('a'), join('b'), join('c'), join('d'));
     expect(when(state, { type: 'pause' })).toEqual([{ type: 'statusChanged', status: 'paused' }]);
@@ -373,8 +428,8 @@ describe('executeAdmission: pause and open', () => {
     expect(line(state)).toEqual(['c', 'd']);
     expect(when(state, { type: 'open' })).toEqual([
       { type: 'statusChanged', status: 'open' },
-      { type: 'admitted', conn: 'c', session: 'sc' },
-      { type: 'admitted', conn: 'd', session: 'sd' },
+      { type: 'admitted', conn: 'c', session: 'sc', at: 0, ttlUntil: null },
+      { type: 'admitted', conn: 'd', session: 'sd', at: 0, ttlUntil: null },
     ]);
     expect(state.status).toBe('open');
   });
@@ -388,7 +443,7 @@ describe('executeAdmission: pause and open', () => {
   });
 });
 
-describe('executeAdmission: close', () => {
+describe('admission rules: close', () => {
   it('evicts every seat and live place with room_closed and releases held places', () => {
     const state = given({ capacity: 2 }, join('a'), join('b'), join('c'), join('d'), join('e'), drop('d'));
     expect(when(state, { type: 'close' })).toEqual([
@@ -418,63 +473,86 @@ describe('executeAdmission: close', () => {
   });
 });
 
-describe('executeAdmission: invariants under any sequence of commands', () => {
+describe('admission rules: invariants under any sequence of commands', () => {
   /** A step names earlier connections by index; each join opens a new connection with a new session, as the edge does. */
   type Step =
     | { type: 'join' }
-    | { type: 'leave' | 'drop' | 'evict' | 'expireSession'; conn: number }
+    | { type: 'leave' | 'drop' | 'evict' | 'expireSeat'; conn: number }
     | { type: 'resume'; conn: number; session: number }
     | { type: 'expireHold' | 'kick'; session: number }
-    | { type: 'pause' | 'open' };
+    | { type: 'pause' | 'open' }
+    | { type: 'tick'; ms: number };
   const index = fc.nat({ max: 20 });
   const stepArb: fc.Arbitrary<Step> = fc.oneof(
     { arbitrary: fc.constant<Step>({ type: 'join' }), weight: 3 },
-    fc.record({ type: fc.constantFrom('leave' as const, 'drop' as const, 'evict' as const, 'expireSession' as const), conn: index }),
+    fc.record({ type: fc.constantFrom('leave' as const, 'drop' as const, 'evict' as const, 'expireSeat' as const), conn: index }),
     fc.record({ type: fc.constant('resume' as const), conn: index, session: index }),
     fc.record({ type: fc.constantFrom('expireHold' as const, 'kick' as const), session: index }),
     fc.record({ type: fc.constantFrom('pause' as const, 'open' as const) }),
+    fc.record({ type: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 40_000 }) }),
   );
 
-  function commandFor(step: Step, joined: number): AdmissionCommand {
+  /** The command a step stands for; timers carry the due time the state has for them (a stale one when none). */
+  function commandFor(state: AdmissionState, step: Exclude<Step, { type: 'tick' }>, joined: number): AdmissionCommand {
     const pick = (i: number) => String(joined === 0 ? 0 : i % joined);
     switch (step.type) {
       case 'join':
         return join(String(joined));
       case 'leave':
       case 'drop':
-      case 'expireSession':
         return { type: step.type, conn: pick(step.conn) };
+      case 'expireSeat':
+        return { type: 'expireSeat', conn: pick(step.conn), ttlUntil: state.seats.get(pick(step.conn))?.ttlUntil ?? 0 };
       case 'evict':
         return { type: 'evict', conn: pick(step.conn), reason: 'heartbeat_timeout' };
       case 'resume':
         return resume(pick(step.conn), `s${pick(step.session)}`);
-      case 'expireHold':
+      case 'expireHold': {
+        const ticket = state.ticketBySession.get(`s${pick(step.session)}`);
+        return expireHold(`s${pick(step.session)}`, (ticket === undefined ? null : state.queue.get(ticket)!.holdUntil) ?? 0);
+      }
       case 'kick':
-        return { type: step.type, session: `s${pick(step.session)}` };
+        return { type: 'kick', session: `s${pick(step.session)}` };
       case 'pause':
       case 'open':
         return { type: step.type };
     }
   }
 
-  it('never seats more than capacity, never admits a held place, and reports exact positions', () => {
+  /** Everything `decide` could change, as plain data. */
+  const snapshotOf = (state: AdmissionState) =>
+    JSON.stringify([state.status, state.capacity, [...state.seats], [...state.queue.entries()], [...state.ticketByConn], [...state.ticketBySession]]);
+
+  it('decide never changes the state; evolve keeps capacity, FIFO over live places, exact positions and due times', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 3 }), fc.array(stepArb, { maxLength: 60, size: 'max' }), (capacity, steps) => {
-        const state = createAdmissionState({ capacity });
+      fc.property(fc.integer({ min: 1, max: 3 }), fc.constantFrom(0, 10_000), fc.array(stepArb, { maxLength: 60, size: 'max' }), (capacity, sessionTtlMs, steps) => {
+        const state = createAdmissionState({ capacity, sessionTtlMs });
         let joined = 0;
+        let at = 0;
         for (const step of steps) {
-          const command = commandFor(step, joined);
+          if (step.type === 'tick') {
+            at += step.ms;
+            continue;
+          }
+          const command = commandFor(state, step, joined);
           if (step.type === 'join') joined++;
+          const before = snapshotOf(state);
+          decide(state, command, at);
+          expect(snapshotOf(state), `decide(${JSON.stringify(command)}) changed the state`).toBe(before);
           const held = new Set([...state.queue.entries()].filter(([, w]) => w.conn === null).map(([, w]) => w.session));
-          for (const decision of executeAdmission(state, command)) {
-            if (decision.type === 'admitted') expect(held.has(decision.session), `admitted held ${decision.session}`).toBe(false);
+          for (const decision of when(state, command, at)) {
+            if (decision.type === 'admitted') {
+              expect(held.has(decision.session), `admitted held ${decision.session}`).toBe(false);
+              expect(decision.ttlUntil).toBe(sessionTtlMs > 0 ? at + sessionTtlMs : null);
+            }
+            if (decision.type === 'held') expect(decision.expiresAt).toBe(at + state.resumeWindowMs);
             if (decision.type === 'queued') expect(decision.position).toBe(positionOfConn(state, decision.conn));
           }
           expect(state.seats.size).toBeLessThanOrEqual(capacity);
-          for (const [conn, session] of state.seats) {
-            expect(state.seatBySession.get(session)).toBe(conn);
+          for (const [conn, seat] of state.seats) {
+            expect(state.seatBySession.get(seat.session)).toBe(conn);
             expect(isSeated(state, conn) && isQueued(state, conn)).toBe(false);
-            expect(state.ticketBySession.has(session), `${session} is seated and in line`).toBe(false);
+            expect(state.ticketBySession.has(seat.session), `${seat.session} is seated and in line`).toBe(false);
           }
           // A free seat beside a live waiter only while the room is paused.
           if (state.status === 'open' && state.seats.size < capacity) expect(state.queue.liveCount).toBe(0);

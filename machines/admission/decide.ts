@@ -1,0 +1,149 @@
+import type { EvictionReason } from '../close-reasons.js';
+import type { AdmissionState } from './admission-state.js';
+import type { AdmissionCommand, AdmissionDecision, ConnId, SessionId } from './admission-types.js';
+
+type Decisions = AdmissionDecision[];
+
+/**
+ * The admission rules: what the room decides when asked `command` at `now` (ms epoch on the room's clock).
+ * Pure: it reads the state and never changes it; `evolve` applies the decisions, in order. A command that no
+ * longer applies (a connection that already left, a hold that was resumed, a stale timer) decides nothing.
+ * Positions and queue lengths in the decisions are those after the decisions before them took effect.
+ */
+export function decide(state: AdmissionState, command: AdmissionCommand, now: number): Decisions {
+  switch (command.type) {
+    case 'join':
+      return join(state, command.conn, command.session, now);
+    case 'leave':
+      return end(state, command.conn, { type: 'released', reason: 'left' });
+    case 'drop':
+      return drop(state, command.conn, now);
+    case 'evict':
+      return end(state, command.conn, { type: 'evicted', reason: command.reason });
+    case 'resume':
+      return resume(state, command.conn, command.session);
+    case 'expireHold':
+      return expireHold(state, command.session, command.expiresAt);
+    case 'expireSeat':
+      return state.seats.get(command.conn)?.ttlUntil === command.ttlUntil ? end(state, command.conn, { type: 'evicted', reason: 'session_expired' }) : [];
+    case 'kick':
+      return kick(state, command.session);
+    case 'setCapacity':
+      return [{ type: 'capacityChanged', capacity: command.capacity }];
+    case 'setMaxQueue':
+      return [{ type: 'maxQueueChanged', maxQueue: command.maxQueue }];
+    case 'pause':
+      return state.status === 'open' ? [{ type: 'statusChanged', status: 'paused' }] : [];
+    case 'open':
+      return state.status === 'paused' ? [{ type: 'statusChanged', status: 'open' }] : [];
+    case 'close':
+      return closeRoom(state, command.reason ?? 'room_closed');
+    case 'promote':
+      return promoteHead(state, now);
+  }
+}
+
+/**
+ * Every free seat goes to the earliest live waiter, in line order, while the room is open. Held places are
+ * passed over, never admitted: they keep their positions but a seat waits for no one.
+ */
+function promoteHead(state: AdmissionState, now: number): Decisions {
+  if (state.status !== 'open') return [];
+  const out: Decisions = [];
+  const free = state.capacity - state.seats.size;
+  for (let n = 1; n <= free; n++) {
+    const ticket = state.queue.nthLive(n);
+    if (ticket === undefined) break;
+    const waiter = state.queue.get(ticket)!;
+    out.push(admitted(state, waiter.conn!, waiter.session, now));
+  }
+  return out;
+}
+
+function admitted(state: AdmissionState, conn: ConnId, session: SessionId, now: number): AdmissionDecision {
+  return { type: 'admitted', conn, session, at: now, ttlUntil: state.sessionTtlMs > 0 ? now + state.sessionTtlMs : null };
+}
+
+function join(state: AdmissionState, conn: ConnId, session: SessionId, now: number): Decisions {
+  if (state.seats.has(conn) || state.ticketByConn.has(conn)) return [];
+  if (state.status === 'closed') return [{ type: 'rejected', conn, session, reason: 'room_closed' }];
+  if (state.status === 'open' && state.seats.size < state.capacity && state.queue.liveCount === 0) {
+    return [admitted(state, conn, session, now)];
+  }
+  if (state.maxQueue > 0 && state.queue.size >= state.maxQueue) return [{ type: 'rejected', conn, session, reason: 'queue_full' }];
+  const length = state.queue.size + 1;
+  return [{ type: 'queued', conn, session, position: length, queueLength: length }];
+}
+
+type Ending = { type: 'released'; reason: 'left' } | { type: 'evicted'; reason: EvictionReason };
+
+/** A connection's seat or live place ends: released (it left) or evicted (it is told why). */
+function end(state: AdmissionState, conn: ConnId, ending: Ending): Decisions {
+  const seat = state.seats.get(conn);
+  if (seat !== undefined) return [{ ...ending, conn, session: seat.session, from: 'seat' }];
+  const ticket = state.ticketByConn.get(conn);
+  if (ticket === undefined) return [];
+  return [{ ...ending, conn, session: state.queue.get(ticket)!.session, from: 'queue' }];
+}
+
+/** An abnormal end: a seat is released at once (seats are never held), a queued place is held. */
+function drop(state: AdmissionState, conn: ConnId, now: number): Decisions {
+  const seat = state.seats.get(conn);
+  if (seat !== undefined) return [{ type: 'released', conn, session: seat.session, from: 'seat', reason: 'dropped' }];
+  const ticket = state.ticketByConn.get(conn);
+  if (ticket === undefined) return [];
+  const session = state.queue.get(ticket)!.session;
+  return [{ type: 'held', conn, session, position: state.queue.rank(ticket), expiresAt: now + state.resumeWindowMs }];
+}
+
+function resume(state: AdmissionState, conn: ConnId, session: SessionId): Decisions {
+  const ownTicket = state.ticketByConn.get(conn);
+  const ownSession = ownTicket === undefined ? state.seats.get(conn)?.session : state.queue.get(ownTicket)!.session;
+  if (ownSession === undefined) return []; // not placed (yet, or any more): nothing to resume into
+  if (ownSession === session) return []; // already this session's place
+  const ticket = state.ticketBySession.get(session);
+  if (ticket === undefined) return [{ type: 'resumeRefused', conn, session }];
+  const waiter = state.queue.get(ticket)!;
+  if (ownTicket === undefined) {
+    // Already seated on this connection: the old place is no longer needed.
+    return waiter.conn === null
+      ? [{ type: 'released', conn: null, session, from: 'queue', reason: 'superseded' }]
+      : [{ type: 'evicted', conn: waiter.conn, session, from: 'queue', reason: 'replaced' }];
+  }
+  // A place still live on an older connection (a second tab, a half-open socket) goes to the newer one; the
+  // fresh tail place is given up, so the resumed place moves up by one if the tail place was ahead of it.
+  const position = state.queue.rank(ticket) - (ownTicket < ticket ? 1 : 0);
+  return [
+    { type: 'resumed', conn, session, replacedSession: ownSession, replacedConn: waiter.conn, position, queueLength: state.queue.size - 1 },
+  ];
+}
+
+function expireHold(state: AdmissionState, session: SessionId, expiresAt: number): Decisions {
+  const ticket = state.ticketBySession.get(session);
+  if (ticket === undefined || state.queue.get(ticket)!.holdUntil !== expiresAt) return [];
+  return [{ type: 'released', conn: null, session, from: 'queue', reason: 'hold_expired' }];
+}
+
+function kick(state: AdmissionState, session: SessionId): Decisions {
+  const seatedConn = state.seatBySession.get(session);
+  if (seatedConn !== undefined) return end(state, seatedConn, { type: 'evicted', reason: 'kicked' });
+  const ticket = state.ticketBySession.get(session);
+  if (ticket === undefined) return [];
+  const waiter = state.queue.get(ticket)!;
+  if (waiter.conn !== null) return end(state, waiter.conn, { type: 'evicted', reason: 'kicked' });
+  return [{ type: 'released', conn: null, session, from: 'queue', reason: 'kicked' }];
+}
+
+function closeRoom(state: AdmissionState, reason: 'room_closed' | 'shutdown'): Decisions {
+  if (state.status === 'closed') return [];
+  const out: Decisions = [{ type: 'statusChanged', status: 'closed' }];
+  for (const [conn, seat] of state.seats) out.push({ type: 'evicted', conn, session: seat.session, from: 'seat', reason });
+  for (const [, waiter] of state.queue.entries()) {
+    out.push(
+      waiter.conn === null
+        ? { type: 'released', conn: null, session: waiter.session, from: 'queue', reason }
+        : { type: 'evicted', conn: waiter.conn, session: waiter.session, from: 'queue', reason },
+    );
+  }
+  return out;
+}

@@ -1,0 +1,88 @@
+import type { Ticket } from '../queue/ticket-queue.js';
+import type { AdmissionState } from './admission-state.js';
+import type { AdmissionDecision, ConnId, SessionId } from './admission-types.js';
+
+/**
+ * Applies one decision to the room: the only code that changes seats, queue, status or settings. It changes
+ * the state in place and returns it (the queue is never copied). Every view of a room, live or rebuilt from a
+ * log, is this fold over the room's decisions, so it must accept any decision `decide` can make in the state
+ * it was made in, and nothing else is needed to rebuild the room.
+ */
+export function evolve(state: AdmissionState, decision: AdmissionDecision): AdmissionState {
+  switch (decision.type) {
+    case 'queued': {
+      const ticket = state.queue.enqueue({ session: decision.session, conn: decision.conn, holdUntil: null });
+      state.ticketByConn.set(decision.conn, ticket);
+      state.ticketBySession.set(decision.session, ticket);
+      break;
+    }
+    case 'admitted':
+      seat(state, decision.conn, decision.session, decision.at, decision.ttlUntil);
+      break;
+    case 'released':
+    case 'evicted':
+      endPlace(state, decision.from, decision.conn, decision.session);
+      break;
+    case 'held':
+      hold(state, decision.conn, decision.session, decision.expiresAt);
+      break;
+    case 'resumed':
+      resumePlace(state, decision.conn, decision.session, decision.replacedSession, decision.replacedConn);
+      break;
+    case 'capacityChanged':
+      state.capacity = decision.capacity;
+      break;
+    case 'maxQueueChanged':
+      state.maxQueue = decision.maxQueue;
+      break;
+    case 'statusChanged':
+      state.status = decision.status;
+      // A closed room holds no one: every seat and place was ended by the decisions that follow.
+      break;
+    case 'rejected':
+    case 'resumeRefused':
+      break;
+  }
+  return state;
+}
+
+function seat(state: AdmissionState, conn: ConnId, session: SessionId, since: number, ttlUntil: number | null): void {
+  // A waiter promoted from the line leaves it as it takes the seat.
+  const ticket = state.ticketByConn.get(conn);
+  if (ticket !== undefined) removeTicket(state, ticket, session, conn);
+  state.seats.set(conn, { session, since, ttlUntil });
+  state.seatBySession.set(session, conn);
+}
+
+function endPlace(state: AdmissionState, from: 'seat' | 'queue', conn: ConnId | null, session: SessionId): void {
+  if (from === 'seat') {
+    if (conn !== null) state.seats.delete(conn);
+    state.seatBySession.delete(session);
+    return;
+  }
+  const ticket = state.ticketBySession.get(session);
+  if (ticket !== undefined) removeTicket(state, ticket, session, conn);
+}
+
+function hold(state: AdmissionState, conn: ConnId, session: SessionId, expiresAt: number): void {
+  const ticket = state.ticketByConn.get(conn)!;
+  state.queue.set(ticket, { session, conn: null, holdUntil: expiresAt });
+  state.queue.setLive(ticket, false);
+  state.ticketByConn.delete(conn);
+}
+
+function resumePlace(state: AdmissionState, conn: ConnId, session: SessionId, replacedSession: SessionId, replacedConn: ConnId | null): void {
+  if (replacedConn !== null) state.ticketByConn.delete(replacedConn);
+  const ownTicket = state.ticketByConn.get(conn)!;
+  removeTicket(state, ownTicket, replacedSession, conn);
+  const ticket = state.ticketBySession.get(session)!;
+  state.queue.set(ticket, { session, conn, holdUntil: null });
+  state.queue.setLive(ticket, true);
+  state.ticketByConn.set(conn, ticket);
+}
+
+function removeTicket(state: AdmissionState, ticket: Ticket, session: SessionId, conn: ConnId | null): void {
+  state.queue.remove(ticket);
+  state.ticketBySession.delete(session);
+  if (conn !== null) state.ticketByConn.delete(conn);
+}

@@ -1,0 +1,38 @@
+import { createAdmissionState, type AdmissionState } from '../../machines/admission/admission-state.js';
+import { evolve } from '../../machines/admission/evolve.js';
+import type { RoomConfig } from '../config/server-config.js';
+import { decisionOf, isDecisionRecord, type EventRecord } from './event-record.js';
+
+/** One room as the fold rebuilt it: its settings as opened and its admission state now. */
+export interface FoldedRoom {
+  settings: RoomConfig;
+  state: AdmissionState;
+}
+
+/**
+ * Rooms rebuilt from their records by `evolve`: the one way a view rebuilds a room from a log (`--until`,
+ * `--explain`, timelines, a replica). A `room.opened` record starts the room afresh (a server restart); every
+ * decision record is applied in `seq` order; inputs are skipped (they decide nothing by themselves).
+ */
+export class RoomFold {
+  readonly rooms = new Map<string, FoldedRoom>();
+
+  /** Applies one record; returns the room it concerned as it now stands (undefined for a room never opened). */
+  apply(record: EventRecord): FoldedRoom | undefined {
+    if (record.kind === 'room.opened') {
+      const room = { settings: record.data.settings, state: createAdmissionState(record.data.settings) };
+      this.rooms.set(record.room, room);
+      return room;
+    }
+    const room = this.rooms.get(record.room);
+    if (room && isDecisionRecord(record)) evolve(room.state, decisionOf(record));
+    return room;
+  }
+
+  /** Folds every record of `records` in order. */
+  static of(records: Iterable<EventRecord>): RoomFold {
+    const fold = new RoomFold();
+    for (const record of records) fold.apply(record);
+    return fold;
+  }
+}

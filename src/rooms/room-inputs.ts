@@ -1,0 +1,13 @@
+import type { AdmissionCommand } from '../../machines/admission/admission-types.js';
+import type { ClientMessageEvent } from '../../machines/connection.machine.js';
+import type { ErrorCode } from '../protocol/codes.js';
+
+/**
+ * A client message as the actors see it, after parsing and validation at the edge: a well-formed message
+ * (with a resume token already read into the session it names, or null), or a refused one, recorded for
+ * incidents and changing nothing.
+ */
+export type InboundMessage = ClientMessageEvent | { type: 'invalid'; code: ErrorCode };
+
+/** Operator commands a room accepts at run time. */
+export type RoomAdminCommand = Extract<AdmissionCommand, { type: 'setCapacity' | 'setMaxQueue' | 'pause' | 'open' | 'close' | 'kick' }>;
