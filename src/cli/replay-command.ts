@@ -1,5 +1,5 @@
 import type { EventRecord } from '../log/event-record.js';
-import { readJsonlRecords } from '../log/jsonl-sink.js';
+import { EventLogFormatError, readEventLog, type EventLogFile } from '../log/read-event-log.js';
 import { replay } from '../log/replay.js';
 import { explainSession, formatSessionTimeline } from '../log/replay-explain.js';
 import { formatStateAt, stateAt } from '../log/replay-until.js';
@@ -40,7 +40,12 @@ export async function replayCommand(argv: string[], out: NodeJS.WritableStream =
     out.write(`anteroom replay: ${flags}\n\n${usage}`);
     return 2;
   }
-  const records = await readJsonlRecords(flags.file);
+  const file = await readLogOrSayWhy(flags.file, out);
+  if (file === null) return 2;
+  const { records, torn } = file;
+  if (torn !== null) {
+    out.write(`line ${torn.line}, the last, is cut off (a crash in the middle of a write): left out; replaying the ${records.length} records before it\n`);
+  }
   const questions = flags.explain !== undefined || flags.until !== undefined || flags.capacity !== undefined;
   if (!questions) return verify(records, out);
 
@@ -73,6 +78,17 @@ export async function replayCommand(argv: string[], out: NodeJS.WritableStream =
     }
   }
   return code;
+}
+
+/** The log, or null after saying in one line why it cannot be read. */
+async function readLogOrSayWhy(path: string, out: NodeJS.WritableStream): Promise<EventLogFile | null> {
+  try {
+    return await readEventLog(path);
+  } catch (error) {
+    if (error instanceof EventLogFormatError) out.write(`anteroom replay: ${error.message}\n`);
+    else out.write(`anteroom replay: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
+    return null;
+  }
 }
 
 function verify(records: EventRecord[], out: NodeJS.WritableStream): number {

@@ -1,5 +1,4 @@
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import type { RecordSink } from './event-log.js';
 import type { EventRecord } from './event-record.js';
 
@@ -52,38 +51,4 @@ export class JsonlSink implements RecordSink {
       });
     });
   }
-}
-
-/** Reads a JSONL event log; a line that is not a record is an error naming its line number. */
-export async function readJsonlRecords(path: string): Promise<EventRecord[]> {
-  const records: EventRecord[] = [];
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
-  let lineNumber = 0;
-  for await (const line of lines) {
-    lineNumber++;
-    if (line.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      throw new Error(`${path}:${lineNumber}: not JSON`);
-    }
-    if (!isEventRecord(value)) throw new Error(`${path}:${lineNumber}: not an event record`);
-    records.push(value);
-  }
-  return records;
-}
-
-function isEventRecord(value: unknown): value is EventRecord {
-  if (typeof value !== 'object' || value === null) return false;
-  const r = value as Record<string, unknown>;
-  return (
-    typeof r.seq === 'number' &&
-    typeof r.at === 'number' &&
-    typeof r.room === 'string' &&
-    typeof r.kind === 'string' &&
-    (r.conn === null || typeof r.conn === 'string') &&
-    typeof r.data === 'object' &&
-    r.data !== null
-  );
 }

@@ -155,6 +155,26 @@ describe('anteroom replay', () => {
   });
 });
 
+describe('anteroom replay on a damaged or foreign file', () => {
+  it('replays the intact records of a log whose last line a crash cut off, and says so', async () => {
+    const lines = incident.records.map((record) => JSON.stringify(record));
+    const last = lines.pop()!;
+    const file = join(scratch, 'torn.jsonl');
+    writeFileSync(file, [...lines, last.slice(0, 20)].join('\n'));
+    const { code, out } = await run([file]);
+    expect(code).toBe(0);
+    expect(out).toContain(`line ${lines.length + 1}, the last, is cut off (a crash in the middle of a write): left out; replaying the ${lines.length} records before it\n`);
+    expect(out).toMatch(/reproduced \d+ decisions/);
+  });
+
+  it('refuses a file that is not an event log, or cannot be read, in one line', async () => {
+    const text = join(scratch, 'readme.txt');
+    writeFileSync(text, 'This is not a log.\nNor is this.\n');
+    expect(await run([text])).toEqual({ code: 2, out: `anteroom replay: ${text}:1: not JSON: not an anteroom event log\n` });
+    expect(await run([join(scratch, 'nowhere.jsonl')])).toEqual({ code: 2, out: `anteroom replay: cannot read ${join(scratch, 'nowhere.jsonl')}: ENOENT\n` });
+  });
+});
+
 describe('anteroom replay --explain', () => {
   it('tells a resumed session\'s story: every position, the hold, the resume and why it was admitted', async () => {
     const { code, out } = await run([incidentLog, '--explain', 's5']);

@@ -2,10 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { defaultRoomSettings } from '../../src/config/server-config.js';
-import { EventLog } from '../../src/log/event-log.js';
 import type { EventRecord } from '../../src/log/event-record.js';
-import { JsonlSink, readJsonlRecords } from '../../src/log/jsonl-sink.js';
+import { JsonlSink } from '../../src/log/jsonl-sink.js';
+import { readEventLog } from '../../src/log/read-event-log.js';
 
 let dir: string;
 
@@ -39,7 +38,7 @@ describe('JsonlSink', () => {
     sink.write(record(1));
     sink.write(record(2));
     await sink.close();
-    expect(await readJsonlRecords(file)).toEqual([record(1), record(2)]);
+    expect((await readEventLog(file)).records).toEqual([record(1), record(2)]);
   });
 
   it('appends to a file that already holds records', async () => {
@@ -50,7 +49,7 @@ describe('JsonlSink', () => {
     const second = new JsonlSink(file);
     second.write(record(2));
     await second.close();
-    expect(await readJsonlRecords(file)).toEqual([record(1), record(2)]);
+    expect((await readEventLog(file)).records).toEqual([record(1), record(2)]);
   });
 
   it('reports a file it cannot open on close and through error, without throwing on write', async () => {
@@ -58,53 +57,5 @@ describe('JsonlSink', () => {
     expect(() => sink.write(record(1))).not.toThrow();
     await expect(sink.close()).rejects.toThrow(/ENOENT/);
     expect(sink.error).toBeInstanceOf(Error);
-  });
-});
-
-describe('readJsonlRecords', () => {
-  it('reads back what an event log wrote through the sink', async () => {
-    const file = path.join(dir, 'events.jsonl');
-    let now = 0;
-    const log = new EventLog({ sink: new JsonlSink(file), now: () => now++ });
-    const appended = [
-      log.append('main', 'room.opened', null, { settings: { name: 'main', ...defaultRoomSettings, capacity: 2 } }),
-      log.append('main', 'connected', 'c1', { session: 's1' }),
-      log.append('main', 'admitted', 'c1', { session: 's1', at: 2, ttlUntil: null }),
-      log.append('main', 'message', 'c1', { type: 'resume', session: null }),
-      log.append('main', 'released', null, { session: 's9', from: 'queue', reason: 'hold_expired' }),
-    ];
-    await log.close();
-    expect(await readJsonlRecords(file)).toEqual(appended);
-  });
-
-  it('skips blank lines, including a trailing one and CRLF endings', async () => {
-    const file = path.join(dir, 'events.jsonl');
-    fs.writeFileSync(file, `${JSON.stringify(record(1))}\r\n\r\n   \n${JSON.stringify(record(2))}\n\n`);
-    expect(await readJsonlRecords(file)).toEqual([record(1), record(2)]);
-  });
-
-  it('names the line number of a line that is not JSON', async () => {
-    const file = path.join(dir, 'events.jsonl');
-    fs.writeFileSync(file, [JSON.stringify(record(1)), JSON.stringify(record(2)), '{"seq": 3, "at":', JSON.stringify(record(4))].join('\n'));
-    await expect(readJsonlRecords(file)).rejects.toThrow(`${file}:3: not JSON`);
-  });
-
-  it.each([
-    ['an array', '[1, 2]'],
-    ['null', 'null'],
-    ['a record without seq', JSON.stringify({ ...record(2), seq: undefined })],
-    ['a record with a string seq', JSON.stringify({ ...record(2), seq: '2' })],
-    ['a record with a numeric conn', JSON.stringify({ ...record(2), conn: 7 })],
-    ['a record with null data', JSON.stringify({ ...record(2), data: null })],
-  ])('names the line number of %s, which is not an event record', async (_what, line) => {
-    const file = path.join(dir, 'events.jsonl');
-    fs.writeFileSync(file, [JSON.stringify(record(1)), '', line].join('\n'));
-    await expect(readJsonlRecords(file)).rejects.toThrow(`${file}:3: not an event record`);
-  });
-
-  it('reads an empty file as no records', async () => {
-    const file = path.join(dir, 'events.jsonl');
-    fs.writeFileSync(file, '');
-    expect(await readJsonlRecords(file)).toEqual([]);
   });
 });

@@ -103,6 +103,8 @@ describe('replay of a tampered record', () => {
     const result = replay(records);
     expect(result).toMatchObject({ ok: false, record: records[index], expected: viewOf(records[index]!), actual: original });
     expect(result.ok === false && result.message).toContain(`seq ${records[index]!.seq}`);
+    // The headline says what differs, not only which kind of decision it was.
+    expect(result.ok === false && result.message).toBe(`seq ${records[index]!.seq}: queued differs in position: recorded 2, replay 3`);
   });
 
   it('reports a decision attributed to another connection', () => {
@@ -110,7 +112,9 @@ describe('replay of a tampered record', () => {
     const index = indexOf(records, (r) => r.kind === 'admitted' && r.conn === 'c3');
     const original = viewOf(scenario[index]!);
     records[index]!.conn = 'c4';
-    expect(replay(records)).toMatchObject({ ok: false, record: records[index], expected: viewOf(records[index]!), actual: original });
+    const result = replay(records);
+    expect(result).toMatchObject({ ok: false, record: records[index], expected: viewOf(records[index]!), actual: original });
+    expect(result.ok === false && result.message).toContain('admitted differs in conn: recorded "c4", replay "c3"');
   });
 
   it('reports a deleted decision as one replay made that the record does not have', () => {
