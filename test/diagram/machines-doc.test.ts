@@ -5,7 +5,10 @@ import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { diagramCommand } from '../../src/cli/diagram-command.js';
 import { documentedMachines, machineDiagrams } from '../../src/diagram/documented-machines.js';
+import { tableBlocks } from '../../src/diagram/generated-tables.js';
 import { diagramBlocks, staleDiagrams, updateDiagramBlocks } from '../../src/diagram/machines-doc.js';
+import { closeReasonTable, documentedTables, errorCodeTable } from '../../src/protocol/code-tables.js';
+import { closeReasons } from '../../src/protocol/codes.js';
 
 const docPath = new URL('../../docs/machines.md', import.meta.url);
 const scratch = mkdtempSync(join(tmpdir(), 'anteroom-diagram-'));
@@ -73,5 +76,32 @@ describe('anteroom diagram', () => {
     expect(await diagramCommand(['--update', file], capture().out)).toBe(0);
     expect(await diagramCommand(['--check', file], capture().out)).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe(readFileSync(docPath, 'utf8'));
+  });
+});
+
+describe('docs/protocol.md', () => {
+  const protocolDoc = new URL('../../docs/protocol.md', import.meta.url);
+
+  it('shows the close-reason and error-code tables generated from the code (run `npx anteroom diagram --update docs/protocol.md`)', () => {
+    const blocks = tableBlocks(readFileSync(protocolDoc, 'utf8'));
+    expect(blocks.get('close-reasons')).toBe(closeReasonTable());
+    expect(blocks.get('error-codes')).toBe(errorCodeTable());
+  });
+
+  it('has a row for every close reason, with its code', () => {
+    const table = closeReasonTable();
+    for (const entry of Object.values(closeReasons)) expect(table).toContain(`| ${entry.code} | `);
+    expect(table).toContain('| 4008 | server | `kicked` | released | no | removed by an operator |');
+  });
+
+  it('--check finds a table edited by hand, and --update regenerates it', async () => {
+    const file = join(scratch, 'protocol.md');
+    writeFileSync(file, readFileSync(protocolDoc, 'utf8').replace('| 4008 | server |', '| 1008 | server |'));
+    const check = capture();
+    expect(await diagramCommand(['--check', file], check.out)).toBe(1);
+    expect(check.text()).toContain('out of date: close-reasons');
+    expect(await diagramCommand(['--update', file], capture().out)).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(readFileSync(protocolDoc, 'utf8'));
+    expect(documentedTables().size).toBe(2);
   });
 });

@@ -46,6 +46,14 @@ describe('admin API', () => {
     expect(await room()).toMatchObject({ capacity: 1, status: 'open', active: 1 });
   });
 
+  it('reports the settings an operator changed, from the room itself, everywhere it shows them', async () => {
+    await line(1);
+    await post('/api/rooms/main', { maxQueue: 7, capacity: 2 });
+    expect(await room()).toMatchObject({ capacity: 2, maxQueue: 7 });
+    const all = await getJson(`${live!.httpUrl}/api/rooms`);
+    expect(JSON.stringify(all)).toContain('"maxQueue":7');
+  });
+
   it('raising capacity admits the head of the line at once; lowering it evicts no one', async () => {
     const clients = await line(4);
     const raised = await post('/api/rooms/main', { capacity: 3 });

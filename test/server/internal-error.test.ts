@@ -1,0 +1,91 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import { SimulatedClock } from 'xstate';
+import { defaultRoomSettings, type RoomConfig } from '../../src/config/server-config.js';
+import { EventLog } from '../../src/log/event-log.js';
+import type { EventRecord } from '../../src/log/event-record.js';
+import { replay } from '../../src/log/replay.js';
+import { RoomRuntime } from '../../src/rooms/room-runtime.js';
+import { AdmissionRate } from '../../src/server/admission-rate.js';
+import type { ClientSocket } from '../../src/server/client-socket.js';
+import { createSocketEffects } from '../../src/server/socket-effects.js';
+import { TokenBucket } from '../../src/server/token-bucket.js';
+import { createResumeTokens } from '../../src/tokens/resume-tokens.js';
+import type { AdmissionTokenIssuer } from '../../src/tokens/admission-tokens.js';
+
+/** A socket that records what it was sent and how it was closed. */
+function fakeSocket() {
+  return {
+    OPEN: 1,
+    CONNECTING: 0,
+    readyState: 1,
+    bufferedAmount: 0,
+    sent: [] as Record<string, unknown>[],
+    closedWith: null as number | null,
+    send(text: string) {
+      this.sent.push(JSON.parse(text) as Record<string, unknown>);
+    },
+    close(code: number) {
+      this.closedWith = code;
+      this.readyState = 2;
+    },
+    terminate() {},
+    ping() {},
+  };
+}
+
+describe('an admission token that cannot be signed', () => {
+  it('is an internal error: the client hears `internal`, closes with 1011, and the seat goes to the next in line', async () => {
+    const settings: RoomConfig = { name: 'main', ...defaultRoomSettings, capacity: 1 };
+    const clock = new SimulatedClock();
+    const records: EventRecord[] = [];
+    const log = new EventLog({ now: () => clock.now() });
+    log.on('record', (record) => records.push(record));
+    const clients = new Map<string, ClientSocket>();
+    let failSigning = true;
+    const issuer: AdmissionTokenIssuer = {
+      issue: async () => {
+        if (failSigning) throw new Error('key unavailable');
+        return { token: 'signed', expiresAt: Date.now() + 60_000 };
+      },
+      jwks: () => ({ keys: [] }),
+      verify: async () => {
+        throw new Error('not used');
+      },
+    };
+    const resumeTokens = createResumeTokens();
+    const effects = createSocketEffects({
+      room: settings,
+      clients,
+      issuer,
+      resumeTokens,
+      rate: new AdmissionRate(),
+      outboundBudget: 1 << 20,
+      logger: pino({ level: 'silent' }),
+      queueChanged: () => {},
+      overflowed: () => {},
+    });
+    const runtime = new RoomRuntime({ settings, log, clockFor: () => clock, now: () => clock.now(), effects });
+    const join = (conn: string) => {
+      const ws = fakeSocket();
+      const client = { conn, ws, room: runtime, ip: '127.0.0.1', openedAt: 0, session: `s-${conn}`, resumeToken: '', sentPosition: 0, tokenRefresh: null, overflowed: false, bucket: new TokenBucket(20, 40, 0) };
+      clients.set(conn, client as unknown as ClientSocket);
+      runtime.connect(conn, client.session);
+      return ws;
+    };
+
+    const first = join('a');
+    const second = join('b');
+    failSigning = false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+
+    expect(first.sent).toContainEqual({ type: 'error', code: 'internal', message: 'could not sign an admission token' });
+    expect(first.closedWith).toBe(1011);
+    expect(runtime.isActive('a')).toBe(false);
+    expect(runtime.isActive('b')).toBe(true);
+    expect(second.sent.at(-1)).toMatchObject({ type: 'status', status: 'active', token: 'signed' });
+    expect(records.filter((r) => r.kind === 'fault')).toMatchObject([{ conn: 'a', data: { reason: 'internal' } }]);
+    expect(replay(JSON.parse(JSON.stringify(records)))).toMatchObject({ ok: true });
+    runtime.stop();
+  });
+});
