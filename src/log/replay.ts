@@ -3,7 +3,7 @@ import { RoomRuntime, silentConnectionEffects } from '../rooms/room-runtime.js';
 import type { RoomConfig } from '../config/server-config.js';
 import { ReplayClock } from './actor-clocks.js';
 import { EventLog } from './event-log.js';
-import { isInputRecord, type EventRecord, type InputRecord } from './event-record.js';
+import { isInputRecord, type DecisionRecord, type EventRecord, type InputRecord } from './event-record.js';
 
 /** What a replayed decision looks like for comparison: everything but `seq` and `at`. */
 export interface DecisionView {
@@ -26,115 +26,132 @@ export type ReplayResult =
       message: string;
     };
 
-export interface ReplayOptions {
-  /** Called after each input is fed, with the rooms as they stand: for `--until` and timelines. */
-  onInput?: (record: EventRecord, rooms: ReadonlyMap<string, RoomRuntime>) => void | 'stop';
-  /** Overrides applied to every room's recorded settings (what-if replays). */
-  settingsOverride?: Partial<RoomConfig>;
-  /** Compare decisions with the record (default); off for what-if replays, which are expected to differ. */
-  compare?: boolean;
+/**
+ * Feeds the recorded inputs into fresh actors (at their recorded times), firing each timer when the record
+ * says it fired, and compares every decision they make with the recorded one, in order. Stops at the first
+ * divergence: a decision that differs, one the record has and replay does not make, or the reverse.
+ */
+export function replay(records: Iterable<EventRecord>): ReplayResult {
+  const run = new ReplayRun();
+  try {
+    for (const record of records) {
+      const failure = isInputRecord(record) ? run.feed(record) : run.compare(record);
+      if (failure) return failure;
+    }
+    return run.finish();
+  } finally {
+    run.stop();
+  }
 }
 
-/**
- * Feeds the recorded inputs into fresh actors, firing each timer when the record says it fired, and
- * compares every decision they make with the recorded one, in order. Stops at the first divergence.
- */
-export function replay(records: Iterable<EventRecord>, options: ReplayOptions = {}): ReplayResult {
-  const compare = options.compare ?? true;
-  const rooms = new Map<string, RoomRuntime>();
-  const clocks = new Map<string, ReplayClock>();
-  const produced: DecisionView[] = [];
-  let consumed = 0;
-  let inputs = 0;
+/** One replay: fresh rooms on replay clocks, the decisions they made, and how far the record has checked them. */
+class ReplayRun {
+  private readonly rooms = new Map<string, RoomRuntime>();
+  private readonly clocks = new Map<string, ReplayClock>();
+  private readonly produced: DecisionView[] = [];
+  private consumed = 0;
+  private inputs = 0;
+  private decisions = 0;
   /** The recorded time of the input being fed: what the rooms decide by. */
-  let inputAt = 0;
-  let decisions = 0;
-  const log = new EventLog({ ringSize: 1, now: () => 0 });
-  log.on('record', (record) => {
-    if (!isInputRecord(record)) produced.push(viewOf(record));
-  });
+  private inputAt = 0;
+  private readonly log = new EventLog({ ringSize: 1, now: () => 0 });
 
-  const fail = (record: EventRecord | null, expected: DecisionView | null, actual: DecisionView | null, message: string): ReplayResult => {
-    for (const runtime of rooms.values()) runtime.stop();
-    return { ok: false, inputs, decisions, record, expected, actual, message };
-  };
-
-  for (const record of records) {
-    if (!isInputRecord(record)) {
-      if (!compare) continue;
-      const expected = viewOf(record);
-      const actual = produced[consumed];
-      if (actual === undefined) return fail(record, expected, null, `seq ${record.seq}: recorded ${record.kind}, replay decided nothing`);
-      if (!isDeepStrictEqual(actual, expected)) return fail(record, expected, actual, `seq ${record.seq}: ${describeDifference(expected, actual)}`);
-      consumed++;
-      decisions++;
-      continue;
-    }
-    if (compare && consumed < produced.length) {
-      const extra = produced[consumed]!;
-      return fail(record, null, extra, `before seq ${record.seq}: replay decided ${extra.kind} that the record does not have`);
-    }
-    inputs++;
-    const error = feed(record);
-    if (error) return fail(record, null, null, `seq ${record.seq}: ${error}`);
-    if (options.onInput?.(record, rooms) === 'stop') break;
-    if (!compare) produced.length = consumed = 0;
+  constructor() {
+    this.log.on('record', (record) => {
+      if (!isInputRecord(record)) this.produced.push(viewOf(record));
+    });
   }
-  if (compare && consumed < produced.length) {
-    const extra = produced[consumed]!;
-    return fail(null, null, extra, `after the last record: replay decided ${extra.kind} that the record does not have`);
-  }
-  for (const runtime of rooms.values()) runtime.stop();
-  return { ok: true, inputs, decisions };
 
-  function feed(record: InputRecord): string | null {
-    inputAt = record.at;
+  /** A recorded decision: the next one replay made must be the same. */
+  compare(record: DecisionRecord): ReplayResult | null {
+    const expected = viewOf(record);
+    const actual = this.produced[this.consumed];
+    if (actual === undefined) return this.fail(record, expected, null, `seq ${record.seq}: recorded ${record.kind}, replay decided nothing`);
+    if (!isDeepStrictEqual(actual, expected)) return this.fail(record, expected, actual, `seq ${record.seq}: ${describeDifference(expected, actual)}`);
+    this.consumed++;
+    this.decisions++;
+    return null;
+  }
+
+  /** A recorded input: every decision of the inputs before it must have been matched, then it is fed. */
+  feed(record: InputRecord): ReplayResult | null {
+    const extra = this.produced[this.consumed];
+    if (extra) return this.fail(record, null, extra, `before seq ${record.seq}: replay decided ${extra.kind} that the record does not have`);
+    this.inputs++;
+    this.inputAt = record.at;
+    const error = this.deliver(record);
+    return error === null ? null : this.fail(record, null, null, `seq ${record.seq}: ${error}`);
+  }
+
+  finish(): ReplayResult {
+    const extra = this.produced[this.consumed];
+    if (extra) return this.fail(null, null, extra, `after the last record: replay decided ${extra.kind} that the record does not have`);
+    return { ok: true, inputs: this.inputs, decisions: this.decisions };
+  }
+
+  stop(): void {
+    for (const runtime of this.rooms.values()) runtime.stop();
+  }
+
+  private fail(record: EventRecord | null, expected: DecisionView | null, actual: DecisionView | null, message: string): ReplayResult {
+    return { ok: false, inputs: this.inputs, decisions: this.decisions, record, expected, actual, message };
+  }
+
+  private deliver(record: InputRecord): string | null {
     if (record.kind === 'room.opened') {
-      rooms.get(record.room)?.stop();
-      rooms.set(record.room, openRoom(record.room, { ...record.data.settings, ...options.settingsOverride }));
+      this.rooms.get(record.room)?.stop();
+      this.rooms.set(record.room, this.openRoom(record.room, record.data.settings));
       return null;
     }
-    const runtime = rooms.get(record.room);
+    const runtime = this.rooms.get(record.room);
     if (!runtime) return `room "${record.room}" was never opened in this log`;
-    return feedInput(runtime, record);
+    return this.deliverTo(runtime, record);
   }
 
-  function openRoom(room: string, settings: RoomConfig): RoomRuntime {
+  private openRoom(room: string, settings: RoomConfig): RoomRuntime {
     return new RoomRuntime({
       settings,
-      log,
+      log: this.log,
       effects: silentConnectionEffects,
-      now: () => inputAt,
+      now: () => this.inputAt,
       clockFor: (conn) => {
         const clock = new ReplayClock();
-        clocks.set(clockKey(room, conn), clock);
+        this.clocks.set(clockKey(room, conn), clock);
         return clock;
       },
     });
   }
 
-  function feedInput(runtime: RoomRuntime, record: Exclude<InputRecord, { kind: 'room.opened' }>): string | null {
+  private deliverTo(runtime: RoomRuntime, record: Exclude<InputRecord, { kind: 'room.opened' }>): string | null {
     switch (record.kind) {
       case 'connected':
-        return runtime.connect(record.conn, record.data.session), null;
+        runtime.connect(record.conn, record.data.session);
+        break;
       case 'message':
-        return runtime.message(record.conn, record.data), null;
+        runtime.message(record.conn, record.data);
+        break;
       case 'pong':
-        return runtime.pong(record.conn), null;
+        runtime.pong(record.conn);
+        break;
       case 'fault':
-        return runtime.fault(record.conn, record.data.reason), null;
+        runtime.fault(record.conn, record.data.reason);
+        break;
       case 'closed':
-        return runtime.closed(record.conn, record.data.code), null;
+        runtime.closed(record.conn, record.data.code);
+        break;
       case 'overflow':
-        return runtime.overflow(record.conn), null;
+        runtime.overflow(record.conn);
+        break;
       case 'config':
-        return runtime.configure(record.data), null;
-      case 'timer': {
-        const clock = clocks.get(clockKey(record.room, record.conn));
-        if (clock?.fire(record.data.timer)) return null;
-        return `timer ${record.data.timer} of ${record.conn ?? 'the room'} fired in the record but is not armed in replay`;
-      }
+        runtime.configure(record.data);
+        break;
+      case 'timer':
+        if (!this.clocks.get(clockKey(record.room, record.conn))?.fire(record.data.timer)) {
+          return `timer ${record.data.timer} of ${record.conn ?? 'the room'} fired in the record but is not armed in replay`;
+        }
+        break;
     }
+    return null;
   }
 }
 

@@ -29,87 +29,26 @@ type TrackedSocket = WebSocket & { [clientOfSocket]?: ClientSocket };
  * which finds its client through the socket itself, so a connection costs no closures of its own.
  */
 export function createSocketHandlers(deps: SocketHandlerDeps) {
-  const { config, logger, metrics, resumeTokens } = deps;
-
-  function reply(client: ClientSocket, message: ServerMessage): void {
-    const outcome = sendToClient(client, message, config.outboundBudget);
-    if (outcome === 'sent') metrics.sent(message, client.conn);
-    if (outcome === 'overflow') setImmediate(() => client.room.overflow(client.conn));
-  }
-
-  /** Over the rate: refused (the refusal itself is rate limited), and closed with 1008 if it keeps on. */
-  function refuseFlood(client: ClientSocket, waitMs: number): void {
-    metrics.rateLimited.inc();
-    const { bucket } = client;
-    if (bucket.refusedInARow === 1 || bucket.refusedInARow % 10 === 0) {
-      reply(client, { type: 'error', code: 'rate_limited', message: 'too many messages', retryAfterMs: waitMs });
-    }
-    if (bucket.refusedInARow >= deps.floodCloseAfter) {
-      logger.warn({ conn: client.conn, session: client.session, ip: client.ip }, 'flooding client closed');
-      metrics.floodCloses.inc();
-      client.room.fault(client.conn, 'flood');
-    }
-  }
-
-  /** One text frame: parsed, answered where the edge answers (`pong`, refusals) and handed to the room. */
-  function receive(client: ClientSocket, text: string): void {
-    const { conn, room } = client;
-    const parsed = parseClientMessage(text);
-    if (!parsed.ok) {
-      reply(client, { type: 'error', code: parsed.code, message: parsed.message });
-      room.message(conn, { type: 'invalid', code: parsed.code });
-      return;
-    }
-    const message = parsed.message;
-    if (message.type === 'ping') reply(client, { type: 'pong', t: Date.now() });
-    room.message(conn, message.type === 'resume' ? { type: 'resume', session: resumeTokens.read(room.name, message.token) } : message);
-  }
+  const edge = new SocketEdge(deps);
 
   function onMessage(this: TrackedSocket, data: RawData, isBinary: boolean): void {
     const client = this[clientOfSocket];
     // Frames that arrive once a close has begun are not acted on: a flood would be closed, and logged, per frame.
-    if (!client || this.readyState !== this.OPEN) return;
-    guarded(client, () => {
-      if (isBinary) {
-        reply(client, { type: 'error', code: 'binary_not_supported', message: 'send JSON in text frames' });
-        return client.room.fault(client.conn, 'binary');
-      }
-      const waitMs = client.bucket.take(Date.now());
-      if (waitMs > 0) return refuseFlood(client, waitMs);
-      receive(client, data.toString());
-    });
-  }
-
-  /**
-   * Runs one socket event; if handling it throws, the client is told (`internal`) and closed with 1011 rather
-   * than the process failing or the socket hanging. The place is held, so the client's reconnect resumes it.
-   */
-  function guarded(client: ClientSocket, handle: () => void): void {
-    try {
-      handle();
-    } catch (error) {
-      logger.error({ err: error, conn: client.conn, session: client.session }, 'failed to handle a socket event');
-      reply(client, { type: 'error', code: 'internal', message: 'the server failed to handle the message' });
-      try {
-        client.room.fault(client.conn, 'internal');
-      } catch {
-        closeWith(client.ws, 'internal');
-      }
-    }
+    if (client && this.readyState === this.OPEN) edge.guarded(client, () => edge.frame(client, data, isBinary));
   }
 
   function onPong(this: TrackedSocket): void {
     const client = this[clientOfSocket];
-    if (client) guarded(client, () => client.room.pong(client.conn));
+    if (client) edge.guarded(client, () => client.room.pong(client.conn));
   }
 
   function onError(this: TrackedSocket, error: Error & { code?: string }): void {
     const client = this[clientOfSocket];
     if (!client) return;
-    logger.debug({ conn: client.conn, session: client.session, err: error.message }, 'socket error');
+    deps.logger.debug({ conn: client.conn, session: client.session, err: error.message }, 'socket error');
     // ws has already started closing with the matching code; the room lets the connection go now.
     const reason = closeReasonForWsError(error.code);
-    if (reason !== null) guarded(client, () => client.room.fault(client.conn, reason));
+    if (reason !== null) edge.guarded(client, () => client.room.fault(client.conn, reason));
   }
 
   function onClose(this: TrackedSocket, code: number): void {
@@ -117,12 +56,12 @@ export function createSocketHandlers(deps: SocketHandlerDeps) {
     if (!client) return;
     deps.forget(client);
     if (client.tokenRefresh) clearTimeout(client.tokenRefresh);
-    logger.debug({ conn: client.conn, session: client.session, room: client.room.name, code }, 'disconnected');
-    guarded(client, () => client.room.closed(client.conn, code));
+    deps.logger.debug({ conn: client.conn, session: client.session, room: client.room.name, code }, 'disconnected');
+    edge.guarded(client, () => client.room.closed(client.conn, code));
   }
 
   return {
-    reply,
+    reply: (client: ClientSocket, message: ServerMessage) => edge.reply(client, message),
     /** Routes the socket's events to its client and its room. */
     attach(client: ClientSocket): void {
       const ws = client.ws as TrackedSocket;
@@ -133,6 +72,75 @@ export function createSocketHandlers(deps: SocketHandlerDeps) {
       ws.on('close', onClose);
     },
   };
+}
+
+/** What the edge does with a client's frames before, and instead of, the room. */
+class SocketEdge {
+  constructor(private readonly deps: SocketHandlerDeps) {}
+
+  reply(client: ClientSocket, message: ServerMessage): void {
+    const outcome = sendToClient(client, message, this.deps.config.outboundBudget);
+    if (outcome === 'sent') this.deps.metrics.sent(message, client.conn);
+    if (outcome === 'overflow') setImmediate(() => client.room.overflow(client.conn));
+  }
+
+  /** One frame: a binary one closes (1003); over the rate it is refused; else it is parsed and handed on. */
+  frame(client: ClientSocket, data: RawData, isBinary: boolean): void {
+    if (isBinary) {
+      this.reply(client, { type: 'error', code: 'binary_not_supported', message: 'send JSON in text frames' });
+      return client.room.fault(client.conn, 'binary');
+    }
+    const waitMs = client.bucket.take(Date.now());
+    if (waitMs > 0) return this.refuseFlood(client, waitMs);
+    this.receive(client, data.toString());
+  }
+
+  /**
+   * Runs one socket event; if handling it throws, the client is told (`internal`) and closed with 1011 rather
+   * than the process failing or the socket hanging. The place is held, so the client's reconnect resumes it.
+   */
+  guarded(client: ClientSocket, handle: () => void): void {
+    try {
+      handle();
+    } catch (error) {
+      this.deps.logger.error({ err: error, conn: client.conn, session: client.session }, 'failed to handle a socket event');
+      this.reply(client, { type: 'error', code: 'internal', message: 'the server failed to handle the message' });
+      try {
+        client.room.fault(client.conn, 'internal');
+      } catch {
+        closeWith(client.ws, 'internal');
+      }
+    }
+  }
+
+  /** Over the rate: refused (the refusal itself is rate limited), and closed with 1008 if it keeps on. */
+  private refuseFlood(client: ClientSocket, waitMs: number): void {
+    const { metrics, logger, floodCloseAfter } = this.deps;
+    metrics.rateLimited.inc();
+    const { bucket } = client;
+    if (bucket.refusedInARow === 1 || bucket.refusedInARow % 10 === 0) {
+      this.reply(client, { type: 'error', code: 'rate_limited', message: 'too many messages', retryAfterMs: waitMs });
+    }
+    if (bucket.refusedInARow >= floodCloseAfter) {
+      logger.warn({ conn: client.conn, session: client.session, ip: client.ip }, 'flooding client closed');
+      metrics.floodCloses.inc();
+      client.room.fault(client.conn, 'flood');
+    }
+  }
+
+  /** One text frame: parsed, answered where the edge answers (`pong`, refusals) and handed to the room. */
+  private receive(client: ClientSocket, text: string): void {
+    const { conn, room } = client;
+    const parsed = parseClientMessage(text);
+    if (!parsed.ok) {
+      this.reply(client, { type: 'error', code: parsed.code, message: parsed.message });
+      room.message(conn, { type: 'invalid', code: parsed.code });
+      return;
+    }
+    const message = parsed.message;
+    if (message.type === 'ping') this.reply(client, { type: 'pong', t: Date.now() });
+    room.message(conn, message.type === 'resume' ? { type: 'resume', session: this.deps.resumeTokens.read(room.name, message.token) } : message);
+  }
 }
 
 /** The close reason of a connection ws failed for what the peer sent (its errors are all WS_ERR_*), else null. */
