@@ -11,6 +11,13 @@ export interface ConnectionInput {
   queuePingMs: number;
   /** How long to wait for the peer to finish the close handshake before cutting the socket, ms. */
   closeTimeoutMs: number;
+  /** How long a connection the full line turned away may still present `resume` before it is closed, ms. */
+  resumeGraceMs: number;
+  /**
+   * The session of the place a resume token presented at the upgrade names: the place is asked for as the
+   * connection joins. null: the token presented is not valid; undefined: none presented.
+   */
+  resume?: string | null;
 }
 
 export interface ConnectionContext extends ConnectionInput {
@@ -67,10 +74,15 @@ export const connectionMachine = setup({
     heartbeatTimeout: ({ context }) => context.heartbeatTimeoutMs,
     queuePing: ({ context }) => context.queuePingMs,
     closeTimeout: ({ context }) => context.closeTimeoutMs,
+    resumeGrace: ({ context }) => context.resumeGraceMs,
   },
   guards: {
     probeUnanswered: ({ context }) => context.unansweredProbes > 0,
     resumeTokenInvalid: ({ event }) => event.type === 'resume' && event.session === null,
+    /** Turned away by a full line, and it has not yet said which place it comes back for. */
+    mayStillResume: ({ context, event }) => event.type === 'rejected' && event.reason === 'queue_full' && context.resume === undefined,
+    /** A resume token presented at the upgrade was not valid: answered once placed, as a `resume` would be. */
+    presentedInvalidResume: ({ context }) => context.resume === null,
   },
   actions: {
     // Room-facing: the edge wires these to the room actor.
@@ -95,6 +107,7 @@ export const connectionMachine = setup({
     countProbe: assign({ unansweredProbes: ({ context }) => context.unansweredProbes + 1 }),
     clearProbes: assign({ unansweredProbes: 0 }),
     adoptSession: assign({ session: (_, params: { session: string }) => params.session }),
+    rememberResume: assign({ resume: (_, params: { session: string }) => params.session }),
     markClosing: assign({ closeReason: (_, params: { reason: CloseReasonName }) => params.reason }),
   },
 }).createMachine({
@@ -116,13 +129,42 @@ export const connectionMachine = setup({
     connecting: {
       entry: 'requestPlace',
       on: {
-        'placed.queued': {
+        'placed.queued': [
+          {
+            guard: 'presentedInvalidResume',
+            target: 'open.queued',
+            actions: [{ type: 'sendQueuedStatus', params: ({ event }) => ({ position: event.position, queueLength: event.queueLength }) }, 'refuseResume'],
+          },
+          {
+            target: 'open.queued',
+            actions: { type: 'sendQueuedStatus', params: ({ event }) => ({ position: event.position, queueLength: event.queueLength }) },
+          },
+        ],
+        'placed.active': [{ guard: 'presentedInvalidResume', target: 'open.active', actions: 'refuseResume' }, { target: 'open.active' }],
+        resumed: {
           target: 'open.queued',
-          actions: { type: 'sendQueuedStatus', params: ({ event }) => ({ position: event.position, queueLength: event.queueLength }) },
+          actions: [
+            { type: 'adoptSession', params: ({ event }) => ({ session: event.session }) },
+            { type: 'sendQueuedStatus', params: ({ event }) => ({ position: event.position, queueLength: event.queueLength }) },
+          ],
         },
-        'placed.active': 'open.active',
-        rejected: { target: 'closing', actions: { type: 'markClosing', params: ({ event }) => ({ reason: rejectionReason[event.reason] }) } },
+        rejected: [
+          { guard: 'mayStillResume', target: 'turnedAway' },
+          { target: 'closing', actions: { type: 'markClosing', params: ({ event }) => ({ reason: rejectionReason[event.reason] }) } },
+        ],
       },
+    },
+    // The line is full, but a client coming back for its held place sends `resume` as its first message: it is
+    // given a moment to say so before it is closed with 4003.
+    turnedAway: {
+      on: {
+        resume: [
+          { guard: 'resumeTokenInvalid', target: 'closing', actions: ['refuseResume', { type: 'markClosing', params: { reason: 'queueFull' } }] },
+          { target: 'connecting', actions: { type: 'rememberResume', params: ({ event }) => ({ session: event.session! }) } },
+        ],
+        leave: { target: 'closing', actions: { type: 'markClosing', params: { reason: 'left' } } },
+      },
+      after: { resumeGrace: { target: 'closing', actions: { type: 'markClosing', params: { reason: 'queueFull' } } } },
     },
     open: {
       initial: 'queued',

@@ -6,7 +6,11 @@ export type RoomStatus = 'open' | 'paused' | 'closed';
 
 /** What the room is asked to do. Every change to seats or queue starts as one of these. */
 export type AdmissionCommand =
-  | { type: 'join'; conn: ConnId; session: SessionId }
+  /**
+   * A new connection asks for a place. With `resume`, the session of a place the client says is its own (a
+   * resume token presented at the upgrade): that place is taken back instead of a fresh one being made.
+   */
+  | { type: 'join'; conn: ConnId; session: SessionId; resume?: SessionId }
   /** Deliberate end: `leave`, a close frame with 1000 or no status (1005), or a close the server decided. */
   | { type: 'leave'; conn: ConnId }
   /** Abnormal end (1006, 1001, backpressure): a queued place is held for the resume window. */
@@ -48,8 +52,9 @@ export type AdmissionDecision =
       type: 'resumed';
       conn: ConnId;
       session: SessionId;
-      /** The fresh session whose tail place was dropped in favour of the resumed one. */
-      replacedSession: SessionId;
+      /** The fresh session whose tail place was dropped in favour of the resumed one; null when the
+       * connection asked for the place as it joined and never had a fresh one. */
+      replacedSession: SessionId | null;
       /** The older connection that held the place live, now closed with `replaced`; null if the place was held. */
       replacedConn: ConnId | null;
       position: number;

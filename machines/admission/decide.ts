@@ -13,7 +13,7 @@ type Decisions = AdmissionDecision[];
 export function decide(state: AdmissionState, command: AdmissionCommand, now: number): Decisions {
   switch (command.type) {
     case 'join':
-      return join(state, command.conn, command.session, now);
+      return command.resume === undefined ? join(state, command.conn, command.session, now) : rejoin(state, command.conn, command.session, command.resume, now);
     case 'leave':
       return end(state, command.conn, { type: 'released', reason: 'left' });
     case 'drop':
@@ -73,6 +73,22 @@ function join(state: AdmissionState, conn: ConnId, session: SessionId, now: numb
   if (state.maxQueue > 0 && state.queue.size >= state.maxQueue) return [{ type: 'rejected', conn, session, reason: 'queue_full' }];
   const length = state.queue.size + 1;
   return [{ type: 'queued', conn, session, position: length, queueLength: length }];
+}
+
+/**
+ * A join that names the place it comes back for: a place in line (held, or live on an older connection) is
+ * taken back as it stands, with no fresh place made first, so a full line never turns its owner away. A
+ * place that is gone, or a seat, gives an ordinary join and says the resume was refused.
+ */
+function rejoin(state: AdmissionState, conn: ConnId, session: SessionId, resume: SessionId, now: number): Decisions {
+  if (state.seats.has(conn) || state.ticketByConn.has(conn)) return [];
+  const ticket = state.ticketBySession.get(resume);
+  if (ticket === undefined || state.status === 'closed') {
+    const placed = join(state, conn, session, now);
+    return placed[0]?.type === 'rejected' ? placed : [...placed, { type: 'resumeRefused', conn, session: resume }];
+  }
+  const replacedConn = state.queue.get(ticket)!.conn;
+  return [{ type: 'resumed', conn, session: resume, replacedSession: null, replacedConn, position: state.queue.rank(ticket), queueLength: state.queue.size }];
 }
 
 type Ending = { type: 'released'; reason: 'left' } | { type: 'evicted'; reason: EvictionReason };

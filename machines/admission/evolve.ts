@@ -71,10 +71,9 @@ function hold(state: AdmissionState, conn: ConnId, session: SessionId, expiresAt
   state.ticketByConn.delete(conn);
 }
 
-function resumePlace(state: AdmissionState, conn: ConnId, session: SessionId, replacedSession: SessionId, replacedConn: ConnId | null): void {
+function resumePlace(state: AdmissionState, conn: ConnId, session: SessionId, replacedSession: SessionId | null, replacedConn: ConnId | null): void {
   if (replacedConn !== null) state.ticketByConn.delete(replacedConn);
-  const ownTicket = state.ticketByConn.get(conn)!;
-  removeTicket(state, ownTicket, replacedSession, conn);
+  if (replacedSession !== null) removeTicket(state, state.ticketByConn.get(conn)!, replacedSession, conn);
   const ticket = state.ticketBySession.get(session)!;
   state.queue.set(ticket, { session, conn, holdUntil: null });
   state.queue.setLive(ticket, true);

@@ -147,8 +147,9 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
   }
 
   /**
-   * Open the connection. If the resume store holds a token, the first message sent is `resume`, taking back
-   * the place that token holds. Does nothing unless the client is `closed`.
+   * Open the connection. If the resume store holds a token, it is presented in the upgrade URL
+   * (`?resume=<token>`), taking back the place that token holds as the server places the connection. Does
+   * nothing unless the client is `closed`.
    *
    * @throws whatever the WebSocket constructor throws for a malformed URL.
    */
@@ -207,9 +208,13 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
   }
 
   #openSocket(): void {
-    const socket = new this.#WebSocket(this.url);
-    this.#socket = socket;
     this.#forgetResumeAttempt();
+    // The resume token rides in the upgrade URL, so the server can give the place back as it places the
+    // connection: a full line never turns away someone whose place it is keeping.
+    const resumeToken = this.#resumeStore.get();
+    if (resumeToken !== null) this.#resumeAttempted = resumeToken;
+    const socket = new this.#WebSocket(resumeToken === null ? this.url : withResumeToken(this.url, resumeToken));
+    this.#socket = socket;
     socket.onopen = () => this.#handleOpen(socket);
     socket.onmessage = (event) => this.#handleMessage(socket, event.data);
     socket.onclose = (event) => this.#handleClose(socket, event.code, event.reason);
@@ -229,11 +234,6 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
     if (this.#leaving) {
       this.#send({ type: 'leave' });
       return;
-    }
-    const resumeToken = this.#resumeStore.get();
-    if (resumeToken !== null) {
-      this.#resumeAttempted = resumeToken;
-      this.#send({ type: 'resume', token: resumeToken });
     }
   }
 
@@ -416,4 +416,11 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
     this.#state = state;
     this.emit('state', state);
   }
+}
+
+/** `url` with `resume=<token>` added to its query. */
+export function withResumeToken(url: string, token: string): string {
+  const [base, hash] = url.split('#', 2) as [string, string | undefined];
+  const joined = `${base}${base.includes('?') ? '&' : '?'}resume=${encodeURIComponent(token)}`;
+  return hash === undefined ? joined : `${joined}#${hash}`;
 }

@@ -24,7 +24,11 @@ type Input<K extends string, C, D> = RecordBase & { kind: K; conn: C; data: D };
 /** External inputs: everything that reached the actors from outside. Replay feeds these back in. */
 export type InputRecord =
   | Input<'room.opened', null, { settings: RoomConfig }>
-  | Input<'connected', string, { session: string }>
+  /**
+   * A socket opened. `resume`: the session named by a resume token presented at the upgrade (null: a token
+   * that is not valid; absent: none presented).
+   */
+  | Input<'connected', string, { session: string; resume?: string | null }>
   | Input<'message', string, InboundMessage>
   | Input<'pong', string, Record<string, never>>
   /** The server closes the connection for what the client did (binary frame, flood, protocol error…). */

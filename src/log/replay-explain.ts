@@ -34,7 +34,7 @@ export function explainSession(records: readonly EventRecord[], session: string)
   if (typeof target !== 'string') return target;
   const aliases = new Set<string>();
   for (const record of records) {
-    if (record.kind === 'resumed' && record.data.session === target) aliases.add(record.data.replacedSession);
+    if (record.kind === 'resumed' && record.data.session === target && record.data.replacedSession !== null) aliases.add(record.data.replacedSession);
   }
   const story = new SessionStory(target, aliases);
   for (const record of records) story.read(record);
@@ -114,10 +114,12 @@ class SessionStory {
       if (this.room !== null && this.position > 0) this.add(record, 'the room was restarted (a new server run): the place was lost');
       this.position = 0;
     } else if (record.kind === 'connected') {
-      if (!this.isOurs(record.data.session)) return;
+      const returning = record.data.resume === this.target;
+      if (!this.isOurs(record.data.session) && !returning) return;
       this.room = record.room;
       this.conns.add(record.conn);
-      this.add(record, `connected on conn ${record.conn}${record.data.session === this.target ? '' : ` as fresh session ${record.data.session} (to resume)`}`);
+      if (returning) this.add(record, `connected on conn ${record.conn} with the resume token of its place`);
+      else this.add(record, `connected on conn ${record.conn}${record.data.session === this.target ? '' : ` as fresh session ${record.data.session} (to resume)`}`);
     } else if (record.conn !== null && this.conns.has(record.conn)) {
       this.narrateInput(record);
     }

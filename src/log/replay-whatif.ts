@@ -114,7 +114,7 @@ function simulateSegment(segment: Segment, capacity: number): WhatIfReport {
 function readRecord(records: readonly EventRecord[]): Recorded {
   // Who is who: a fresh session that resumed another is that person.
   const personMap = new Map<string, string>();
-  for (const record of records) if (record.kind === 'resumed') personMap.set(record.data.replacedSession, record.data.session);
+  for (const record of records) if (record.kind === 'resumed' && record.data.replacedSession !== null) personMap.set(record.data.replacedSession, record.data.session);
   const personOf = (session: string) => personMap.get(session) ?? session;
   const recorded: Recorded = { personOf, waits: new WaitTracker(personOf), seatKept: new Map(), steps: [], ignoredCapacityChanges: 0 };
   const seatTakenAt = new Map<string, number>();

@@ -48,7 +48,12 @@ export interface RoomRuntimeOptions {
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** How long a closing socket may take to answer the close handshake before it is cut, ms (default 5000). */
   closeTimeoutMs?: number;
+  /** How long a connection the full line turned away may still present `resume`, ms (default 2000). */
+  resumeGraceMs?: number;
 }
+
+/** How long a connection the full line turned away may still present `resume` before it is closed with 4003. */
+export const defaultResumeGraceMs = 2000;
 
 type ConnectionActor = Actor<typeof connectionMachine>;
 
@@ -99,9 +104,13 @@ export class RoomRuntime {
 
   // ---- inputs ----
 
-  connect(conn: string, session: string): void {
+  /**
+   * A socket opened with a fresh `session`. `resume`: the session a resume token presented at the upgrade
+   * names (null for a token that is not valid; undefined when none was presented).
+   */
+  connect(conn: string, session: string, resume?: string | null): void {
     if (this.connections.has(conn)) return;
-    this.log.append(this.name, 'connected', conn, { session }, this.beginInput());
+    this.log.append(this.name, 'connected', conn, resume === undefined ? { session } : { session, resume }, this.beginInput());
     const actor = createActor(this.machine, {
       id: `conn:${conn}`,
       systemId: `conn:${conn}`,
@@ -112,6 +121,8 @@ export class RoomRuntime {
         heartbeatTimeoutMs: this.config.heartbeatTimeoutMs,
         queuePingMs: this.config.queuePingMs,
         closeTimeoutMs: this.options.closeTimeoutMs ?? 5000,
+        resumeGraceMs: this.options.resumeGraceMs ?? defaultResumeGraceMs,
+        resume,
       },
       clock: this.clockFor(conn),
       inspect: this.options.inspect,
@@ -311,7 +322,7 @@ export class RoomRuntime {
     const effects = this.effects;
     return connectionMachine.provide({
       actions: {
-        requestPlace: ({ context }) => room({ type: 'join', conn: context.conn, session: context.session }),
+        requestPlace: ({ context }) => room({ type: 'join', conn: context.conn, session: context.session, ...(typeof context.resume === 'string' ? { resume: context.resume } : {}) }),
         reportLeave: ({ context }) => room({ type: 'leave', conn: context.conn }),
         reportResume: ({ context }, { session }) => room({ type: 'resume', conn: context.conn, session }),
         reportHeartbeatExpired: ({ context }) => room({ type: 'evict', conn: context.conn, reason: 'heartbeat_timeout' }),

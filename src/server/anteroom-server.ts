@@ -19,7 +19,7 @@ import { HandshakeGuard } from './handshake-guard.js';
 import { createLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { PositionFeed, defaultPositionFeedTiming, type PositionFeedTiming } from './position-feed.js';
-import { roomFromPath } from './room-path.js';
+import { resumeTokenFromUrl, roomFromPath } from './room-path.js';
 import { closeWith, createSocketEffects, queuedStatus } from './socket-effects.js';
 import { createSocketHandlers } from './socket-handlers.js';
 import { TokenBucket } from './token-bucket.js';
@@ -194,11 +194,11 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
         closeWith(ws, 'shutdown');
         return;
       }
-      acceptClient(ws, room, verdict.ip);
+      acceptClient(ws, room, verdict.ip, resumeTokenFromUrl(request.url));
     });
   });
 
-  function acceptClient(ws: WebSocket, room: ServedRoom, ip: string): void {
+  function acceptClient(ws: WebSocket, room: ServedRoom, ip: string, resumeToken: string | null): void {
     const conn = nanoid(12);
     const session = nanoid();
     const client: ClientSocket = {
@@ -218,7 +218,8 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
     gate.opened(ip);
     socketHandlers.attach(client);
     logger.debug({ conn, session, room: room.runtime.name, ip }, 'connected');
-    room.runtime.connect(conn, session);
+    // A resume token in the URL names the place asked for, so a full line cannot turn its owner away.
+    room.runtime.connect(conn, session, resumeToken === null ? undefined : resumeTokens.read(room.runtime.name, resumeToken));
   }
 
   const server: AnteroomServer = {

@@ -16,3 +16,17 @@ export function roomFromPath(url: string | undefined): RoomPath {
   }
   return { kind: 'room', room };
 }
+
+/** Longest resume token read from an upgrade URL; real ones are far shorter. */
+const maxResumeTokenChars = 512;
+
+/**
+ * The resume token a client presents in its upgrade URL (`?resume=<token>`), or null when there is none (or
+ * it is empty or too long to be one). The token is checked by the caller.
+ */
+export function resumeTokenFromUrl(url: string | undefined): string | null {
+  const query = url?.split('?', 2)[1];
+  if (query === undefined) return null;
+  const token = new URLSearchParams(query).get('resume');
+  return token === null || token === '' || token.length > maxResumeTokenChars ? null : token;
+}

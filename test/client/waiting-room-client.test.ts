@@ -11,6 +11,7 @@ import {
   WebStorageResumeStore,
   resumeStorageKey,
 } from '../../src/client/index.js';
+import { withResumeToken } from '../../src/client/waiting-room-client.js';
 import type {
   ClientState,
   ResumeStorage,
@@ -46,7 +47,14 @@ class ScriptedConnection {
   readonly closed: Promise<{ code: number; reason: string }>;
   readonly #listeners = new Set<() => void>();
 
-  constructor(readonly socket: WebSocket) {
+  /** The resume token the client presented in its upgrade URL (`?resume=`), or null. */
+  readonly resumeToken: string | null;
+
+  constructor(
+    readonly socket: WebSocket,
+    url: string | undefined,
+  ) {
+    this.resumeToken = new URL(url ?? '/', 'ws://localhost').searchParams.get('resume');
     socket.on('message', (data, isBinary) => {
       this.received.push({ message: isBinary ? data : JSON.parse(String(data)), at: performance.now() });
       for (const wake of this.#listeners) wake();
@@ -87,8 +95,8 @@ class ScriptedServer {
     readonly wss: WebSocketServer,
     readonly url: string,
   ) {
-    wss.on('connection', (socket) => {
-      const connection = new ScriptedConnection(socket);
+    wss.on('connection', (socket, request) => {
+      const connection = new ScriptedConnection(socket, request.url);
       this.connections.push(connection);
       this.script(connection, this.connections.length - 1);
       for (const wake of this.#listeners) wake();
@@ -305,7 +313,7 @@ describe('WaitingRoomClient', () => {
     expect(client.state).toBe('active');
   });
 
-  it('reconnects after an abnormal drop and resumes with the stored token first', async () => {
+  it('reconnects after an abnormal drop and presents the stored token in the upgrade URL', async () => {
     const { server, client, events } = await setup();
     server.script = (conn, index) => {
       if (index === 0) conn.send(queued({ position: 5, resumeToken: 'place-five' }));
@@ -319,8 +327,7 @@ describe('WaitingRoomClient', () => {
     expect(client.state).toBe('reconnecting');
 
     const second = await server.connection(1);
-    await second.waitForMessages(1);
-    expect(second.messages[0]).toEqual({ type: 'resume', token: 'place-five' });
+    expect(second.resumeToken).toBe('place-five');
 
     second.send(queued({ position: 4, resumeToken: 'place-five' }));
     await untilState(client, 'queued');
@@ -347,8 +354,7 @@ describe('WaitingRoomClient', () => {
     expect(server.connections).toHaveLength(3);
     expect(events.close.map((c) => c.willReconnect)).toEqual([true, true]);
     const placed = server.connections[2]!;
-    await placed.waitForMessages(1);
-    expect(placed.messages[0]).toEqual({ type: 'resume', token: 'held' });
+    expect(placed.resumeToken).toBe('held');
   });
 
   it.each([
@@ -366,8 +372,7 @@ describe('WaitingRoomClient', () => {
     const close = await nextEvent(client, 'close');
     expect(close).toMatchObject({ code, willReconnect: true });
     const second = await server.connection(1);
-    await second.waitForMessages(1);
-    expect(second.messages[0]).toEqual({ type: 'resume', token: 'place-0' });
+    expect(second.resumeToken).toBe('place-0');
     expect(events.evicted).toEqual(evictedFirst ? [{ reason: 'shutdown' }] : []);
   });
 
@@ -484,17 +489,16 @@ describe('WaitingRoomClient', () => {
     store.set('expired-token');
     const { server, client, events } = await setup({ resumeStore: store });
     server.script = (conn) => {
-      // As the server does: place the connection at once, then answer its resume.
+      // As the server does with a resume token in the URL whose place is gone: a fresh place, then the refusal.
       conn.send(queued({ position: 7, queueLength: 7, resumeToken: 'fresh-place' }));
-      conn.socket.on('message', () => {
-        conn.send({ type: 'error', code: 'bad_resume', message: 'unknown or expired resume token' });
-      });
+      if (conn.resumeToken !== null) conn.send({ type: 'error', code: 'bad_resume', message: 'unknown or expired resume token' });
     };
     client.connect();
     const error = await nextEvent(client, 'error');
     const conn = await server.connection(0);
 
-    expect(conn.messages).toEqual([{ type: 'resume', token: 'expired-token' }]);
+    expect(conn.resumeToken).toBe('expired-token');
+    expect(conn.messages).toEqual([]);
     expect(error).toEqual({ code: 'bad_resume', message: 'unknown or expired resume token' });
     expect(store.get()).toBe('fresh-place');
     expect(client.state).toBe('queued');
@@ -508,10 +512,9 @@ describe('WaitingRoomClient', () => {
     store.set('expired-token');
     const { server, client } = await setup({ resumeStore: store });
     server.script = (conn) => {
-      conn.socket.on('message', () => {
-        conn.send({ type: 'error', code: 'bad_resume', message: 'unknown or expired resume token' });
-        conn.send(queued({ position: 2, resumeToken: 'fresh-place' }));
-      });
+      if (conn.resumeToken === null) return;
+      conn.send({ type: 'error', code: 'bad_resume', message: 'unknown or expired resume token' });
+      conn.send(queued({ position: 2, resumeToken: 'fresh-place' }));
     };
     let storedWhenRefused: string | null | undefined;
     client.once('error', () => {
@@ -644,8 +647,7 @@ describe('WaitingRoomClient resume across instances (page reload)', () => {
     clients.push(after);
     after.connect();
     const second = await server.connection(1);
-    await second.waitForMessages(1);
-    expect(second.messages[0]).toEqual({ type: 'resume', token: 'tab-place' });
+    expect(second.resumeToken).toBe('tab-place');
   });
 
   it('keys different rooms apart', () => {
@@ -692,3 +694,11 @@ async function eventuallyNoTimersBeyond(baseline: number): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
+
+describe('withResumeToken', () => {
+  it('adds the token to the query, keeping what the URL already has', () => {
+    expect(withResumeToken('ws://h:1/', 'a.b')).toBe('ws://h:1/?resume=a.b');
+    expect(withResumeToken('ws://h:1/rooms/x?lang=en', 'a b')).toBe('ws://h:1/rooms/x?lang=en&resume=a%20b');
+    expect(withResumeToken('ws://h:1/#top', 't')).toBe('ws://h:1/?resume=t#top');
+  });
+});

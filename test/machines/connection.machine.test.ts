@@ -10,6 +10,7 @@ const input: ConnectionInput = {
   heartbeatTimeoutMs: 3000,
   queuePingMs: 15_000,
   closeTimeoutMs: 5000,
+  resumeGraceMs: 2000,
 };
 
 /** A connection actor on a simulated clock whose room- and socket-facing actions are spies. */
@@ -179,6 +180,59 @@ describe('connection machine: probing a queued session', () => {
   });
 });
 
+describe('connection machine: coming back to a full line', () => {
+  it('gives a connection the full line turned away resumeGraceMs to present resume, then closes it with 4003', () => {
+    const { actor, clock, actions } = startConnection();
+    actor.send({ type: 'rejected', reason: 'queue_full' });
+    expect(actor.getSnapshot().value).toBe('turnedAway');
+    expect(actions.closeSocket).not.toHaveBeenCalled();
+    clock.increment(1999);
+    expect(actor.getSnapshot().value).toBe('turnedAway');
+    clock.increment(1);
+    expect(paramsOf(actions.closeSocket)).toEqual([{ reason: 'queueFull' }]);
+  });
+
+  it('asks for the place again with the session its resume names, and takes the held place', () => {
+    const { actor, actions } = startConnection();
+    actor.send({ type: 'rejected', reason: 'queue_full' });
+    actor.send({ type: 'resume', session: 'held' });
+    expect(actor.getSnapshot().value).toBe('connecting');
+    expect(actor.getSnapshot().context.resume).toBe('held');
+    expect(actions.requestPlace).toHaveBeenCalledTimes(2);
+    actor.send({ type: 'resumed', session: 'held', position: 3, queueLength: 3 });
+    expect(actor.getSnapshot().matches({ open: 'queued' })).toBe(true);
+    expect(actor.getSnapshot().context.session).toBe('held');
+    expect(paramsOf(actions.sendQueuedStatus)).toEqual([{ position: 3, queueLength: 3 }]);
+    // Refused again (the place is gone): no second window.
+    const second = startConnection();
+    second.actor.send({ type: 'rejected', reason: 'queue_full' });
+    second.actor.send({ type: 'resume', session: 'gone' });
+    second.actor.send({ type: 'rejected', reason: 'queue_full' });
+    expect(paramsOf(second.actions.closeSocket)).toEqual([{ reason: 'queueFull' }]);
+  });
+
+  it('closes at once when it came with a resume token, or the room is closed, or the token it sends is not valid', () => {
+    const withToken = startConnection({ resume: 'held' });
+    withToken.actor.send({ type: 'rejected', reason: 'queue_full' });
+    expect(paramsOf(withToken.actions.closeSocket)).toEqual([{ reason: 'queueFull' }]);
+    const closedRoom = startConnection();
+    closedRoom.actor.send({ type: 'rejected', reason: 'room_closed' });
+    expect(paramsOf(closedRoom.actions.closeSocket)).toEqual([{ reason: 'roomClosed' }]);
+    const forged = startConnection();
+    forged.actor.send({ type: 'rejected', reason: 'queue_full' });
+    forged.actor.send({ type: 'resume', session: null });
+    expect(forged.actions.refuseResume).toHaveBeenCalledTimes(1);
+    expect(paramsOf(forged.actions.closeSocket)).toEqual([{ reason: 'queueFull' }]);
+  });
+
+  it('answers a resume token presented at the upgrade that is not valid once it is placed', () => {
+    const { actor, actions } = startConnection({ resume: null });
+    actor.send({ type: 'placed.queued', position: 2, queueLength: 2 });
+    expect(actions.refuseResume).toHaveBeenCalledTimes(1);
+    expect(actions.refuseResume.mock.invocationCallOrder[0]).toBeGreaterThan(actions.sendQueuedStatus.mock.invocationCallOrder[0]!);
+  });
+});
+
 describe('connection machine: ending', () => {
   it('on leave tells the room and closes with 1000 at once, without an eviction', () => {
     const { actor, actions } = startActive();
@@ -193,8 +247,10 @@ describe('connection machine: ending', () => {
     ['queue_full' as const, 'queueFull', 4003],
     ['room_closed' as const, 'roomClosed', 4006],
   ])('closes a rejected (%s) connection as %s (%i)', (reason, closeReason, code) => {
-    const { actor, actions } = startConnection();
+    const { actor, clock, actions } = startConnection();
     actor.send({ type: 'rejected', reason });
+    // A full line first waits out the resume grace (see "coming back to a full line").
+    clock.increment(2000);
     expect(actor.getSnapshot().value).toBe('closing');
     expect(paramsOf(actions.closeSocket)).toEqual([{ reason: closeReason }]);
     expect(closeReasons[closeReason as 'queueFull'].code).toBe(code);

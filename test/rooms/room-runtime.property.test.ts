@@ -8,6 +8,8 @@ import { createSimulatedRoom } from '../support/simulated-room.js';
 
 type Step =
   | { kind: 'connect' }
+  /** A new connection presenting a resume token in its upgrade URL (a forged one reads as null). */
+  | { kind: 'return'; target: number; forged: boolean }
   | { kind: 'ping'; who: number }
   | { kind: 'pong'; who: number }
   | { kind: 'leave'; who: number }
@@ -27,6 +29,7 @@ const who = fc.nat({ max: 40 });
 
 export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   { weight: 6, arbitrary: fc.constant({ kind: 'connect' as const }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('return' as const), target: who, forged: fc.boolean() }) },
   { weight: 4, arbitrary: who.map((w) => ({ kind: 'ping' as const, who: w })) },
   { weight: 1, arbitrary: who.map((w) => ({ kind: 'pong' as const, who: w })) },
   { weight: 2, arbitrary: who.map((w) => ({ kind: 'leave' as const, who: w })) },
@@ -57,6 +60,14 @@ export function createStepRunner(capacity: number, sessionTtlMs = 0) {
         conns.push(`c${n}`);
         sessions.push(`s${n}`);
         room.runtime.connect(`c${n}`, `s${n}`);
+        break;
+      }
+      case 'return': {
+        const session = pick(sessions, step.target);
+        const n = conns.length + 1;
+        conns.push(`c${n}`);
+        sessions.push(`s${n}`);
+        room.runtime.connect(`c${n}`, `s${n}`, step.forged || !session ? null : session);
         break;
       }
       case 'ping': {

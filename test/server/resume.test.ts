@@ -114,3 +114,48 @@ describe('resume', () => {
     expect(await room()).toMatchObject({ queued: 1 });
   });
 });
+
+describe('resume into a full line', () => {
+  /** `--capacity 1 --max-queue 1`: A seated, B the one place in line, then B's socket dies without a close frame. */
+  async function fullLineWithHeldPlace() {
+    const [seated, waiter] = await line(2, ['--max-queue', '1']);
+    const held = waiter!.lastStatus!;
+    waiter!.terminate();
+    await waiter!.closed;
+    await sleep(20);
+    expect(await room()).toMatchObject({ active: 1, queued: 1, held: 1 });
+    return { seated: seated!, held };
+  }
+
+  it('takes the held place back when the resume token comes in the upgrade URL', async () => {
+    const { held } = await fullLineWithHeldPlace();
+    const back = await TestClient.open(`${live!.url}?resume=${encodeURIComponent(held.resumeToken)}`);
+    const status = await back.next((m) => m.type === 'status');
+    // Placed straight into its own place: no fresh place first, and no 4003.
+    expect(status).toMatchObject({ status: 'queued', session: held.session, position: 1, queueLength: 1 });
+    expect(await room()).toMatchObject({ queued: 1, held: 0 });
+  });
+
+  it('gives a client that sends resume as its first message the moment it needs, instead of 4003', async () => {
+    const { held } = await fullLineWithHeldPlace();
+    const back = await resumeWith(held.resumeToken);
+    const status = await back.until((s) => s.session === held.session);
+    expect(status).toMatchObject({ status: 'queued', position: 1, queueLength: 1 });
+    expect(back.ws.readyState).toBe(back.ws.OPEN);
+  });
+
+  it('still turns away a newcomer to a full line with 4003 once the moment has passed', async () => {
+    await fullLineWithHeldPlace();
+    const newcomer = await TestClient.open(live!.url);
+    expect((await newcomer.closed).code).toBe(4003);
+    expect(newcomer.messages.some((m) => m.type === 'status')).toBe(false);
+  });
+
+  it('answers an upgrade-URL token that is not valid with bad_resume and a fresh place', async () => {
+    live = await startServer(['--capacity', '1']);
+    await TestClient.placed(live.url);
+    const forged = await TestClient.open(`${live.url}?resume=not-a-token`);
+    expect(await forged.next((m) => m.type === 'status')).toMatchObject({ status: 'queued', position: 1 });
+    expect(await forged.next((m) => m.type === 'error')).toMatchObject({ code: 'bad_resume' });
+  });
+});

@@ -67,9 +67,11 @@ export class RoomModel {
           break;
         }
         case 'resumed': {
-          const fresh = this.line.findIndex((p) => p.session === d.replacedSession);
-          expect(fresh).toBeGreaterThanOrEqual(0);
-          this.line.splice(fresh, 1);
+          if (d.replacedSession !== null) {
+            const fresh = this.line.findIndex((p) => p.session === d.replacedSession);
+            expect(fresh).toBeGreaterThanOrEqual(0);
+            this.line.splice(fresh, 1);
+          }
           const place = this.line.find((p) => p.session === d.session)!;
           expect(place, `resumed ${d.session} has no place`).toBeDefined();
           place.conn = r.conn;

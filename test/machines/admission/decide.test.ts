@@ -46,7 +46,7 @@ function line(state: AdmissionState): string[] {
 }
 
 /** Given decisions already made, when a command is decided, then these decisions: the decider as a specification. */
-function spec(options: { capacity: number; sessionTtlMs?: number }, given: AdmissionDecision[]) {
+function spec(options: { capacity: number; maxQueue?: number; sessionTtlMs?: number }, given: AdmissionDecision[]) {
   const state = createAdmissionState(options);
   for (const decision of given) evolve(state, decision);
   return { when: (command: AdmissionCommand, at = now) => ({ then: (expected: AdmissionDecision[]) => expect(decide(state, command, at)).toEqual(expected) }) };
@@ -71,6 +71,22 @@ describe('decide: given decisions, when a command, then decisions', () => {
     const held = [admittedA, queuedB, { type: 'held', conn: 'b', session: 'sb', position: 1, expiresAt: 30_000 } as const];
     spec({ capacity: 1 }, held).when(expireHold('sb', 29_999)).then([]);
     spec({ capacity: 1 }, held).when(expireHold('sb', 30_000), 30_000).then([{ type: 'released', conn: null, session: 'sb', from: 'queue', reason: 'hold_expired' }]);
+  });
+
+  it('a join that names a held place takes it back as it stands, even when the line is full', () => {
+    const held = [admittedA, queuedB, { type: 'held', conn: 'b', session: 'sb', position: 1, expiresAt: 30_000 } as const];
+    spec({ capacity: 1, maxQueue: 1 }, held)
+      .when({ type: 'join', conn: 'b2', session: 'sb2', resume: 'sb' })
+      .then([{ type: 'resumed', conn: 'b2', session: 'sb', replacedSession: null, replacedConn: null, position: 1, queueLength: 1 }]);
+  });
+
+  it('a join that names a place that is gone is an ordinary join, and says the resume was refused', () => {
+    spec({ capacity: 1 }, [admittedA])
+      .when({ type: 'join', conn: 'c', session: 'sc', resume: 'gone' })
+      .then([
+        { type: 'queued', conn: 'c', session: 'sc', position: 1, queueLength: 1 },
+        { type: 'resumeRefused', conn: 'c', session: 'gone' },
+      ]);
   });
 
   it('a seat taken in a room with a session limit says when it ends', () => {
