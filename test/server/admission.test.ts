@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { replay } from '../../src/log/replay.js';
 import { closeAll, getJson, sleep, startServer, TestClient, type LiveServer } from '../support/live-server.js';
+import { waitFor } from '../support/wait-for.js';
 
 let live: LiveServer | undefined;
 
@@ -122,7 +123,11 @@ describe('admission over real sockets', () => {
       if (i % 4 === 0 && clients.length > 1) clients[clients.length - 2]!.close();
       if (i % 5 === 0) await sleep(2);
     }
-    await sleep(300);
+    // Settled: every socket the clients still hold is placed, and the server holds exactly those.
+    const open = () => clients.filter((c) => c.ws.readyState === c.ws.OPEN);
+    await waitFor('every open socket placed and every closed one forgotten', () =>
+      open().every((c) => c.lastStatus !== undefined) && live!.server.clients.size === open().length,
+    );
     record.removeAllListeners();
     expect(maxActive).toBeLessThanOrEqual(3);
     const view = await getJson(`${live.httpUrl}/api/rooms/main`);
@@ -144,7 +149,7 @@ describe('admission over real sockets', () => {
       await client.next((m) => m.type === 'status');
       await client.close(1000);
     }
-    await sleep(50);
+    await waitFor('every close handled', () => live!.server.clients.size === 0);
     expect(await getJson(`${live.httpUrl}/api/rooms/main`)).toMatchObject({ active: 0, queued: 0, held: 0 });
     expect(live.server.clients.size).toBe(0);
     expect(live.server.rooms.get('main')!.runtime.connectionCount).toBe(0);

@@ -10,6 +10,7 @@ import { AdmissionRate } from '../../src/server/admission-rate.js';
 import type { ClientSocket } from '../../src/server/client-socket.js';
 import { createSocketEffects } from '../../src/server/socket-effects.js';
 import { TokenBucket } from '../../src/server/token-bucket.js';
+import { waitFor } from '../support/wait-for.js';
 import { createResumeTokens } from '../../src/tokens/resume-tokens.js';
 import type { AdmissionTokenIssuer } from '../../src/tokens/admission-tokens.js';
 
@@ -77,7 +78,7 @@ describe('an admission token that cannot be signed', () => {
     const first = join('a');
     const second = join('b');
     failSigning = false;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitFor('the seat to pass to b with a signed token', () => second.sent.some((m) => m.status === 'active'));
 
     expect(first.sent).toContainEqual({ type: 'error', code: 'internal', message: 'could not sign an admission token' });
     expect(first.closedWith).toBe(1011);

@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, startServer, TestClient, type LiveServer } from '../support/live-server.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** The clients a test opened, whose messages it counts. */
 const clients: TestClient[] = [];
@@ -132,7 +133,7 @@ describe('GET /readyz', () => {
     probe.on('data', (chunk: Buffer) => (answer += chunk.toString()));
     probe.on('error', () => {});
     probe.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
-    await waitUntil(() => answer.includes('"ok":true'));
+    await waitFor('the health answer', () => answer.includes('"ok":true'));
     answer = '';
     probe.write('GET /readyz HTTP/1.1\r\nHost: x\r\n');
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -140,7 +141,7 @@ describe('GET /readyz', () => {
     const closing = live.close();
     expect(live.server.shuttingDown).toBe(true);
     probe.write('\r\n');
-    await waitUntil(() => answer.includes('\r\n\r\n{'));
+    await waitFor('the readiness answer', () => answer.includes('\r\n\r\n{'));
     expect(answer).toMatch(/^HTTP\/1\.1 503 /);
     expect(answer).toContain('"ready":false');
     lingering.destroy();
@@ -148,11 +149,3 @@ describe('GET /readyz', () => {
     await closing;
   });
 });
-
-async function waitUntil(predicate: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}

@@ -1,11 +1,18 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PositionFeed, type PositionFeedTiming } from '../../src/server/position-feed.js';
 import { createSimulatedRoom } from '../support/simulated-room.js';
 
 const timing: PositionFeedTiming = { shortQueue: 10, shortDelayMs: 5, headDelayMs: 20, sweepDelayMs: 60, sliceMs: 0 };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// The feed's delays and slices run on a simulated clock: each test says exactly when a refresh is due.
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
+});
+const advance = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 const feeds: PositionFeed[] = [];
-afterEach(() => feeds.splice(0).forEach((f) => f.stop()));
+afterEach(() => {
+  feeds.splice(0).forEach((f) => f.stop());
+  vi.useRealTimers();
+});
 
 /** A room with `queued` waiters behind one seat, and a feed recording what each waiter was last sent. */
 function roomWithLine(queued: number, answer: (conn: string) => 'sent' | 'deferred' = () => 'sent') {
@@ -42,13 +49,15 @@ describe('position fan-out', () => {
   it('refreshes a short line in full soon after a change, sending only changed positions', async () => {
     const { room, feed, shown, sendLog } = roomWithLine(6);
     feed.markDirty();
-    await sleep(20);
+    await advance(4);
+    expect(sendLog).toHaveLength(0);
+    await advance(1);
     expectExact(room, shown);
     expect(sendLog).toHaveLength(6);
     room.runtime.message('c0', { type: 'leave' });
     feed.markDirty();
     feed.markDirty();
-    await sleep(20);
+    await advance(5);
     expectExact(room, shown);
     // Five waiters moved up one place: five sends, one flush, nobody sent twice.
     expect(sendLog).toHaveLength(11);
@@ -57,11 +66,18 @@ describe('position fan-out', () => {
   it('refreshes the head of a long line first and everyone after it by a sliced sweep', async () => {
     const { room, feed, shown } = roomWithLine(40);
     feed.markDirty();
-    await sleep(35);
-    // The first 10 places are fresh; the sweep has not run yet.
+    await advance(19);
+    expect(shown.size).toBe(0);
+    await advance(1);
+    // At headDelayMs the first 10 places are fresh; the sweep is due at sweepDelayMs.
     for (const [conn, position] of room.runtime.waitersInOrder(10)) expect(shown.get(conn)).toBe(position);
     expect(shown.size).toBe(10);
-    await sleep(80);
+    await advance(39);
+    expect(shown.size).toBe(10);
+    await advance(1);
+    expect(shown.size).toBeGreaterThan(10);
+    // The sweep runs in slices that yield to the event loop between them, with no delay of their own.
+    await advance(1);
     expectExact(room, shown);
   });
 
@@ -81,7 +97,7 @@ describe('position fan-out', () => {
       return 'sent';
     });
     feed.markDirty();
-    await sleep(300);
+    await advance(300);
     expect(moved).toBe(true);
     expect(untrue).toEqual([]);
     expectExact(room, shown);
@@ -91,12 +107,12 @@ describe('position fan-out', () => {
     let slow = true;
     const { room, feed, shown, sendLog } = roomWithLine(30, (conn) => (conn === 'c25' && slow ? 'deferred' : 'sent'));
     feed.markDirty();
-    await sleep(120);
+    await advance(120);
     expect(shown.has('c25')).toBe(false);
     room.runtime.message('c1', { type: 'leave' });
     feed.markDirty();
     slow = false;
-    await sleep(250);
+    await advance(250);
     expectExact(room, shown);
     expect(sendLog.filter(([conn]) => conn === 'c25')).toEqual([['c25', 24]]);
   });

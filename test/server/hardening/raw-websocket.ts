@@ -166,11 +166,4 @@ export function rawHandshake(url: string, headers: Record<string, string> = {}):
   });
 }
 
-/** Resolves when `predicate` holds, polling every few ms; rejects after `timeoutMs` saying what it waited for. */
-export async function waitFor(what: string, predicate: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+export { waitFor } from '../../support/wait-for.js';
