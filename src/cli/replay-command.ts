@@ -88,6 +88,8 @@ function verify(records: EventRecord[], out: NodeJS.WritableStream): number {
   return 1;
 }
 
+const replayFlagNames: ReadonlySet<string> = new Set(['--explain', '--room', '--until', '--capacity', '--line']);
+
 function parseReplayFlags(argv: string[]): ReplayFlags | string {
   let file: string | undefined;
   const flags: Partial<ReplayFlags> = {};
@@ -100,6 +102,8 @@ function parseReplayFlags(argv: string[]): ReplayFlags | string {
     }
     const equals = arg.indexOf('=');
     const name = equals === -1 ? arg : arg.slice(0, equals);
+    // Named before its value is read: an unknown flag is the mistake, not a missing value.
+    if (!replayFlagNames.has(name)) return `unknown flag ${name}`;
     const value = equals === -1 ? argv[++i] : arg.slice(equals + 1);
     if (value === undefined || value === '') return `${name} needs a value`;
     switch (name) {

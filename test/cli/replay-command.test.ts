@@ -155,6 +155,19 @@ describe('anteroom replay', () => {
   });
 });
 
+describe('anteroom replay flags', () => {
+  it.each([
+    [['--bogus'], 'unknown flag --bogus'],
+    [['--bogus', 'x'], 'unknown flag --bogus'],
+    [['--bogus=1'], 'unknown flag --bogus'],
+    [['--explain'], '--explain needs a value'],
+  ])('%j says %s', async (flags, message) => {
+    const { code, out } = await run([incidentLog, ...flags]);
+    expect(code).toBe(2);
+    expect(out.split('\n')[0]).toBe(`anteroom replay: ${message}`);
+  });
+});
+
 describe('anteroom replay --explain', () => {
   it('tells a resumed session\'s story: every position, the hold, the resume and why it was admitted', async () => {
     const { code, out } = await run([incidentLog, '--explain', 's5']);
