@@ -3,6 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
 import type { EventLog } from '../log/event-log.js';
+import { isInputRecord, type EventRecord } from '../log/event-record.js';
 import type { RoomAdminCommand } from '../rooms/room-runtime.js';
 import type { AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
 import type { ServedRoom } from './anteroom-server.js';
@@ -98,7 +99,13 @@ export function createHttpHandler(deps: HttpApiDeps) {
     if (body === undefined) return json(response, 400, { error: 'bad_json' });
     const commands = what === 'kick' ? kickCommands(body) : configCommands(body);
     if (typeof commands === 'string') return json(response, 400, { error: 'invalid_request', message: commands });
-    for (const command of commands) room.runtime.configure(command);
+    if (what === 'kick') {
+      if (!decidedAnything(deps.log, () => room.runtime.configure(commands[0]!))) {
+        return json(response, 404, { error: 'unknown_session', message: 'no seat or place in this room has that session' });
+      }
+    } else {
+      for (const command of commands) room.runtime.configure(command);
+    }
     deps.logger.info({ room: room.config.name, commands }, 'room changed by operator');
     return json(response, 200, roomView(room));
   }
@@ -134,6 +141,24 @@ function kickCommands(body: unknown): RoomAdminCommand[] | string {
   const session = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).session : undefined;
   if (typeof session !== 'string' || session === '' || session.length > 128) return 'session must be a non-empty string';
   return [{ type: 'kick', session }];
+}
+
+/**
+ * Whether `change` made the room decide anything (an eviction, a release). The room decides in the same turn,
+ * so a kick that records only its own input found no such session.
+ */
+function decidedAnything(log: EventLog, change: () => void): boolean {
+  let decided = false;
+  const listener = (record: EventRecord) => {
+    if (!isInputRecord(record)) decided = true;
+  };
+  log.on('record', listener);
+  try {
+    change();
+  } finally {
+    log.off('record', listener);
+  }
+  return decided;
 }
 
 function bearerMatches(header: string | undefined, token: string): boolean {
