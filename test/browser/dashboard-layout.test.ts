@@ -36,7 +36,7 @@ describe('the dashboard', () => {
     await page.waitForFunction(() => document.querySelectorAll('.room').length === 2 && document.querySelectorAll('#event-rows tr').length > 0);
     const layout = await page.evaluate(() => ({
       pageWidth: document.documentElement.scrollWidth,
-      cardRights: [...document.querySelectorAll('.room')].map((card) => Math.ceil(card.getBoundingClientRect().right)),
+      cardRights: Array.from(document.querySelectorAll('.room')).map((card) => Math.ceil(card.getBoundingClientRect().right)),
     }));
     expect(layout.pageWidth).toBe(width);
     for (const right of layout.cardRights) expect(right).toBeLessThanOrEqual(width);
@@ -48,7 +48,7 @@ describe('the dashboard', () => {
     await page.goto(`${live.httpUrl}/dashboard`);
     await page.waitForFunction(() => document.querySelectorAll('.room svg text').length > 0);
     const ticks = await page.evaluate(() =>
-      [...document.querySelectorAll('.room[data-room="main"] svg text[data-axis="y"]')].map((label) => label.textContent),
+      Array.from(document.querySelectorAll('.room[data-room="main"] svg text[data-axis="y"]')).map((label) => label.textContent),
     );
     expect(ticks).toEqual(['0', '2', '4']);
     await page.close();
