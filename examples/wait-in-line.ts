@@ -1,4 +1,4 @@
-import { createNodeClient } from '../src/client/node.js';
+import { createNodeClient } from 'anteroom-server/client/node';
 
 const client = createNodeClient({ url: process.env.ANTEROOM_URL ?? 'ws://127.0.0.1:8080/' });
 client.on('position', ({ position, queueLength }) => console.log(`in line: ${position} of ${queueLength}`));

@@ -1,5 +1,5 @@
 import type { EventRecord } from '../log/event-record.js';
-import { EventLogFormatError, readEventLog, type EventLogFile } from '../log/read-event-log.js';
+import { readEventLog } from '../log/read-event-log.js';
 import { replay } from '../log/replay.js';
 import { explainSession, formatSessionTimeline } from '../log/replay-explain.js';
 import { formatStateAt, stateAt } from '../log/replay-until.js';
@@ -40,9 +40,8 @@ export async function replayCommand(argv: string[], out: NodeJS.WritableStream =
     out.write(`anteroom replay: ${flags}\n\n${usage}`);
     return 2;
   }
-  const file = await readLogOrSayWhy(flags.file, out);
-  if (file === null) return 2;
-  const { records, torn } = file;
+  // A file that cannot be read, or is not an event log, throws: the command line says why in one line.
+  const { records, torn } = await readEventLog(flags.file);
   if (torn !== null) {
     out.write(`line ${torn.line}, the last, is cut off (a crash in the middle of a write): left out; replaying the ${records.length} records before it\n`);
   }
@@ -80,17 +79,6 @@ export async function replayCommand(argv: string[], out: NodeJS.WritableStream =
   return code;
 }
 
-/** The log, or null after saying in one line why it cannot be read. */
-async function readLogOrSayWhy(path: string, out: NodeJS.WritableStream): Promise<EventLogFile | null> {
-  try {
-    return await readEventLog(path);
-  } catch (error) {
-    if (error instanceof EventLogFormatError) out.write(`anteroom replay: ${error.message}\n`);
-    else out.write(`anteroom replay: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}\n`);
-    return null;
-  }
-}
-
 function verify(records: EventRecord[], out: NodeJS.WritableStream): number {
   const result = replay(records);
   if (result.ok) {
@@ -104,6 +92,8 @@ function verify(records: EventRecord[], out: NodeJS.WritableStream): number {
   return 1;
 }
 
+const replayFlagNames: ReadonlySet<string> = new Set(['--explain', '--room', '--until', '--capacity', '--line']);
+
 function parseReplayFlags(argv: string[]): ReplayFlags | string {
   let file: string | undefined;
   const flags: Partial<ReplayFlags> = {};
@@ -116,6 +106,8 @@ function parseReplayFlags(argv: string[]): ReplayFlags | string {
     }
     const equals = arg.indexOf('=');
     const name = equals === -1 ? arg : arg.slice(0, equals);
+    // Named before its value is read: an unknown flag is the mistake, not a missing value.
+    if (!replayFlagNames.has(name)) return `unknown flag ${name}`;
     const value = equals === -1 ? argv[++i] : arg.slice(equals + 1);
     if (value === undefined || value === '') return `${name} needs a value`;
     switch (name) {

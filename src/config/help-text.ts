@@ -19,15 +19,17 @@ function renderFlags(): string {
     .join('\n');
 }
 
-export const serveHelp = `Usage: anteroom [flags]
-       anteroom diagram
-       anteroom replay <file.jsonl>
+export const serveHelp = `Usage: anteroom [serve] [flags]      serve the waiting room (serve is the default command)
+       anteroom replay <file.jsonl>   replay an event log (anteroom replay --help)
+       anteroom diagram               the machines as Mermaid diagrams (anteroom diagram --help)
+       anteroom --version             print the version
 
 A virtual waiting room over WebSocket: ws://HOST:PORT/ joins room "main", ws://HOST:PORT/rooms/<room> a named room.
 
 Flags (each may also be set with its environment variable; a flag beats the variable):
 ${renderFlags()}
   ${'-h, --help'.padEnd(width)}  print this help
+  ${'--version'.padEnd(width)}  print the version
 
 Whole numbers take no sign, decimals or units; times are in milliseconds. A switch is turned on by its flag
 alone (--inspect) and set with 1, true, 0 or false as --inspect=false or ANTEROOM_INSPECT=1.

@@ -31,6 +31,20 @@ export const roomSettingRanges: Readonly<Record<keyof RoomSettings, WholeNumberR
 
 const roomSettingNames = Object.keys(roomSettingRanges) as (keyof RoomSettings)[];
 
+/**
+ * The heartbeat interval a room gets when nobody chose one: two thirds of its timeout, so a client that
+ * pings on time always beats the timeout, whatever timeout was chosen (3000 gives the documented 2000).
+ */
+export function heartbeatIntervalFor(timeoutMs: number): number {
+  return Math.max(1, Math.floor((timeoutMs * 2) / 3));
+}
+
+/** What the rooms file needs to know about the values it fills in. */
+export interface RoomDefaultsOrigin {
+  /** The interval in the defaults was not chosen by the user, so a room's own timeout decides it. */
+  intervalFollowsTimeout?: boolean;
+}
+
 /** "a whole number >= 0" or "a whole number from 1 to 2147483647", for error messages and help. */
 export function describeRange(range: WholeNumberRange): string {
   return range.max === Number.MAX_SAFE_INTEGER
@@ -52,7 +66,12 @@ export function quoteValue(value: unknown): string {
  * Reads and validates the rooms file. `sourceName` is the flag or environment variable that named it, so
  * every message says where the path came from.
  */
-export function loadRoomsFile(path: string, defaults: RoomSettings, sourceName = '--config'): RoomConfig[] {
+export function loadRoomsFile(
+  path: string,
+  defaults: RoomSettings,
+  sourceName = '--config',
+  origin: RoomDefaultsOrigin = {},
+): RoomConfig[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -60,11 +79,11 @@ export function loadRoomsFile(path: string, defaults: RoomSettings, sourceName =
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConfigError(`${sourceName} ${path}: cannot read the rooms file (${reason})`, { cause: error });
   }
-  return parseRoomsFile(text, defaults, `${sourceName} ${path}`);
+  return parseRoomsFile(text, defaults, `${sourceName} ${path}`, origin);
 }
 
 /** Validates the rooms file's text; `label` prefixes every message (e.g. `--config rooms.json`). */
-export function parseRoomsFile(text: string, defaults: RoomSettings, label: string): RoomConfig[] {
+export function parseRoomsFile(text: string, defaults: RoomSettings, label: string, origin: RoomDefaultsOrigin = {}): RoomConfig[] {
   let document: unknown;
   try {
     document = JSON.parse(text);
@@ -82,14 +101,14 @@ export function parseRoomsFile(text: string, defaults: RoomSettings, label: stri
 
   const seen = new Set<string>();
   return document.rooms.map((entry: unknown, index: number) => {
-    const room = parseRoom(entry, defaults, `${label}: rooms[${index}]`);
+    const room = parseRoom(entry, defaults, `${label}: rooms[${index}]`, origin);
     if (seen.has(room.name)) throw new ConfigError(`${label}: rooms[${index}] repeats the room name ${quoteValue(room.name)}`);
     seen.add(room.name);
     return room;
   });
 }
 
-function parseRoom(entry: unknown, defaults: RoomSettings, label: string): RoomConfig {
+function parseRoom(entry: unknown, defaults: RoomSettings, label: string, origin: RoomDefaultsOrigin): RoomConfig {
   if (!isPlainObject(entry)) throw new ConfigError(`${label} must be an object, got ${quoteValue(entry)}`);
   const { name } = entry;
   if (typeof name !== 'string' || !roomNamePattern.test(name)) {
@@ -110,6 +129,9 @@ function parseRoom(entry: unknown, defaults: RoomSettings, label: string): RoomC
       throw new ConfigError(`${label}.${field} must be ${describeRange(range)}, got ${quoteValue(value)}`);
     }
     room[field] = value;
+  }
+  if (origin.intervalFollowsTimeout && entry.heartbeatIntervalMs === undefined && entry.heartbeatTimeoutMs !== undefined) {
+    room.heartbeatIntervalMs = heartbeatIntervalFor(room.heartbeatTimeoutMs);
   }
 
   if (room.heartbeatIntervalMs >= room.heartbeatTimeoutMs) {

@@ -6,6 +6,7 @@
 import { ConfigError } from './config-error.js';
 import {
   describeRange,
+  heartbeatIntervalFor,
   loadRoomsFile,
   maxTimerMs,
   quoteValue,
@@ -204,6 +205,7 @@ const serveFlagSpecs = {
     'heartbeatIntervalMs',
     '<ms>',
     'ping interval suggested to clients; must be below --heartbeat-timeout',
+    `two thirds of --heartbeat-timeout (${room.heartbeatIntervalMs})`,
   ),
   'queue-ping': roomWholeNumber('queuePingMs', '<ms>', 'interval of WebSocket ping frames to queued sessions'),
   'resume-window': roomWholeNumber('resumeWindowMs', '<ms>', 'how long a dropped queue place is held for resume'),
@@ -371,11 +373,14 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
   };
   const sourceOf = (name: ServeFlagName): string => raw.get(name)?.source ?? `--${name} (default)`;
 
+  const heartbeatTimeoutMs = read('heartbeat-timeout');
+  // A default must follow the value it is ordered against when only that value was chosen.
+  const intervalFollowsTimeout = !raw.has('heartbeat-interval');
   const roomDefaults: RoomSettings = {
     capacity: read('capacity'),
     maxQueue: read('max-queue'),
-    heartbeatTimeoutMs: read('heartbeat-timeout'),
-    heartbeatIntervalMs: read('heartbeat-interval'),
+    heartbeatTimeoutMs,
+    heartbeatIntervalMs: intervalFollowsTimeout ? heartbeatIntervalFor(heartbeatTimeoutMs) : read('heartbeat-interval'),
     queuePingMs: read('queue-ping'),
     resumeWindowMs: read('resume-window'),
     sessionTtlMs: read('session-ttl'),
@@ -392,7 +397,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
   const rooms =
     roomsFile === null
       ? [{ name: defaultRoomName, ...roomDefaults }]
-      : loadRoomsFile(roomsFile, roomDefaults, raw.get('config')?.source);
+      : loadRoomsFile(roomsFile, roomDefaults, raw.get('config')?.source, { intervalFollowsTimeout });
 
   return {
     host: read('host'),

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
 import type { EventLog } from '../log/event-log.js';
 import type { ServedRoom } from '../server/anteroom-server.js';
+import { normalizeOrigin, originAllowed } from '../server/upgrade-gate.js';
 import { browserClientBundle } from './client-bundle.js';
 import { serveEventStream } from './event-stream.js';
 import { RoomActivity } from './room-activity.js';
@@ -11,7 +12,7 @@ import { RoomActivity } from './room-activity.js';
 export interface PageRoutesDeps {
   rooms: ReadonlyMap<string, ServedRoom>;
   log: EventLog;
-  config: Pick<ServerConfig, 'targetUrl'>;
+  config: Pick<ServerConfig, 'targetUrl' | 'allowedOrigins'>;
   logger?: Logger;
 }
 
@@ -51,7 +52,10 @@ export function createPageRoutes(deps: PageRoutesDeps): PageRoutes {
   const activity = new RoomActivity(deps.log, deps.rooms);
   browserClientBundle().catch((error: unknown) => deps.logger?.error({ err: error }, 'could not bundle the browser client'));
 
+  const allowlist = deps.config.allowedOrigins === null ? null : new Set(deps.config.allowedOrigins);
+
   async function route(request: IncomingMessage, response: ServerResponse, path: string): Promise<boolean> {
+    if (path === '/api/connect-check' && request.method === 'POST') return connectCheck(request, response, allowlist);
     if (request.method !== 'GET' && request.method !== 'HEAD') return false;
     if (path === '/' || path === '/index.html') return page(response, waitingHtml);
     if (path === '/dashboard') return page(response, dashboardHtml);
@@ -83,6 +87,26 @@ export function createPageRoutes(deps: PageRoutesDeps): PageRoutes {
   }
 
   return { route, stop: () => activity.stop() };
+}
+
+/**
+ * `POST /api/connect-check`: would this page's WebSocket upgrade pass the origin policy? A browser hides why
+ * an upgrade failed, so the waiting page asks here when its connections keep failing before they open, and
+ * stops with a message when the answer is a 403 rather than retrying forever. A POST, because browsers send
+ * `Origin` on it as they do on the upgrade.
+ */
+function connectCheck(request: IncomingMessage, response: ServerResponse, allowlist: ReadonlySet<string> | null): true {
+  const origin = request.headers.origin;
+  const allowed = originAllowed(origin, request.headers.host, allowlist);
+  const body = allowed
+    ? { allowed: true }
+    : {
+        allowed: false,
+        origin: normalizeOrigin(origin),
+        message: 'This waiting room does not accept connections from this page’s address (see --allowed-origins).',
+      };
+  send(response, allowed ? 200 : 403, 'application/json; charset=utf-8', JSON.stringify(body));
+  return true;
 }
 
 function page(response: ServerResponse, html: string): true {

@@ -234,6 +234,10 @@ export class RoomRuntime {
   connectionState(conn: string): ReturnType<ConnectionActor['getSnapshot']> | undefined {
     return this.connections.get(conn)?.getSnapshot();
   }
+  /** Whether a seat or a place in line (live or held) belongs to `session`. */
+  holdsSession(session: string): boolean {
+    return this.admission.seatBySession.has(session) || this.admission.ticketBySession.has(session);
+  }
   isActive(conn: string): boolean {
     return this.admission.seats.has(conn);
   }

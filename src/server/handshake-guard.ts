@@ -25,8 +25,9 @@ export class HandshakeGuard {
   ) {
     server.on('connection', (socket: Socket) => this.admit(socket));
     const settle = (request: IncomingMessage) => this.settle(request.socket as Socket);
-    server.on('request', settle);
-    server.on('upgrade', settle);
+    // First in line: a request is complete when it arrives, before any handler (such as /metrics) reads the count.
+    server.prependListener('request', settle);
+    server.prependListener('upgrade', settle);
   }
 
   /** Connections still waiting for their first complete request. */

@@ -98,6 +98,10 @@ export function createHttpHandler(deps: HttpApiDeps) {
     if (body === undefined) return json(response, 400, { error: 'bad_json' });
     const commands = what === 'kick' ? kickCommands(body) : configCommands(body);
     if (typeof commands === 'string') return json(response, 400, { error: 'invalid_request', message: commands });
+    const kicked = commands[0]?.type === 'kick' ? commands[0].session : null;
+    if (kicked !== null && !room.runtime.holdsSession(kicked)) {
+      return json(response, 404, { error: 'unknown_session', message: 'no seat or place in this room has that session' });
+    }
     for (const command of commands) room.runtime.configure(command);
     deps.logger.info({ room: room.runtime.name, commands }, 'room changed by operator');
     return json(response, 200, roomView(room));
@@ -135,6 +139,11 @@ function kickCommands(body: unknown): RoomAdminCommand[] | string {
   if (typeof session !== 'string' || session === '' || session.length > 128) return 'session must be a non-empty string';
   return [{ type: 'kick', session }];
 }
+
+/**
+ * Whether `change` made the room decide anything (an eviction, a release). The room decides in the same turn,
+ * so a kick that records only its own input found no such session.
+ */
 
 function bearerMatches(header: string | undefined, token: string): boolean {
   const match = /^Bearer (.+)$/.exec(header ?? '');

@@ -44,11 +44,8 @@ export class UpgradeGate {
 
   check(request: IncomingMessage): UpgradeVerdict {
     const ip = this.clientIp(request);
-    if (this.origins) {
-      const origin = normalizeOrigin(request.headers.origin);
-      if (origin === null || !this.origins.has(origin)) {
-        return { ok: false, status: 403, refusal: 'origin', reason: 'origin not allowed' };
-      }
+    if (!originAllowed(request.headers.origin, request.headers.host, this.origins)) {
+      return { ok: false, status: 403, refusal: 'origin', reason: 'origin not allowed' };
     }
     if (this.options.maxConnections > 0 && this.total >= this.options.maxConnections) {
       return { ok: false, status: 503, refusal: 'max_connections', reason: 'too many connections' };
@@ -91,6 +88,29 @@ export class UpgradeGate {
 /** `::ffff:10.0.0.1` and `10.0.0.1` are one client; count them as one. */
 function unmapIpv4(ip: string): string {
   return ip.startsWith('::ffff:') && isIP(ip.slice(7)) === 4 ? ip.slice(7) : ip;
+}
+
+/**
+ * Whether a browser page at `origin` may connect, given the request's `Host` and the allowlist (null = any).
+ * The server's own origin, the one whose host is the request's Host, is always allowed: it is where the
+ * waiting page comes from, and a page of another site cannot send it.
+ */
+export function originAllowed(origin: string | undefined, host: string | undefined, allowlist: ReadonlySet<string> | null): boolean {
+  if (allowlist === null) return true;
+  const normalized = normalizeOrigin(origin);
+  if (normalized === null) return false;
+  return allowlist.has(normalized) || isSameOrigin(normalized, host);
+}
+
+/** Host compared as the browser writes it for that scheme: lower-case, default port dropped. */
+function isSameOrigin(origin: string, host: string | undefined): boolean {
+  if (!host) return false;
+  const url = new URL(origin);
+  try {
+    return new URL(`${url.protocol}//${host}`).host === url.host;
+  } catch {
+    return false;
+  }
 }
 
 /** `scheme://host[:port]`, lower-case, default ports dropped; null for a missing or unparsable origin. */

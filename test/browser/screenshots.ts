@@ -1,10 +1,12 @@
 /**
- * Regenerates the README's screenshots in docs/img/: the waiting page while queued and once admitted (phone
- * size) and the operators' dashboard after a minute of traffic. Run: npx tsx test/browser/screenshots.ts
+ * Regenerates the README's screenshots in docs/img/: the waiting page while queued, while its connection is
+ * being restored and once admitted (phone size), and the operators' dashboard after a minute of traffic.
+ * Run: npx tsx test/browser/screenshots.ts
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createNodeClient, type WaitingRoomClient } from '../../src/client/node.js';
+import { startHttpRelay } from '../support/http-relay.js';
 import { startServer } from '../support/live-server.js';
 import { launchChromium } from './chromium.js';
 
@@ -13,6 +15,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const live = await startServer(['--capacity', '5']);
 const browser = await launchChromium();
+// The visitor's page goes through a relay, so the connection can be lost and restored on cue.
+const relay = await startHttpRelay(live.httpUrl);
 const crowd: WaitingRoomClient[] = [];
 const join = () => {
   const client = createNodeClient({ url: live.url });
@@ -39,10 +43,21 @@ try {
   }
 
   const visitor = await (await browser.newContext({ viewport: { width: 390, height: 760 } })).newPage();
-  await visitor.goto(`${live.httpUrl}/`);
+  await visitor.goto(`${relay.httpUrl}/`);
   await visitor.waitForFunction(() => document.body.dataset.state === 'queued');
+  // Two move up, so the progress bar shows the way travelled since joining.
+  oneLeaves();
+  await sleep(1000);
+  oneLeaves();
   await sleep(1500);
   await visitor.screenshot({ path: `${imageDir}waiting-queued.png` });
+
+  relay.cut();
+  await visitor.waitForFunction(() => document.body.dataset.reconnecting === 'true');
+  await sleep(800);
+  await visitor.screenshot({ path: `${imageDir}waiting-reconnecting.png` });
+  relay.restore();
+  await visitor.waitForFunction(() => document.body.dataset.reconnecting === 'false', undefined, { timeout: 30_000 });
 
   const dashboard = await (await browser.newContext({ viewport: { width: 1280, height: 860 } })).newPage();
   await dashboard.goto(`${live.httpUrl}/dashboard`);
@@ -60,5 +75,6 @@ try {
 } finally {
   for (const client of crowd) client.close();
   await browser.close();
+  await relay.close();
   await live.close();
 }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createServer as createTcpServer } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +90,32 @@ describe('the command line', () => {
     expect(out, out).toMatch(/^reproduced \d+ decisions/);
     expect(code).toBe(0);
   }, 40_000);
+
+  it('says in one line, with exit code 2, that the port is taken or the log is missing: never a stack trace', async () => {
+    const taken = createTcpServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const cases: [string[], string][] = [
+        [['--port', String(port)], `anteroom: cannot listen on 127.0.0.1:${port}: the address is already in use`],
+        [['replay', join(dir, 'no-such-log.jsonl')], `anteroom: ${join(dir, 'no-such-log.jsonl')}: no such file or directory`],
+        [['--event-log', join(dir, 'no-such-dir', 'events.jsonl')], `anteroom: --event-log ${join(dir, 'no-such-dir', 'events.jsonl')}: cannot write`],
+      ];
+      await Promise.all(
+        cases.map(async ([args, expected]) => {
+          const child = spawn(process.execPath, [join(root, 'bin', 'anteroom.js'), ...args], { cwd: root });
+          let err = '';
+          child.stderr.on('data', (chunk) => (err += chunk));
+          const code = await new Promise((resolve) => child.on('exit', resolve));
+          expect(err.split('\n').filter((line) => line !== ''), err).toHaveLength(1);
+          expect(err).toContain(expected);
+          expect(code).toBe(2);
+        }),
+      );
+    } finally {
+      taken.close();
+    }
+  }, 30_000);
 
   it('refuses a bad flag with a clear message and exit code 2', async () => {
     const child = spawn(process.execPath, [join(root, 'bin', 'anteroom.js'), '--capacity', 'lots'], { cwd: root });

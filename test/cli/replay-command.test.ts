@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { replayCommand } from '../../src/cli/replay-command.js';
+import { failureReport } from '../../src/cli/failure-report.js';
 import type { EventRecord } from '../../src/log/event-record.js';
 import { whatIfCapacity } from '../../src/log/replay-whatif.js';
 import { createSimulatedRoom } from '../support/simulated-room.js';
@@ -167,11 +168,26 @@ describe('anteroom replay on a damaged or foreign file', () => {
     expect(out).toMatch(/reproduced \d+ decisions/);
   });
 
-  it('refuses a file that is not an event log, or cannot be read, in one line', async () => {
+  it('refuses a file that is not an event log, or cannot be read, in one line with exit code 2', async () => {
     const text = join(scratch, 'readme.txt');
     writeFileSync(text, 'This is not a log.\nNor is this.\n');
-    expect(await run([text])).toEqual({ code: 2, out: `anteroom replay: ${text}:1: not JSON: not an anteroom event log\n` });
-    expect(await run([join(scratch, 'nowhere.jsonl')])).toEqual({ code: 2, out: `anteroom replay: cannot read ${join(scratch, 'nowhere.jsonl')}: ENOENT\n` });
+    const notALog = await run([text]).catch((error: unknown) => error);
+    expect(failureReport(notALog)).toEqual({ text: `anteroom: ${text}:1: not JSON: not an anteroom event log\n`, exitCode: 2 });
+    const missing = await run([join(scratch, 'nowhere.jsonl')]).catch((error: unknown) => error);
+    expect(failureReport(missing)).toEqual({ text: `anteroom: ${join(scratch, 'nowhere.jsonl')}: no such file or directory\n`, exitCode: 2 });
+  });
+});
+
+describe('anteroom replay flags', () => {
+  it.each([
+    [['--bogus'], 'unknown flag --bogus'],
+    [['--bogus', 'x'], 'unknown flag --bogus'],
+    [['--bogus=1'], 'unknown flag --bogus'],
+    [['--explain'], '--explain needs a value'],
+  ])('%j says %s', async (flags, message) => {
+    const { code, out } = await run([incidentLog, ...flags]);
+    expect(code).toBe(2);
+    expect(out.split('\n')[0]).toBe(`anteroom replay: ${message}`);
   });
 });
 

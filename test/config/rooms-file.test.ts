@@ -96,6 +96,16 @@ describe('parseRoomsFile', () => {
   });
 });
 
+describe('parseRoomsFile when the heartbeat interval was not chosen', () => {
+  it('gives a room that sets only its timeout two thirds of it, and keeps an interval the room sets', () => {
+    const text = JSON.stringify({
+      rooms: [{ name: 'a', heartbeatTimeoutMs: 1500 }, { name: 'b', heartbeatTimeoutMs: 1500, heartbeatIntervalMs: 1200 }, { name: 'c' }],
+    });
+    const rooms = parseRoomsFile(text, fromFlags, 'rooms.json', { intervalFollowsTimeout: true });
+    expect(rooms.map((room) => room.heartbeatIntervalMs)).toEqual([1000, 1200, fromFlags.heartbeatIntervalMs]);
+  });
+});
+
 describe('loadRoomsFile', () => {
   let dir: string;
   beforeAll(() => {

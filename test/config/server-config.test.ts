@@ -216,6 +216,19 @@ describe('parseServeArgs errors', () => {
     ).toBe('heartbeat interval must be less than heartbeat timeout: --heartbeat-interval is 900, ANTEROOM_HEARTBEAT_TIMEOUT is 800');
   });
 
+  it('derives the heartbeat interval from the timeout unless the interval is set', () => {
+    const intervalOf = (argv: string[], env: NodeJS.ProcessEnv = {}) => parseServeArgs(argv, env).rooms[0]!.heartbeatIntervalMs;
+    expect(intervalOf(['--heartbeat-timeout', '1500'])).toBe(1000);
+    expect(intervalOf([], { ANTEROOM_HEARTBEAT_TIMEOUT: '600' })).toBe(400);
+    expect(intervalOf(['--heartbeat-timeout', '2'])).toBe(1);
+    expect(intervalOf([])).toBe(defaultRoomSettings.heartbeatIntervalMs);
+    expect(intervalOf(['--heartbeat-timeout', '1500', '--heartbeat-interval', '1400'])).toBe(1400);
+    expect(intervalOf(['--heartbeat-interval', '500'], { ANTEROOM_HEARTBEAT_TIMEOUT: '9000' })).toBe(500);
+    expect(configError(() => parseServeArgs(['--heartbeat-timeout', '1500', '--heartbeat-interval', '2000'], {})).message).toBe(
+      'heartbeat interval must be less than heartbeat timeout: --heartbeat-interval is 2000, --heartbeat-timeout is 1500',
+    );
+  });
+
   it('keeps every message on one line', () => {
     const message = configError(() => parseServeArgs(['--capacity', 'a\nb'], {})).message;
     expect(message).not.toContain('\n');
@@ -255,6 +268,19 @@ describe('parseServeArgs with a rooms file', () => {
       { ...defaultRoomSettings, name: 'main', capacity: 2, resumeWindowMs: 1000 },
       { ...defaultRoomSettings, name: 'vip', capacity: 8, maxQueue: 10, resumeWindowMs: 1000 },
     ]);
+  });
+
+  it('gives a room that sets only its heartbeat timeout two thirds of it as interval, unless a flag set the interval', () => {
+    const file = join(dir, 'slow-room.json');
+    writeFileSync(file, JSON.stringify({ rooms: [{ name: 'main' }, { name: 'slow', heartbeatTimeoutMs: 900 }] }));
+    const rooms = parseServeArgs(['--config', file, '--heartbeat-timeout', '6000'], {}).rooms;
+    expect(rooms.map((room) => [room.heartbeatTimeoutMs, room.heartbeatIntervalMs])).toEqual([
+      [6000, 4000],
+      [900, 600],
+    ]);
+    expect(configError(() => parseServeArgs(['--config', file, '--heartbeat-interval', '1000'], {})).message).toBe(
+      `--config ${file}: rooms[1] (room "slow"): heartbeatIntervalMs (1000, from flags/defaults) must be less than heartbeatTimeoutMs (900)`,
+    );
   });
 
   it('reads the path from ANTEROOM_CONFIG and names it in errors', () => {

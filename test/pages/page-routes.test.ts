@@ -72,6 +72,17 @@ describe('pages', () => {
     expect((await fetch(`${live.httpUrl}/assets/nothing.js`)).status).toBe(404);
   });
 
+  it('tells a page whether its origin may connect: its own always, others only when listed', async () => {
+    const live = await serve(['--allowed-origins', 'https://tickets.example.com']);
+    const check = async (origin: string) => {
+      const response = await fetch(`${live.httpUrl}/api/connect-check`, { method: 'POST', headers: { origin } });
+      return { status: response.status, body: await response.json() };
+    };
+    expect(await check(new URL(live.httpUrl).origin)).toEqual({ status: 200, body: { allowed: true } });
+    expect(await check('https://tickets.example.com')).toEqual({ status: 200, body: { allowed: true } });
+    expect(await check('https://proxy.example')).toMatchObject({ status: 403, body: { allowed: false, origin: 'https://proxy.example' } });
+  });
+
   it('serves the client library bundled for browsers, and the bundle joins a room', async () => {
     const live = await serve(['--capacity', '1']);
     const response = await fetch(`${live.httpUrl}/assets/client.js`);

@@ -94,6 +94,17 @@ describe('admin API', () => {
     expect((await late.closed).code).toBe(4006);
   });
 
+  it('answers 404 to a kick of a session the room does not have, and disturbs no one', async () => {
+    const [seated, waiting] = await line(2);
+    const response = await post('/api/rooms/main/kick', { session: 'no-such-session' });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: 'unknown_session' });
+    expect(await room()).toMatchObject({ active: 1, queued: 1 });
+    expect(seated!.ws.readyState).toBe(seated!.ws.OPEN);
+    expect(waiting!.ws.readyState).toBe(waiting!.ws.OPEN);
+    expect(replay(live!.server.log.since(0, 1_000_000))).toMatchObject({ ok: true });
+  });
+
   it('kicks a session by id, promotes the head, and every change replays from the log', async () => {
     const [seated, waiting] = await line(2);
     const response = await post('/api/rooms/main/kick', { session: seated!.lastStatus!.session });

@@ -100,6 +100,12 @@ describe('GET /metrics', () => {
     }
   });
 
+  it('does not count the scrape itself as a pending handshake', async () => {
+    const live = await startServer();
+    // Each scrape arrives on a connection that has sent its whole request: it is no longer mid-handshake.
+    for (let i = 0; i < 2; i++) expect((await scrape(live)).values.get('anteroom_handshakes_pending')).toBe(0);
+  });
+
   it('keeps one registry per server, so two servers in a process count apart', async () => {
     const busy = await startServer(['--capacity', '1']);
     const idle = await startServer(['--capacity', '4']);

@@ -64,7 +64,8 @@ function drawChart(room, now) {
   const width = Math.max(200, Math.round(chart.clientWidth || 600)), height = 150, top = 14, bottom = 20, left = 34;
   chart.setAttribute('viewBox', `0 0 ${width} ${height}`);
   const peak = Math.max(4, ...samples.map(([, queued]) => queued));
-  const scaleMax = niceCeiling(peak);
+  // Gridlines at 0, half and the top: the half is a nice whole step, so every label is a whole number.
+  const scaleMax = 2 * niceStep(peak / 2);
   // The window grows with the history, from one minute up to ten, so a new server's chart is not a sliver.
   const span = Math.min(historyMs, Math.max(60_000, samples.length > 0 ? now - samples[0][0] : 0));
   const x = (t) => left + ((t - (now - span)) / span) * (width - left);
@@ -73,7 +74,7 @@ function drawChart(room, now) {
   for (const fraction of [0, 0.5, 1]) {
     const v = scaleMax * fraction;
     chart.append(svg('line', { x1: left, x2: width, y1: y(v), y2: y(v), class: 'grid' }));
-    const label = svg('text', { x: left - 6, y: y(v) + 4, class: 'axis', 'text-anchor': 'end' });
+    const label = svg('text', { x: left - 6, y: y(v) + 4, class: 'axis', 'text-anchor': 'end', 'data-axis': 'y' });
     label.textContent = String(Math.round(v));
     chart.append(label);
   }
@@ -99,9 +100,10 @@ function ago(ms) {
   return ms >= 60_000 ? `${Math.round(ms / 60_000)} min ago` : `${Math.round(ms / 5000) * 5} s ago`;
 }
 
-function niceCeiling(value) {
-  const magnitude = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * magnitude >= value) return step * magnitude;
+/** The smallest of 1, 2, 5, 10, 20, 50, … that is at least `value` (whole numbers only: queues count people). */
+function niceStep(value) {
+  const magnitude = 10 ** Math.max(0, Math.floor(Math.log10(Math.max(1, value))));
+  for (const step of [1, 2, 5, 10]) if (step * magnitude >= value) return step * magnitude;
   return 10 * magnitude;
 }
 

@@ -89,8 +89,10 @@ function renderQueued({ position, queueLength, etaMs }) {
   $('queue-length').textContent = String(queueLength);
   $('eta').textContent = formatEta(etaMs);
   $('eta').setAttribute('aria-label', describeEta(etaMs));
+  showReconnecting(false);
+  // Progress since this visitor joined: 0% at the place they were first given, 100% at admission.
   const start = startPosition(client.session, position);
-  const percent = Math.round((1 - position / (start + 1)) * 100);
+  const percent = start > 0 ? Math.round(((start - position) / start) * 100) : 0;
   $('progress-bar').style.width = `${percent}%`;
   $('progress').setAttribute('aria-valuenow', String(percent));
   $('progress').setAttribute('aria-valuetext', `Place ${position} of ${queueLength}`);
@@ -100,7 +102,21 @@ function renderQueued({ position, queueLength, etaMs }) {
   }
 }
 
+/**
+ * While the connection is being restored the place on screen is the last one known, not a live one: it is
+ * dimmed and a notice says what is happening and what happens to the place.
+ */
+function showReconnecting(reconnecting, placeReleased = false) {
+  document.body.dataset.reconnecting = String(reconnecting);
+  $('reconnect-notice').hidden = !reconnecting;
+  if (!reconnecting) return;
+  $('reconnect-notice').textContent = placeReleased
+    ? 'The waiting room restarted. Reconnecting… you will join the line again.'
+    : 'Connection lost. Reconnecting… your place in line is kept.';
+}
+
 function renderAdmitted({ token, expiresAt }) {
+  showReconnecting(false);
   show('active');
   setConnection('connected', 'Connected');
   lastPosition = null;
@@ -127,12 +143,30 @@ function renderEnded(code) {
   const visitor = closeReasonForCode(code)?.visitor;
   const title = visitor ? visitor.title : 'Disconnected';
   const text = visitor ? visitor.text.replace('{room}', room) : 'The connection to the waiting room ended.';
+  endWith(title, text, code !== 4004);
+}
+
+function endWith(title, text, canRejoin) {
+  showReconnecting(false);
   show('ended');
   setConnection('closed', 'Disconnected');
   $('ended-title').textContent = title;
   $('ended-text').textContent = text;
-  $('rejoin').hidden = code === 4004;
+  $('rejoin').hidden = !canRejoin;
   announce(`${title}. ${text}`, true);
+}
+
+/**
+ * A connection that ends before the room placed it may have been refused at the upgrade, which a browser
+ * does not reveal. The server answers whether this page's origin may connect; if not, retrying cannot help.
+ */
+async function refusedForGood() {
+  try {
+    const response = await fetch('/api/connect-check', { method: 'POST' });
+    return response.status === 403;
+  } catch {
+    return false; // The server is unreachable: a reason to keep trying, not to stop.
+  }
 }
 
 function join() {
@@ -170,12 +204,33 @@ function join() {
     clearTimeout(tailTimer);
     renderAdmitted(admission);
   });
+  let placed = false;
+  let placeReleased = false;
+  client.on('status', () => {
+    placed = true;
+    placeReleased = false;
+  });
+  client.on('evicted', ({ reason }) => {
+    placeReleased = reason === 'shutdown';
+  });
   client.on('state', (state) => {
-    if (state === 'reconnecting') setConnection('reconnecting', 'Reconnecting…');
+    if (state === 'reconnecting') {
+      setConnection('reconnecting', 'Reconnecting…');
+      showReconnecting(true, placeReleased);
+    }
     if (state === 'connecting') setConnection('connecting', 'Connecting…');
   });
-  client.on('close', ({ code, willReconnect }) => {
-    if (!willReconnect) renderEnded(code);
+  let refused = false;
+  client.on('close', async ({ code, willReconnect }) => {
+    if (refused) return;
+    if (!willReconnect) return renderEnded(code);
+    const neverPlaced = !placed;
+    placed = false;
+    if (neverPlaced && (await refusedForGood()) && client.state === 'reconnecting') {
+      refused = true;
+      client.close();
+      endWith("This page can't join the line", 'The waiting room does not accept visitors from this address. Open the waiting room from the link the site gave you.', false);
+    }
   });
   show('connecting');
   client.connect();

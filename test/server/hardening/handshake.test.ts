@@ -152,4 +152,18 @@ describe('origin allowlist', () => {
     expect(metricValue(metrics, 'anteroom_upgrades_refused_total{reason="origin"}')).toBe(6);
     await waitFor('counts to return to zero', () => live!.server.gate.openCount === 0);
   });
+
+  it("always lets in the server's own origin, the one its pages are served from, and no other port of the host", async () => {
+    live = await startServer(['--allowed-origins', 'https://tickets.example.com']);
+    const own = new URL(live.httpUrl);
+    const status = async (origin: string) => {
+      const { socket, status } = await rawHandshake(live!.url, { Origin: origin });
+      socket.destroy();
+      return status;
+    };
+    expect(await status(own.origin)).toBe(101);
+    expect(await status(own.origin.toUpperCase())).toBe(101);
+    expect(await status(`http://${own.hostname}:${Number(own.port) + 1}`)).toBe(403);
+    expect(await status('https://evil.example')).toBe(403);
+  });
 });

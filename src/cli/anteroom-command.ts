@@ -1,0 +1,35 @@
+import { serveHelp } from '../config/help-text.js';
+import { wantsHelp } from '../config/server-config.js';
+import { diagramCommand } from './diagram-command.js';
+import { packageVersion } from './package-version.js';
+import { replayCommand } from './replay-command.js';
+import { serveCommand } from './serve-command.js';
+
+/** `--version` anywhere before a lone `--`, like `--help`. */
+function wantsVersion(argv: readonly string[]): boolean {
+  for (const arg of argv) {
+    if (arg === '--') return false;
+    if (arg === '--version') return true;
+  }
+  return false;
+}
+
+/**
+ * The `anteroom` command: `serve` (also the default when the first argument is a flag or nothing),
+ * `diagram`, `replay <file.jsonl>`, `--help` and `--version`. Resolves with the exit code.
+ */
+export async function anteroomCommand(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === 'replay') return replayCommand(rest, out);
+  if (first === 'diagram') return diagramCommand(rest, out);
+  const serveArgs = first === 'serve' ? rest : argv;
+  if (wantsVersion(serveArgs)) {
+    out.write(`anteroom ${packageVersion()}\n`);
+    return 0;
+  }
+  if (wantsHelp(serveArgs)) {
+    out.write(serveHelp);
+    return 0;
+  }
+  return serveCommand(serveArgs);
+}
