@@ -17,6 +17,7 @@ export type EvictionReason = (typeof EvictionReasons)[number];
  */
 export type PlaceAfterClose = 'released' | 'held' | 'none';
 
+/** One row of the close-reason table. */
 export interface CloseReason {
   /** WebSocket close code. */
   readonly code: number;
@@ -35,6 +36,7 @@ export interface CloseReason {
 
 const reason = (fields: CloseReason): CloseReason => fields;
 
+/** The close-reason table, by name; `CloseCode` and the generated docs table are read from it. */
 export const closeReasons = {
   left: reason({
     code: 1000, by: 'either', evicted: null, place: 'released', reconnect: false,

@@ -1,6 +1,7 @@
 import { assign, setup } from 'xstate';
 import { closeReasonForEviction, type CloseReasonName, type EvictionReason } from './close-reasons.js';
 
+/** What a connection actor starts with: its ids and the room's timing for it (all durations in ms). */
 export interface ConnectionInput {
   conn: string;
   session: string;
@@ -20,6 +21,7 @@ export interface ConnectionInput {
   resume?: string | null;
 }
 
+/** The connection actor's context: its input, plus probe and close bookkeeping. */
 export interface ConnectionContext extends ConnectionInput {
   /** Probes sent while queued with no pong or message since. */
   unansweredProbes: number;
@@ -44,6 +46,7 @@ export type RoomVerdictEvent =
   | { type: 'rejected'; reason: 'queue_full' | 'room_closed' }
   | { type: 'evicted'; reason: EvictionReason };
 
+/** Every event a connection actor handles: client messages, the room's verdicts, and what the socket did. */
 export type ConnectionEvent =
   | ClientMessageEvent
   | RoomVerdictEvent

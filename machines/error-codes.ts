@@ -13,5 +13,6 @@ export const errorCodes = {
   internal: { closes: 'internal', meaning: 'the server failed to handle the message; close 1011 follows' },
 } as const;
 
+/** The `code` of an `error` message. */
 export type ErrorCode = keyof typeof errorCodes;
 export const ErrorCodes = Object.keys(errorCodes) as ErrorCode[];

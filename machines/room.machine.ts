@@ -3,6 +3,7 @@ import { createAdmissionState, type AdmissionSettings, type AdmissionState } fro
 import type { AdmissionCommand, AdmissionDecision } from './admission/admission-types.js';
 import { step } from './admission/step.js';
 
+/** What a room actor starts with: its name, the admission settings (ms for durations) and its clock. */
 export interface RoomInput extends AdmissionSettings {
   room: string;
   /**
@@ -12,6 +13,7 @@ export interface RoomInput extends AdmissionSettings {
   now: () => number;
 }
 
+/** The room actor's context: its name, its clock, and the admission state it is the only writer of. */
 export interface RoomContext {
   room: string;
   now: () => number;

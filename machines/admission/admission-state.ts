@@ -65,10 +65,12 @@ export function positionOfConn(state: AdmissionState, conn: ConnId): number {
   return ticket === undefined ? 0 : state.queue.rank(ticket);
 }
 
+/** Whether the connection holds a seat. O(1). */
 export function isSeated(state: AdmissionState, conn: ConnId): boolean {
   return state.seats.has(conn);
 }
 
+/** Whether the connection holds a live place in line (a held place has no connection). O(1). */
 export function isQueued(state: AdmissionState, conn: ConnId): boolean {
   return state.ticketByConn.has(conn);
 }

@@ -4,6 +4,7 @@ export interface ActorClock {
   clearTimeout(id: unknown): void;
 }
 
+/** The real timers, for actors live. */
 export const wallClock: ActorClock = {
   setTimeout: (fn, timeout) => setTimeout(fn, timeout),
   clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),

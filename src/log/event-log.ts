@@ -2,11 +2,13 @@ import { EventEmitter } from 'eventemitter3';
 import type { AdmissionDecision } from '../../machines/admission/admission-types.js';
 import { logFormatVersion, recordFieldsOf, type DecisionRecord, type EventKind, type EventRecord, type RecordOf } from './event-record.js';
 
+/** Where an event log keeps every record beyond its ring (the JSONL file). */
 export interface RecordSink {
   write(record: EventRecord): void;
   close(): Promise<void>;
 }
 
+/** Options of an `EventLog`: ring size (records), clock (ms epoch) and sink. */
 export interface EventLogOptions {
   /** How many recent records stay in memory for `since()` (the HTTP tail and the dashboard). */
   ringSize?: number;

@@ -52,14 +52,17 @@ export type EventKind = EventRecord['kind'];
 export type InputKind = InputRecord['kind'];
 export type RecordOf<K extends EventKind> = Extract<EventRecord, { kind: K }>;
 
+/** The kinds of input records, in no particular order: everything else in a log is a decision. */
 export const inputKinds = ['room.opened', 'connected', 'message', 'pong', 'fault', 'closed', 'overflow', 'timer', 'config'] as const satisfies readonly InputKind[];
 
 const inputKindSet: ReadonlySet<string> = new Set(inputKinds);
 
+/** Whether a record is an input (fed to replay) rather than a decision (compared by replay). */
 export function isInputRecord(record: EventRecord): record is InputRecord {
   return inputKindSet.has(record.kind);
 }
 
+/** Whether a record is a room's decision. */
 export function isDecisionRecord(record: EventRecord): record is DecisionRecord {
   return !inputKindSet.has(record.kind);
 }

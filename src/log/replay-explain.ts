@@ -10,6 +10,7 @@ export interface TimelineEntry {
   text: string;
 }
 
+/** One session's story from the log: its entries in order, its connections, and how long it waited and sat (ms). */
 export interface SessionTimeline {
   session: string;
   room: string;

@@ -23,6 +23,7 @@ export interface RoomStateAt {
   line: LinePlace[];
 }
 
+/** `stateAt`'s answer: the checked replay up to the point, the input at the point, and each room then. */
 export interface StateAtResult {
   /** The replay of the log up to the point: its decisions are checked against the record. */
   replay: ReplayResult;

@@ -21,6 +21,7 @@ export interface WaitSummary {
   maxMs: number | null;
 }
 
+/** One room's what-if: its recorded waits beside the waits under `capacity` (times in ms). */
 export interface WhatIfReport {
   room: string;
   /** The capacity the room opened with. */

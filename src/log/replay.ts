@@ -13,6 +13,10 @@ export interface DecisionView {
   data: Record<string, unknown>;
 }
 
+/**
+ * What a replay found: every decision reproduced (`ok`), or the first divergence with the record where it
+ * happened, what was recorded, what replay decided, and a one-line `message` saying what differs.
+ */
 export type ReplayResult =
   | { ok: true; inputs: number; decisions: number }
   | {
