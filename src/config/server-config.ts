@@ -92,7 +92,7 @@ export const defaultServerConfig: Readonly<Omit<ServerConfig, 'rooms'>> = Object
   maxPayload: 65_536,
   outboundBudget: 1_048_576,
   handshakeTimeoutMs: 5000,
-  maxHandshakesPerIp: 64,
+  maxHandshakesPerIp: 256,
   opsPort: null,
   opsHost: '127.0.0.1',
   maxEventStreams: 32,
