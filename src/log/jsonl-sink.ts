@@ -69,9 +69,9 @@ export class JsonlSink implements RecordSink {
   close(): Promise<void> {
     this.flush();
     return new Promise((resolve, reject) => {
-      // On an open failure the end callback gets the error before the stream's 'error' event fires.
+      // The first failure says what went wrong; later ones (end after destroy) only follow from it.
       this.stream.end((error?: Error | null) => {
-        const failure = error ?? this.streamError;
+        const failure = this.streamError ?? error;
         if (failure) reject(failure);
         else resolve();
       });
