@@ -11,7 +11,8 @@ export async function serveCommand(argv: string[]): Promise<number> {
   const address = await server.listen();
   const rooms = config.rooms.map((room) => room.name).join(', ');
   process.stdout.write(`anteroom listening on ${address.url} (rooms: ${rooms})\n`);
-  server.logger.info({ url: address.url, rooms }, 'listening');
+  if (address.opsUrl) process.stdout.write(`operators' endpoints (dashboard, metrics, API) on ${address.opsUrl}\n`);
+  server.logger.info({ url: address.url, opsUrl: address.opsUrl, rooms }, 'listening');
   if (inspector) process.stdout.write(`XState inspector: open ${inspector.url} in a browser\n`);
 
   return new Promise<number>((resolve) => {

@@ -88,7 +88,7 @@ const defaultCloseTimeoutMs = 5000;
  */
 const listenBacklog = 4096;
 
-/** Reads of the event log (pages of /api/events, new event streams) allowed per client address: per second, and saved up. */
+/** Costly operator reads (event pages, new event streams, metrics scrapes) per client address: per second, and saved up. */
 const opsReadRate = 20;
 const opsReadBurst = 40;
 

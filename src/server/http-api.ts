@@ -28,7 +28,7 @@ export interface HttpApiDeps {
   extraRoutes?: ((request: IncomingMessage, response: ServerResponse, path: string) => boolean | Promise<boolean>)[];
   /** Which endpoints this listener serves; 'both' by default. Health and readiness are on every listener. */
   surface?: HttpSurface;
-  /** Per-address rate of reads of the event log (pages and new streams); over it, 429. */
+  /** Per-address rate of the costly operator reads (event pages, new event streams, metrics); over it, 429. */
   opsReads?: AddressRate;
   /** The client address of a request, for `opsReads`. */
   addressOf?: (request: IncomingMessage) => string;
@@ -174,12 +174,12 @@ function createOpsRoutes(deps: HttpApiDeps) {
 }
 
 /**
- * The operators' reads whose cost grows with the event log: a page of records, a new event stream (with its
- * snapshot). Anyone can ask for them, so each address gets a rate; room counts and metrics are cheap.
+ * The operators' reads that cost the server real work: a page of records, a new event stream (with its
+ * snapshot), a metrics scrape. Anyone can ask for them, so each address gets a rate; room counts are cheap.
  */
 function isOpsRead(path: string, method: string): boolean {
   if (method !== 'GET' && method !== 'HEAD') return false;
-  return path === '/api/events' || path === '/api/events/stream';
+  return path === '/api/events' || path === '/api/events/stream' || path === '/metrics';
 }
 
 /** `decodeURIComponent`, or null for text that is not valid percent-encoded UTF-8 (`%`, `%E0%A4%A`). */
