@@ -121,6 +121,14 @@ async function outsider(scenario: Scenario, url: string): Promise<void> {
   const stopAt = Date.now() + SCENARIO_MS;
   const stoppers: (() => void)[] = [];
   if (scenario === 'streams') {
+    // The junk senders first, so that they are all connected before the streams crowd the handshakes.
+    for (let i = 0; i < JUNK_SOCKETS; i++) {
+      const ws = new WebSocket(url);
+      ws.on('error', () => count('junk socket error'));
+      await new Promise((resolve) => (ws.once('open', resolve), ws.once('error', resolve)));
+      const timer = setInterval(() => ws.readyState === ws.OPEN && ws.send('junk'), 1000 / JUNK_PER_SECOND);
+      stoppers.push(() => (clearInterval(timer), ws.terminate()));
+    }
     for (let i = 0; i < STREAMS; i++) {
       const req = get(`${httpUrl}/api/events/stream`, { agent: false }, (res) => {
         count(`stream ${res.statusCode}`);
@@ -128,12 +136,6 @@ async function outsider(scenario: Scenario, url: string): Promise<void> {
       });
       req.on('error', () => count('stream error'));
       stoppers.push(() => req.destroy());
-    }
-    for (let i = 0; i < JUNK_SOCKETS; i++) {
-      const ws = new WebSocket(url);
-      ws.on('error', () => count('junk socket error'));
-      const timer = setInterval(() => ws.readyState === ws.OPEN && ws.send('junk'), 1000 / JUNK_PER_SECOND);
-      stoppers.push(() => (clearInterval(timer), ws.terminate()));
     }
     await sleep(SCENARIO_MS);
   } else {
