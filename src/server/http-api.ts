@@ -223,10 +223,10 @@ function kickCommands(body: unknown): RoomAdminCommand[] | string {
 }
 
 /**
- * Whether `header` carries `Bearer <token>`. Both sides are hashed first, so the comparison is constant-time
- * over equal-length digests and says nothing about the token's length.
+ * Whether the Authorization `header` carries `Bearer <token>`. Both sides are hashed first (SHA-256), so the
+ * comparison is constant-time over equal-length digests and says nothing about the token's length.
  */
-function bearerMatches(header: string | undefined, token: string): boolean {
+export function bearerMatches(header: string | undefined, token: string): boolean {
   const match = /^Bearer (.+)$/.exec(header ?? '');
   const given = createHash('sha256').update(match ? match[1]! : '').digest();
   const expected = createHash('sha256').update(token).digest();
