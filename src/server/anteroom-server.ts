@@ -442,6 +442,8 @@ async function shutDown(parts: ServerParts, listeners: Listeners): Promise<void>
   const servers = [listeners.http, ...(listeners.ops ? [listeners.ops] : [])];
   const closedHttp = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
   for (const guard of parts.handshakes) guard.close();
+  // Dashboards reconnect elsewhere; their streams would otherwise hold the listeners open.
+  listeners.pages.stop();
   await evictEveryone(parts);
   for (const server of servers) server.closeAllConnections();
   await closedHttp;
