@@ -1,9 +1,11 @@
 /**
  * Every benchmark in turn, one after another so none shares the machine with another: the admission queue,
- * joins through the room, the position fan-out at 100k queued, then the server at 10k queued against a raw
- * ws server. `npm run bench` runs this.
+ * joins through the room, the position fan-out at 100k queued, the server at 10k queued against a raw ws
+ * server, position freshness at 1,000 queued, and the operators' feeds under load. `npm run bench` runs this.
  */
 import { main as fanout100kBench } from './fanout-100k.bench.js';
+import { main as freshness1kBench } from './freshness-1k.bench.js';
+import { main as opsFeedsBench } from './ops-feeds.bench.js';
 import { main as queueBench } from './queue.bench.js';
 import { main as roomJoinsBench } from './room-joins.bench.js';
 import { main as server10kBench } from './server-10k.bench.js';
@@ -13,6 +15,8 @@ const benches: [name: string, run: () => unknown][] = [
   ['room-joins', roomJoinsBench],
   ['fanout-100k', fanout100kBench],
   ['server-10k', server10kBench],
+  ['freshness-1k', freshness1kBench],
+  ['ops-feeds', opsFeedsBench],
 ];
 
 for (const [name, run] of benches) {

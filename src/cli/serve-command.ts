@@ -1,4 +1,3 @@
-import { closeSync, openSync } from 'node:fs';
 import { ConfigError } from '../config/config-error.js';
 import { parseServeArgs, type ServerConfig } from '../config/server-config.js';
 import { startInspector } from '../inspect/start-inspector.js';
@@ -7,14 +6,14 @@ import { createAnteroomServer, type AnteroomServer } from '../server/anteroom-se
 /** `anteroom [flags]`: serve until SIGINT/SIGTERM, then shut down gracefully and exit 0. */
 export async function serveCommand(argv: string[]): Promise<number> {
   const config = parseServeArgs(argv, process.env);
-  checkEventLogWritable(config.eventLog);
   // Off by default, and then the actors get no inspect option at all: inspection costs nothing.
   const inspector = config.inspect ? await startInspector() : null;
   const server = await createAnteroomServer(config, inspector ? { inspect: inspector.inspect } : {});
   const address = await listenOrExplain(server, config);
   const rooms = config.rooms.map((room) => room.name).join(', ');
   process.stdout.write(`anteroom listening on ${address.url} (rooms: ${rooms})\n`);
-  server.logger.info({ url: address.url, rooms }, 'listening');
+  if (address.opsUrl) process.stdout.write(`operators' endpoints (dashboard, metrics, API) on ${address.opsUrl}\n`);
+  server.logger.info({ url: address.url, opsUrl: address.opsUrl, rooms }, 'listening');
   if (inspector) process.stdout.write(`XState inspector: open ${inspector.url} in a browser\n`);
 
   return new Promise<number>((resolve) => {
@@ -61,16 +60,5 @@ async function listenOrExplain(server: AnteroomServer, config: ServerConfig): Re
     await server.close().catch(() => {});
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     throw new ConfigError(`cannot listen on ${host}:${config.port}: ${why}`, { cause: error });
-  }
-}
-
-/** The event log is appended to for the whole run; a path that cannot be written must stop the start, not the stop. */
-function checkEventLogWritable(path: string | null): void {
-  if (path === null) return;
-  try {
-    closeSync(openSync(path, 'a'));
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError(`--event-log ${path}: cannot write the event log (${reason})`, { cause: error });
   }
 }

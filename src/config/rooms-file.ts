@@ -1,35 +1,16 @@
 /**
  * The `--config <file>` rooms file: `{ "rooms": [ { "name": "main", "capacity": 5, ... } ] }`.
  * Every room field except `name` is optional and falls back to the flag, environment or default value.
- * This file also owns the rules a room's settings obey, so flags and the file accept exactly the same values.
+ * A room's settings obey the rules in room-settings.ts, so flags, the file and the admin API accept the same values.
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './config-error.js';
+import { quoteValue, roomSettingNames, roomSettingProblem } from './room-settings.js';
 import type { RoomConfig, RoomSettings } from './server-config.js';
 
 export const roomNamePattern = /^[a-z0-9_-]{1,64}$/;
 
-/** Node fires a timer longer than this at once (with a warning), so no delay may exceed it. */
-export const maxTimerMs = 2_147_483_647;
-
-export interface WholeNumberRange {
-  min: number;
-  max: number;
-}
-
-export const roomSettingRanges: Readonly<Record<keyof RoomSettings, WholeNumberRange>> = {
-  capacity: { min: 0, max: Number.MAX_SAFE_INTEGER },
-  maxQueue: { min: 0, max: Number.MAX_SAFE_INTEGER },
-  heartbeatTimeoutMs: { min: 1, max: maxTimerMs },
-  heartbeatIntervalMs: { min: 1, max: maxTimerMs },
-  queuePingMs: { min: 1, max: maxTimerMs },
-  resumeWindowMs: { min: 0, max: maxTimerMs },
-  sessionTtlMs: { min: 0, max: maxTimerMs },
-  // JWT times are whole seconds: a shorter lifetime would give exp == iat.
-  tokenTtlMs: { min: 1000, max: maxTimerMs },
-};
-
-const roomSettingNames = Object.keys(roomSettingRanges) as (keyof RoomSettings)[];
+export { describeRange, isInRange, maxTimerMs, quoteValue, roomSettingRanges, type WholeNumberRange } from './room-settings.js';
 
 /**
  * The heartbeat interval a room gets when nobody chose one: two thirds of its timeout, so a client that
@@ -43,23 +24,6 @@ export function heartbeatIntervalFor(timeoutMs: number): number {
 export interface RoomDefaultsOrigin {
   /** The interval in the defaults was not chosen by the user, so a room's own timeout decides it. */
   intervalFollowsTimeout?: boolean;
-}
-
-/** "a whole number >= 0" or "a whole number from 1 to 2147483647", for error messages and help. */
-export function describeRange(range: WholeNumberRange): string {
-  return range.max === Number.MAX_SAFE_INTEGER
-    ? `a whole number >= ${range.min}`
-    : `a whole number from ${range.min} to ${range.max}`;
-}
-
-export function isInRange(value: unknown, range: WholeNumberRange): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= range.min && value <= range.max;
-}
-
-/** A value quoted for a one-line message, cut short so a huge value cannot flood the terminal. */
-export function quoteValue(value: unknown): string {
-  const text = value === undefined ? 'undefined' : JSON.stringify(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 /**
@@ -124,11 +88,9 @@ function parseRoom(entry: unknown, defaults: RoomSettings, label: string, origin
   for (const field of roomSettingNames) {
     const value = entry[field];
     if (value === undefined) continue;
-    const range = roomSettingRanges[field];
-    if (!isInRange(value, range)) {
-      throw new ConfigError(`${label}.${field} must be ${describeRange(range)}, got ${quoteValue(value)}`);
-    }
-    room[field] = value;
+    const problem = roomSettingProblem(field, value);
+    if (problem !== null) throw new ConfigError(`${label}.${problem}`);
+    room[field] = value as number;
   }
   if (origin.intervalFollowsTimeout && entry.heartbeatIntervalMs === undefined && entry.heartbeatTimeoutMs !== undefined) {
     room.heartbeatIntervalMs = heartbeatIntervalFor(room.heartbeatTimeoutMs);

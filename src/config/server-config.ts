@@ -7,6 +7,7 @@ import { ConfigError } from './config-error.js';
 import {
   describeRange,
   heartbeatIntervalFor,
+  isInRange,
   loadRoomsFile,
   maxTimerMs,
   quoteValue,
@@ -51,6 +52,13 @@ export interface ServerConfig {
   maxPayload: number;
   outboundBudget: number;
   handshakeTimeoutMs: number;
+  /** Connections still mid-handshake one client address may hold (ignored behind --trust-proxy); 0 = no limit. */
+  maxHandshakesPerIp: number;
+  /** A second listener for the operators' endpoints (dashboard, metrics, rooms, events); null = none. */
+  opsPort: number | null;
+  opsHost: string;
+  /** Dashboard event streams open at once; 0 = no limit. */
+  maxEventStreams: number;
 }
 
 export const defaultRoomName = 'main';
@@ -85,6 +93,10 @@ export const defaultServerConfig: Readonly<Omit<ServerConfig, 'rooms'>> = Object
   maxPayload: 65_536,
   outboundBudget: 1_048_576,
   handshakeTimeoutMs: 5000,
+  maxHandshakesPerIp: 256,
+  opsPort: null,
+  opsHost: '127.0.0.1',
+  maxEventStreams: 32,
 });
 
 /** `--help` and `-h` are answered by the caller before parsing; a lone `--` ends the flags. */
@@ -111,7 +123,7 @@ function wholeNumber(range: WholeNumberRange) {
   return (raw: string, source: string): number => {
     const text = raw.trim();
     const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-    if (!Number.isSafeInteger(value) || value < range.min || value > range.max) {
+    if (!isInRange(value, range)) {
       throw new ConfigError(`${source} must be ${describeRange(range)}, got ${quoteValue(raw)}`);
     }
     return value;
@@ -312,9 +324,34 @@ const serveFlagSpecs = {
   },
   'handshake-timeout': {
     valueName: '<ms>',
-    description: 'time allowed for the WebSocket upgrade',
+    description: "time allowed for the WebSocket upgrade, and for each HTTP request's headers",
     defaultValue: server.handshakeTimeoutMs,
     parse: wholeNumber({ min: 1, max: maxTimerMs }),
+  },
+  'max-handshakes-per-ip': {
+    valueName: '<n>',
+    description: 'connections still mid-handshake allowed per client address; 0 = no limit',
+    defaultValue: server.maxHandshakesPerIp,
+    parse: wholeNumber({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+  },
+  'ops-port': {
+    valueName: '<port>',
+    description: 'serve the dashboard, metrics, rooms and events API on this port instead; 0 picks any free port',
+    defaultValue: server.opsPort as number | null,
+    defaultText: 'none (all on --port)',
+    parse: wholeNumber({ min: 0, max: 65_535 }),
+  },
+  'ops-host': {
+    valueName: '<host>',
+    description: 'address of the --ops-port listener',
+    defaultValue: server.opsHost,
+    parse: nonEmpty,
+  },
+  'max-event-streams': {
+    valueName: '<n>',
+    description: 'dashboard event streams open at once (4 per client address); 0 = no limit',
+    defaultValue: server.maxEventStreams,
+    parse: wholeNumber({ min: 0, max: Number.MAX_SAFE_INTEGER }),
   },
 } satisfies Record<string, FlagSpec<unknown>>;
 
@@ -418,6 +455,10 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
     maxPayload: read('max-payload'),
     outboundBudget: read('outbound-budget'),
     handshakeTimeoutMs: read('handshake-timeout'),
+    maxHandshakesPerIp: read('max-handshakes-per-ip'),
+    opsPort: read('ops-port'),
+    opsHost: read('ops-host'),
+    maxEventStreams: read('max-event-streams'),
   };
 }
 

@@ -6,7 +6,7 @@ import type { EventLog } from '../log/event-log.js';
 import type { ServedRoom } from '../server/anteroom-server.js';
 import { normalizeOrigin, originAllowed } from '../server/upgrade-gate.js';
 import { browserClientBundle } from './client-bundle.js';
-import { serveEventStream } from './event-stream.js';
+import { EventStreamHub, type EventStreamOptions } from './event-stream.js';
 import { RoomActivity } from './room-activity.js';
 
 export interface PageRoutesDeps {
@@ -14,14 +14,30 @@ export interface PageRoutesDeps {
   log: EventLog;
   config: Pick<ServerConfig, 'targetUrl' | 'allowedOrigins'>;
   logger?: Logger;
+  /** The client address a request comes from, for the per-address cap on event streams. */
+  addressOf?: (request: IncomingMessage) => string;
+  /** Caps and pacing of `/api/events/stream`. */
+  eventStreams?: EventStreamOptions;
 }
+
+/** What a route answers on a listener: the visitors' pages, the operators' pages, or both. */
+export type PageSurface = 'public' | 'ops' | 'both';
+
+type PageRoute = (request: IncomingMessage, response: ServerResponse, path: string) => Promise<boolean>;
 
 export interface PageRoutes {
   /** An `extraRoutes` entry for the HTTP API: answers the pages, their assets and the dashboard's stream. */
-  route: (request: IncomingMessage, response: ServerResponse, path: string) => Promise<boolean>;
-  /** Stops the dashboard's sampling; open streams end when their connections close. */
+  route: PageRoute;
+  /** The same routes, limited to one surface: `public` (waiting page, client), `ops` (dashboard, stream). */
+  routeFor(surface: PageSurface): PageRoute;
+  /** Event streams open now. */
+  readonly streamCount: number;
+  /** Stops the dashboard's sampling and ends every event stream. */
   stop(): void;
 }
+
+const opsFiles = new Set(['/assets/dashboard.js']);
+const sharedFiles = new Set(['/assets/pages.css', '/favicon.ico']);
 
 const asset = (name: string) => readFileSync(new URL(`./assets/${name}`, import.meta.url), 'utf8');
 
@@ -53,14 +69,14 @@ export function createPageRoutes(deps: PageRoutesDeps): PageRoutes {
   browserClientBundle().catch((error: unknown) => deps.logger?.error({ err: error }, 'could not bundle the browser client'));
 
   const allowlist = deps.config.allowedOrigins === null ? null : new Set(deps.config.allowedOrigins);
+  const streams = new EventStreamHub(deps.log, activity, deps.eventStreams);
+  const addressOf = deps.addressOf ?? ((request: IncomingMessage) => request.socket.remoteAddress ?? 'unknown');
 
-  async function route(request: IncomingMessage, response: ServerResponse, path: string): Promise<boolean> {
-    if (path === '/api/connect-check' && request.method === 'POST') return connectCheck(request, response, allowlist);
-    if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+  async function answer(request: IncomingMessage, response: ServerResponse, path: string): Promise<boolean> {
     if (path === '/' || path === '/index.html') return page(response, waitingHtml);
     if (path === '/dashboard') return page(response, dashboardHtml);
     if (path === '/api/events/stream' && request.method === 'GET') {
-      serveEventStream(request, response, deps.log, activity);
+      streams.serve(request, response, addressOf(request));
       return true;
     }
     if (path === '/assets/client.js') {
@@ -86,7 +102,30 @@ export function createPageRoutes(deps: PageRoutesDeps): PageRoutes {
     return false;
   }
 
-  return { route, stop: () => activity.stop() };
+  const routeFor = (surface: PageSurface): PageRoute => async (request, response, path) => {
+    // The waiting page asks whether its origin may connect: a visitors' route.
+    if (path === '/api/connect-check' && request.method === 'POST' && surface !== 'ops') return connectCheck(request, response, allowlist);
+    if (request.method !== 'GET' && request.method !== 'HEAD') return false;
+    if (surface !== 'both' && !sharedFiles.has(path) && isOpsPath(path) !== (surface === 'ops')) return false;
+    return answer(request, response, path);
+  };
+
+  return {
+    route: routeFor('both'),
+    routeFor,
+    get streamCount() {
+      return streams.streamCount;
+    },
+    stop: () => {
+      streams.stop();
+      activity.stop();
+    },
+  };
+}
+
+/** The operators' pages: served on the ops listener when there is one, never beside the waiting page. */
+function isOpsPath(path: string): boolean {
+  return path === '/dashboard' || path === '/api/events/stream' || opsFiles.has(path);
 }
 
 /**

@@ -1,24 +1,26 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { nanoid } from 'nanoid';
 import type { Logger } from 'pino';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import type { InspectionEvent } from 'xstate';
+import { ConfigError } from '../config/config-error.js';
 import type { RoomConfig, ServerConfig } from '../config/server-config.js';
 import { wallClock } from '../log/actor-clocks.js';
 import { EventLog } from '../log/event-log.js';
 import { JsonlSink } from '../log/jsonl-sink.js';
-import { createPageRoutes } from '../pages/page-routes.js';
+import { createPageRoutes, type PageRoutes } from '../pages/page-routes.js';
 import { RoomRuntime } from '../rooms/room-runtime.js';
 import { createAdmissionTokenIssuer, type AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
 import { createResumeTokens, type ResumeTokens } from '../tokens/resume-tokens.js';
+import { AddressRate } from './address-rate.js';
 import { AdmissionRate } from './admission-rate.js';
 import { sendToClient, type ClientSocket } from './client-socket.js';
-import { createHttpHandler } from './http-api.js';
-import { HandshakeGuard } from './handshake-guard.js';
+import { createHttpHandler, type HttpApiDeps, type HttpSurface } from './http-api.js';
+import { boundRequestTimes, HandshakeGuard } from './handshake-guard.js';
 import { createLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
-import { PositionFeed, defaultPositionFeedTiming, type PositionFeedTiming } from './position-feed.js';
+import { PositionFeed, defaultPositionFeedTiming, type PositionFeedTiming, type SendPosition } from './position-feed.js';
 import { resumeTokenFromUrl, roomFromPath } from './room-path.js';
 import { closeWith, createSocketEffects, queuedStatus } from './socket-effects.js';
 import { createSocketHandlers } from './socket-handlers.js';
@@ -35,17 +37,28 @@ export interface ServedRoom {
   rate: AdmissionRate;
 }
 
+/** What a caller (the command line, a test, a bench) may add to the configuration. */
 export interface AnteroomServerOptions {
+  /** Where the server logs; by default a pino logger at `config.logLevel` on stderr. */
   logger?: Logger;
   /** Where actor inspection events go (`--inspect`); absent, actors are not inspected at all. */
   inspect?: (event: InspectionEvent) => void;
   positionFeedTiming?: PositionFeedTiming;
   /** Sustained refusals in a row after which a flooding client is closed with 1008. */
   floodCloseAfter?: number;
+  /**
+   * How long (ms) a peer has to answer the server's close frame before its socket is cut, whatever closed
+   * it (default 5000). Every such socket counts toward the connection limits until then.
+   */
+  closeTimeoutMs?: number;
 }
 
+/** A running server, as `createAnteroomServer` returns it. */
 export interface AnteroomServer {
+  /** The listener for WebSockets, the waiting page and health (and everything else without `--ops-port`). */
   readonly http: Server;
+  /** The `--ops-port` listener for the operators' endpoints, or null when they share `http`. */
+  readonly ops: Server | null;
   readonly log: EventLog;
   readonly rooms: ReadonlyMap<string, ServedRoom>;
   readonly clients: ReadonlyMap<string, ClientSocket>;
@@ -55,8 +68,11 @@ export interface AnteroomServer {
   readonly logger: Logger;
   readonly config: ServerConfig;
   readonly shuttingDown: boolean;
-  /** Listens on config.host:port; resolves with the real address. */
-  listen(): Promise<{ host: string; port: number; url: string }>;
+  /**
+   * Listens on config.host:port (and config.opsHost:opsPort); resolves with the real addresses, `opsUrl`
+   * (`http://host:port`) only with an ops listener. Rejects when a port cannot be bound.
+   */
+  listen(): Promise<{ host: string; port: number; url: string; opsUrl?: string }>;
   /** Graceful stop: refuse new sockets, evict everyone with `shutdown` and 1001, flush the log. */
   close(): Promise<void>;
 }
@@ -64,78 +80,183 @@ export interface AnteroomServer {
 /** How long shutdown waits for clients to complete their close handshakes before cutting them off. */
 const shutdownGraceMs = 2000;
 
+/** How long a peer has to answer a close frame (the documented 5 s), for every socket however it was closed. */
+const defaultCloseTimeoutMs = 5000;
+
 /**
  * Pending TCP connections the kernel may queue before the server accepts them (capped by net.core.somaxconn).
  * Node's default of 511 overflows when a crowd arrives at once, and the overflowing clients are reset.
  */
 const listenBacklog = 4096;
 
+/** Costly operator reads (event pages, new event streams, metrics scrapes) per client address: per second, and saved up. */
+const opsReadRate = 20;
+const opsReadBurst = 40;
+
+/** Everything the server's steps share: made once by `createAnteroomServer`. */
+interface ServerParts {
+  config: ServerConfig;
+  options: AnteroomServerOptions;
+  logger: Logger;
+  issuer: AdmissionTokenIssuer;
+  resumeTokens: ResumeTokens;
+  log: EventLog;
+  clients: Map<string, ClientSocket>;
+  rooms: Map<string, ServedRoom>;
+  gate: UpgradeGate;
+  metrics: ServerMetrics;
+  closeTimeoutMs: number;
+  state: { shuttingDown: boolean; eventLogFailure: Error | null };
+  /** Connections still mid-handshake, on every listener. */
+  handshakes: HandshakeGuard[];
+}
+
+type SocketHandlers = ReturnType<typeof createSocketHandlers>;
+
+interface Listeners {
+  http: Server;
+  ops: Server | null;
+  pages: PageRoutes;
+}
+
+/**
+ * Builds an anteroom server from a parsed configuration: the rooms and their actors, the event log, the
+ * token issuer, the HTTP and WebSocket listener (and the `--ops-port` listener). Nothing listens until
+ * `listen()` is called.
+ *
+ * @throws ConfigError when `config.eventLog` cannot be opened for appending or `config.keyFile` cannot be
+ *   read as an EC P-256 key; the message names the flag and the path.
+ */
 export async function createAnteroomServer(config: ServerConfig, options: AnteroomServerOptions = {}): Promise<AnteroomServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const issuer = await createAdmissionTokenIssuer({ keyFile: config.keyFile });
-  const resumeTokens: ResumeTokens = createResumeTokens();
-  const sink = config.eventLog ? new JsonlSink(config.eventLog) : null;
-  const log = new EventLog({ ringSize: config.eventRingSize, sink });
-  const clients = new Map<string, ClientSocket>();
-  const rooms = new Map<string, ServedRoom>();
-  const gate = new UpgradeGate(config);
-  const metrics: ServerMetrics = new ServerMetrics({ log, rooms, openConnections: () => gate.openCount, pendingHandshakes: (): number => handshakes.pendingCount });
-  let shuttingDown = false;
+  const parts = assembleParts(config, options, logger, issuer);
+  for (const roomConfig of config.rooms) parts.rooms.set(roomConfig.name, openRoom(parts, roomConfig));
+  const listeners = createListeners(parts);
+  const wss = new WebSocketServer(webSocketOptions(config, parts.closeTimeoutMs));
   const socketHandlers = createSocketHandlers({
     config,
     logger,
-    metrics,
-    resumeTokens,
+    metrics: parts.metrics,
+    resumeTokens: parts.resumeTokens,
     floodCloseAfter: options.floodCloseAfter ?? config.rateLimit * 2,
-    forget: (client) => {
-      clients.delete(client.conn);
-      gate.closed(client.ip);
-    },
+    // The connection counts are given back when the TCP socket closes (see `routeUpgrade`), not here.
+    forget: (client) => parts.clients.delete(client.conn),
   });
+  listeners.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+    routeUpgrade(parts, request, socket, head, (ws, room, ip, resumeToken) => acceptClient(parts, socketHandlers, ws, room, ip, resumeToken), wss),
+  );
+  listeners.ops?.on('upgrade', (_request: IncomingMessage, socket: Duplex) => refuseUpgrade(socket, 404, 'not a room path', parts.closeTimeoutMs));
+  return serverFacade(parts, listeners);
+}
 
-  for (const roomConfig of config.rooms) {
-    rooms.set(roomConfig.name, openRoom(roomConfig));
+/**
+ * The `ws` server's options. `closeTimeout` is how long ws waits for the peer's close frame before it
+ * destroys the socket (30 s by default); `ws` 8.23 takes it, its type definitions do not list it yet.
+ */
+function webSocketOptions(config: ServerConfig, closeTimeoutMs: number): ServerOptions {
+  const options: ServerOptions & { closeTimeout: number } = {
+    noServer: true,
+    maxPayload: config.maxPayload,
+    perMessageDeflate: false,
+    clientTracking: false,
+    closeTimeout: closeTimeoutMs,
+  };
+  return options;
+}
+
+function assembleParts(config: ServerConfig, options: AnteroomServerOptions, logger: Logger, issuer: AdmissionTokenIssuer): ServerParts {
+  const state: ServerParts['state'] = { shuttingDown: false, eventLogFailure: null };
+  const rooms = new Map<string, ServedRoom>();
+  const gate = new UpgradeGate(config);
+  const handshakes: HandshakeGuard[] = [];
+  let metrics: ServerMetrics | null = null;
+  const log = openEventLog(config, (error, lost) => {
+    if (state.eventLogFailure === null) logger.error({ err: error, path: config.eventLog }, 'event log write failed; records are being lost');
+    state.eventLogFailure = error;
+    metrics?.eventLogRecordsLost.inc(lost);
+  });
+  metrics = new ServerMetrics({
+    log,
+    rooms,
+    openConnections: () => gate.openCount,
+    pendingHandshakes: () => handshakes.reduce((sum, guard) => sum + guard.pendingCount, 0),
+  });
+  return {
+    config,
+    options,
+    logger,
+    issuer,
+    resumeTokens: createResumeTokens(),
+    log,
+    clients: new Map(),
+    rooms,
+    gate,
+    metrics,
+    closeTimeoutMs: options.closeTimeoutMs ?? defaultCloseTimeoutMs,
+    state,
+    handshakes,
+  };
+}
+
+/**
+ * The event log, with its JSONL file when `--event-log` names one. The file is opened here, so a path that
+ * cannot be opened stops the start; a write that fails later is reported through `onFailure`.
+ */
+function openEventLog(config: ServerConfig, onFailure: (error: Error, lostRecords: number) => void): EventLog {
+  if (!config.eventLog) return new EventLog({ ringSize: config.eventRingSize });
+  let sink: JsonlSink;
+  try {
+    sink = JsonlSink.open(config.eventLog, { onError: onFailure });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`--event-log ${config.eventLog}: cannot open the event log for appending (${reason})`, { cause: error });
   }
+  return new EventLog({ ringSize: config.eventRingSize, sink });
+}
 
-  function openRoom(roomConfig: RoomConfig): ServedRoom {
-    const rate = new AdmissionRate();
-    // The feed and the runtime refer to each other; the feed is only used after both exist.
-    let feed: PositionFeed | null = null;
-    const runtime = new RoomRuntime({
-      settings: roomConfig,
-      log,
-      clockFor: () => wallClock,
-      recordTimers: true,
-      inspect: options.inspect,
-      effects: createSocketEffects({
-        room: roomConfig,
-        clients,
-        issuer,
-        resumeTokens,
-        rate,
-        outboundBudget: config.outboundBudget,
-        logger,
-        queueChanged: () => feed?.markDirty(),
-        onSend: (message, client) => metrics.sent(message, client.conn),
-        overflowed: (client) => {
-          logger.warn({ conn: client.conn, session: client.session, room: roomConfig.name, buffered: client.ws.bufferedAmount }, 'client too slow; dropping it');
-          // Reported on the next turn, so the drop is an input of its own in the log, not part of another.
-          setImmediate(() => {
-            client.room.overflow(client.conn);
-          });
-        },
-      }),
-    });
-    feed = new PositionFeed(runtime, (conn, position) => sendPosition(rooms.get(roomConfig.name)!, conn, position), options.positionFeedTiming ?? defaultPositionFeedTiming);
-    return { runtime, feed, rate };
-  }
+function openRoom(parts: ServerParts, roomConfig: RoomConfig): ServedRoom {
+  const { config, logger, clients } = parts;
+  const rate = new AdmissionRate();
+  // The feed and the runtime refer to each other; the feed is only used after both exist.
+  let feed: PositionFeed | null = null;
+  const runtime = new RoomRuntime({
+    settings: roomConfig,
+    log: parts.log,
+    clockFor: () => wallClock,
+    recordTimers: true,
+    inspect: parts.options.inspect,
+    closeTimeoutMs: parts.closeTimeoutMs,
+    effects: createSocketEffects({
+      room: roomConfig,
+      clients,
+      issuer: parts.issuer,
+      resumeTokens: parts.resumeTokens,
+      rate,
+      outboundBudget: config.outboundBudget,
+      logger,
+      queueChanged: () => feed?.markDirty(),
+      onSend: (message, client) => parts.metrics.sent(message, client.conn),
+      overflowed: (client) => {
+        logger.warn({ conn: client.conn, session: client.session, room: roomConfig.name, buffered: client.ws.bufferedAmount }, 'client too slow; dropping it');
+        // Reported on the next turn, so the drop is an input of its own in the log, not part of another.
+        setImmediate(() => client.room.overflow(client.conn));
+      },
+    }),
+  });
+  feed = new PositionFeed(runtime, positionSender(parts, runtime, rate), parts.options.positionFeedTiming ?? defaultPositionFeedTiming);
+  return { runtime, feed, rate };
+}
 
-  function sendPosition(room: ServedRoom, conn: string, position: number): 'sent' | 'unchanged' | 'deferred' {
+/** Sends a waiter its new place, unless it already has it or reads too slowly to take another update now. */
+function positionSender(parts: ServerParts, runtime: RoomRuntime, rate: AdmissionRate): SendPosition {
+  const { clients, config, metrics } = parts;
+  return (conn, position) => {
     const client = clients.get(conn);
     if (!client || client.sentPosition === position) return 'unchanged';
     const outcome = sendToClient(
       client,
-      queuedStatus(client, position, room.runtime.queueLength, room.rate),
+      queuedStatus(client, position, runtime.queueLength, rate),
       config.outboundBudget,
       // A slow reader gets no more position updates until it catches up; it then gets the latest.
       64 * 1024,
@@ -147,139 +268,217 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
     }
     if (outcome === 'overflow') setImmediate(() => client.room.overflow(client.conn));
     return 'deferred';
-  }
+  };
+}
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: config.maxPayload, perMessageDeflate: false, clientTracking: false });
-  const pages = createPageRoutes({ rooms, log, config, logger });
-  const http = createServer(
-    createHttpHandler({
-      rooms,
-      log,
-      issuer,
-      config,
-      logger,
-      isShuttingDown: () => shuttingDown,
-      metrics,
-      extraRoutes: [pages.route],
+/**
+ * The HTTP listeners: one for visitors (WebSockets, the waiting page, health) and, with `--ops-port`, one
+ * for operators (dashboard, metrics, rooms, events). Without it, one listener serves both.
+ */
+function createListeners(parts: ServerParts): Listeners {
+  const { config, logger, gate } = parts;
+  const pages = createPageRoutes({
+    rooms: parts.rooms,
+    log: parts.log,
+    config,
+    logger,
+    addressOf: (request) => gate.clientIp(request),
+    eventStreams: { maxStreams: config.maxEventStreams },
+  });
+  const opsReads = new AddressRate(opsReadRate, opsReadBurst);
+  const listener = (surface: HttpSurface): Server => {
+    const handler = createHttpHandler(httpDeps(parts, surface, pages, opsReads));
+    return boundedHttpServer(parts, handler);
+  };
+  const split = config.opsPort !== null;
+  const http = listener(split ? 'public' : 'both');
+  const ops = split ? listener('ops') : null;
+  http.once('close', () => pages.stop());
+  return { http, ops, pages };
+}
+
+function httpDeps(parts: ServerParts, surface: HttpSurface, pages: PageRoutes, opsReads: AddressRate): HttpApiDeps {
+  return {
+    rooms: parts.rooms,
+    log: parts.log,
+    issuer: parts.issuer,
+    config: parts.config,
+    logger: parts.logger,
+    isShuttingDown: () => parts.state.shuttingDown,
+    notReadyReason: () => (parts.state.eventLogFailure ? 'event log write failed' : null),
+    metrics: parts.metrics,
+    extraRoutes: [pages.routeFor(surface)],
+    surface,
+    opsReads,
+    addressOf: (request) => parts.gate.clientIp(request),
+  };
+}
+
+/** An HTTP server whose connections are bounded in time and number while they have not sent a request. */
+function boundedHttpServer(parts: ServerParts, handler: RequestListener): Server {
+  const { config, metrics } = parts;
+  const http = createServer(boundRequestTimes(config.handshakeTimeoutMs), handler);
+  parts.handshakes.push(
+    new HandshakeGuard(http, {
+      timeoutMs: config.handshakeTimeoutMs,
+      maxPending: config.maxConnections,
+      // Behind a proxy every connection comes from the proxy's address; the proxy bounds slow clients.
+      maxPendingPerAddress: config.trustProxy ? 0 : config.maxHandshakesPerIp,
+      onCut: (reason) => metrics.handshakesCut.inc({ reason }),
     }),
   );
-  http.once('close', () => pages.stop());
-  http.headersTimeout = config.handshakeTimeoutMs + 1000;
-  http.requestTimeout = Math.max(config.handshakeTimeoutMs * 2, 10_000);
-  const handshakes = new HandshakeGuard(http, {
-    timeoutMs: config.handshakeTimeoutMs,
-    maxPending: config.maxConnections,
-    onCut: (reason) => metrics.handshakesCut.inc({ reason }),
-  });
+  return http;
+}
 
-  http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
-    if (shuttingDown) return refuseUpgrade(socket, 503, 'shutting down');
-    const path = roomFromPath(request.url);
-    if (path.kind !== 'room') return refuseUpgrade(socket, 404, 'not a room path');
-    const verdict = gate.check(request);
-    if (!verdict.ok) {
-      logger.info({ ip: gate.clientIp(request), reason: verdict.reason }, 'upgrade refused');
-      metrics.upgradesRefused.inc({ reason: verdict.refusal });
-      return refuseUpgrade(socket, verdict.status, verdict.reason);
-    }
-    wss.handleUpgrade(request, socket, head, (ws) => {
-      const room = rooms.get(path.room);
-      if (!room) {
-        // Accepted first so a browser can read why: the close code says the room does not exist.
-        closeWith(ws, 'unknownRoom');
-        return;
-      }
-      if (shuttingDown) {
-        closeWith(ws, 'shutdown');
-        return;
-      }
-      acceptClient(ws, room, verdict.ip, resumeTokenFromUrl(request.url));
-    });
-  });
-
-  function acceptClient(ws: WebSocket, room: ServedRoom, ip: string, resumeToken: string | null): void {
-    const conn = nanoid(12);
-    const session = nanoid();
-    const client: ClientSocket = {
-      conn,
-      ws,
-      room: room.runtime,
-      ip,
-      openedAt: Date.now(),
-      session,
-      resumeToken: resumeTokens.mint(room.runtime.name, session),
-      sentPosition: 0,
-      tokenRefresh: null,
-      overflowed: false,
-      bucket: new TokenBucket(config.rateLimit, config.rateLimit * 2, Date.now()),
-    };
-    clients.set(conn, client);
-    gate.opened(ip);
-    socketHandlers.attach(client);
-    logger.debug({ conn, session, room: room.runtime.name, ip }, 'connected');
-    // A resume token in the URL names the place asked for, so a full line cannot turn its owner away.
-    room.runtime.connect(conn, session, resumeToken === null ? undefined : resumeTokens.read(room.runtime.name, resumeToken));
+/**
+ * An upgrade request: refused with an HTTP status, or made a WebSocket. Every socket that becomes a
+ * WebSocket counts toward the connection limits from this moment until its TCP connection is gone, however
+ * it ends: a room's client, an unknown room closed with 4004, a close during shutdown.
+ */
+function routeUpgrade(
+  parts: ServerParts,
+  request: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  accept: (ws: WebSocket, room: ServedRoom, ip: string, resumeToken: string | null) => void,
+  wss: WebSocketServer,
+): void {
+  const { gate, logger, metrics, closeTimeoutMs } = parts;
+  socket.on('error', () => socket.destroy());
+  if (parts.state.shuttingDown) return refuseUpgrade(socket, 503, 'shutting down', closeTimeoutMs);
+  const path = roomFromPath(request.url);
+  if (path.kind !== 'room') return refuseUpgrade(socket, 404, 'not a room path', closeTimeoutMs);
+  const verdict = gate.check(request);
+  if (!verdict.ok) {
+    logger.info({ ip: gate.clientIp(request), reason: verdict.reason }, 'upgrade refused');
+    metrics.upgradesRefused.inc({ reason: verdict.refusal });
+    return refuseUpgrade(socket, verdict.status, verdict.reason, closeTimeoutMs);
   }
+  gate.opened(verdict.ip);
+  socket.once('close', () => gate.closed(verdict.ip));
+  wss.handleUpgrade(request, socket, head, (ws) => {
+    const room = parts.rooms.get(path.room);
+    // Accepted first so a browser can read why: the close code says the room does not exist.
+    if (!room) return closeWith(ws, 'unknownRoom');
+    if (parts.state.shuttingDown) return closeWith(ws, 'shutdown');
+    accept(ws, room, verdict.ip, resumeTokenFromUrl(request.url));
+  });
+}
 
-  const server: AnteroomServer = {
-    http,
-    log,
-    rooms,
-    clients,
-    gate,
-    metrics,
-    issuer,
-    logger,
+/** Registers a new socket in its room: it gets a session, a resume token and its place. */
+function acceptClient(parts: ServerParts, handlers: SocketHandlers, ws: WebSocket, room: ServedRoom, ip: string, resumeToken: string | null): void {
+  const conn = nanoid(12);
+  const session = nanoid();
+  const client: ClientSocket = {
+    conn,
+    ws,
+    room: room.runtime,
+    ip,
+    openedAt: Date.now(),
+    session,
+    resumeToken: parts.resumeTokens.mint(room.runtime.name, session),
+    sentPosition: 0,
+    tokenRefresh: null,
+    overflowed: false,
+    bucket: new TokenBucket(parts.config.rateLimit, parts.config.rateLimit * 2, Date.now()),
+  };
+  parts.clients.set(conn, client);
+  handlers.attach(client);
+  parts.logger.debug({ conn, session, room: room.runtime.name, ip }, 'connected');
+  // A resume token in the URL names the place asked for, so a full line cannot turn its owner away.
+  const resume = resumeToken === null ? undefined : parts.resumeTokens.read(room.runtime.name, resumeToken);
+  room.runtime.connect(conn, session, resume);
+}
+
+function serverFacade(parts: ServerParts, listeners: Listeners): AnteroomServer {
+  const { config } = parts;
+  return {
+    http: listeners.http,
+    ops: listeners.ops,
+    log: parts.log,
+    rooms: parts.rooms,
+    clients: parts.clients,
+    gate: parts.gate,
+    metrics: parts.metrics,
+    issuer: parts.issuer,
+    logger: parts.logger,
     config,
     get shuttingDown() {
-      return shuttingDown;
+      return parts.state.shuttingDown;
     },
-    listen() {
-      return new Promise((resolve, reject) => {
-        http.once('error', reject);
-        http.listen({ port: config.port, host: config.host, backlog: listenBacklog }, () => {
-          http.off('error', reject);
-          const address = http.address();
-          const port = typeof address === 'object' && address ? address.port : config.port;
-          const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-          resolve({ host: config.host, port, url: `ws://${host}:${port}` });
-        });
-      });
+    async listen() {
+      const main = await listenOn(listeners.http, config.host, config.port);
+      const url = `ws://${main.host}:${main.port}`;
+      if (!listeners.ops) return { host: config.host, port: main.port, url };
+      const ops = await listenOn(listeners.ops, config.opsHost, config.opsPort ?? 0);
+      return { host: config.host, port: main.port, url, opsUrl: `http://${ops.host}:${ops.port}` };
     },
-    async close() {
-      if (shuttingDown) return;
-      shuttingDown = true;
-      const closedHttp = new Promise<void>((resolve) => http.close(() => resolve()));
-      handshakes.close();
-      const open = [...clients.values()];
-      const allClosed = Promise.all(open.map((client) => new Promise<void>((resolve) => {
-        if (client.ws.readyState === client.ws.CLOSED) return resolve();
-        client.ws.once('close', () => resolve());
-      })));
-      for (const room of rooms.values()) room.runtime.shutdown();
-      const grace = setTimeout(() => {
-        for (const client of clients.values()) client.ws.terminate();
-      }, shutdownGraceMs);
-      await allClosed;
-      clearTimeout(grace);
-      http.closeAllConnections();
-      await closedHttp;
-      for (const room of rooms.values()) {
-        room.feed.stop();
-        room.runtime.stop();
-      }
-      metrics.close();
-      await log.close();
-      logger.info('stopped');
-      logger.flush?.();
-    },
+    close: () => shutDown(parts, listeners),
   };
-  return server;
 }
 
-function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
+/** Resolves with the bound port and the host as it goes in a URL (IPv6 in brackets). */
+function listenOn(http: Server, host: string, port: number): Promise<{ host: string; port: number }> {
+  return new Promise((resolve, reject) => {
+    http.once('error', reject);
+    http.listen({ port, host, backlog: listenBacklog }, () => {
+      http.off('error', reject);
+      const address = http.address();
+      resolve({ host: host.includes(':') ? `[${host}]` : host, port: typeof address === 'object' && address ? address.port : port });
+    });
+  });
+}
+
+/** Graceful stop: see `AnteroomServer.close`. A second call does nothing. */
+async function shutDown(parts: ServerParts, listeners: Listeners): Promise<void> {
+  if (parts.state.shuttingDown) return;
+  parts.state.shuttingDown = true;
+  const servers = [listeners.http, ...(listeners.ops ? [listeners.ops] : [])];
+  const closedHttp = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+  for (const guard of parts.handshakes) guard.close();
+  // Dashboards reconnect elsewhere; their streams would otherwise hold the listeners open.
+  listeners.pages.stop();
+  await evictEveryone(parts);
+  for (const server of servers) server.closeAllConnections();
+  await closedHttp;
+  for (const room of parts.rooms.values()) {
+    room.feed.stop();
+    room.runtime.stop();
+  }
+  parts.metrics.close();
+  await parts.log.close();
+  parts.logger.info('stopped');
+  parts.logger.flush?.();
+}
+
+/** Every room closes with reason `shutdown` (1001); clients get `shutdownGraceMs` to finish, then are cut. */
+async function evictEveryone(parts: ServerParts): Promise<void> {
+  const open = [...parts.clients.values()];
+  const allClosed = Promise.all(
+    open.map(
+      (client) =>
+        new Promise<void>((resolve) => {
+          if (client.ws.readyState === client.ws.CLOSED) return resolve();
+          client.ws.once('close', () => resolve());
+        }),
+    ),
+  );
+  for (const room of parts.rooms.values()) room.runtime.shutdown();
+  const grace = setTimeout(() => {
+    for (const client of parts.clients.values()) client.ws.terminate();
+  }, shutdownGraceMs);
+  await allClosed;
+  clearTimeout(grace);
+}
+
+/**
+ * Answers an upgrade with an HTTP refusal and ends the connection. A peer that does not read the answer or
+ * close its side is cut after `closeTimeoutMs`, so a refused socket cannot be held open either.
+ */
+function refuseUpgrade(socket: Duplex, status: number, reason: string, closeTimeoutMs: number): void {
   const text = { 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const cut = setTimeout(() => socket.destroy(), closeTimeoutMs);
+  cut.unref();
+  socket.once('close', () => clearTimeout(cut));
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
 }
-

@@ -1,22 +1,35 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { socketAddress } from './upgrade-gate.js';
 
 export interface HandshakeGuardOptions {
-  /** A connection that has not sent a complete request (or upgrade) by then is destroyed. */
+  /** A connection that has not sent a complete request (or upgrade) by then (ms) is destroyed. */
   timeoutMs: number;
   /** Connections allowed to wait for their first request at once; 0 = no limit. Over it, new ones are cut. */
   maxPending: number;
-  /** Called for each connection cut for being too slow or one too many. */
-  onCut?: (why: 'timeout' | 'too_many_pending') => void;
+  /**
+   * Of those, how many one client address may hold; 0 = no limit. Over it, that address's new connections
+   * are cut, so one address cannot take the pool from everyone else.
+   */
+  maxPendingPerAddress?: number;
+  /** Called for each connection cut for being too slow, one too many, or one too many from its address. */
+  onCut?: (why: 'timeout' | 'too_many_pending' | 'too_many_pending_per_ip') => void;
+}
+
+interface PendingConnection {
+  timer: ReturnType<typeof setTimeout>;
+  address: string;
 }
 
 /**
- * Bounds the time and number of TCP connections that have not yet sent a whole HTTP request. Node enforces
- * `headersTimeout` only on a coarse 30 s sweep, so a silent or half-sent handshake could otherwise hold a
- * socket (and a file descriptor) for that long.
+ * Bounds the time and number of TCP connections that have not yet sent a whole HTTP request, in total and
+ * per client address. Node enforces `headersTimeout` only on a coarse sweep, so a silent or half-sent
+ * handshake could otherwise hold a socket (and a file descriptor) for that long. Requests after the first on
+ * a keep-alive connection are bounded by Node's own timeouts, swept often (see `boundRequestTimes`).
  */
 export class HandshakeGuard {
-  private readonly pending = new Map<Socket, ReturnType<typeof setTimeout>>();
+  private readonly pending = new Map<Socket, PendingConnection>();
+  private readonly perAddress = new Map<string, number>();
   private stopped = false;
 
   constructor(
@@ -35,40 +48,73 @@ export class HandshakeGuard {
     return this.pending.size;
   }
 
+  /** Connections from `address` still waiting for their first complete request. */
+  pendingFrom(address: string): number {
+    return this.perAddress.get(address) ?? 0;
+  }
+
   /** Shutdown: cuts every connection still mid-handshake so the listener can close. */
   close(): void {
     this.stopped = true;
-    for (const [socket, timer] of this.pending) {
+    for (const [socket, { timer }] of this.pending) {
       clearTimeout(timer);
       socket.destroy();
     }
     this.pending.clear();
+    this.perAddress.clear();
   }
 
   private admit(socket: Socket): void {
-    if (this.stopped) {
-      socket.destroy();
-      return;
-    }
-    if (this.options.maxPending > 0 && this.pending.size >= this.options.maxPending) {
-      this.options.onCut?.('too_many_pending');
+    if (this.stopped) return void socket.destroy();
+    const address = socketAddress(socket.remoteAddress);
+    const refusal = this.refusalFor(address);
+    if (refusal !== null) {
+      this.options.onCut?.(refusal);
       socket.destroy();
       return;
     }
     const timer = setTimeout(() => {
-      this.pending.delete(socket);
+      this.settle(socket);
       this.options.onCut?.('timeout');
       socket.destroy();
     }, this.options.timeoutMs);
     timer.unref();
-    this.pending.set(socket, timer);
+    this.pending.set(socket, { timer, address });
+    this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
     socket.once('close', () => this.settle(socket));
   }
 
-  private settle(socket: Socket): void {
-    const timer = this.pending.get(socket);
-    if (timer === undefined) return;
-    clearTimeout(timer);
-    this.pending.delete(socket);
+  private refusalFor(address: string): 'too_many_pending' | 'too_many_pending_per_ip' | null {
+    const { maxPending, maxPendingPerAddress = 0 } = this.options;
+    if (maxPending > 0 && this.pending.size >= maxPending) return 'too_many_pending';
+    if (maxPendingPerAddress > 0 && this.pendingFrom(address) >= maxPendingPerAddress) return 'too_many_pending_per_ip';
+    return null;
   }
+
+  private settle(socket: Socket): void {
+    const entry = this.pending.get(socket);
+    if (entry === undefined) return;
+    clearTimeout(entry.timer);
+    this.pending.delete(socket);
+    const count = (this.perAddress.get(entry.address) ?? 1) - 1;
+    if (count <= 0) this.perAddress.delete(entry.address);
+    else this.perAddress.set(entry.address, count);
+  }
+}
+
+/**
+ * Bounds every request on a connection, not only the first: Node's `headersTimeout` and `requestTimeout`
+ * apply to each request of a keep-alive connection, but are only checked every `connectionsCheckingInterval`
+ * (30 s by default), so a slow second request could trickle for that long. Returns the server options that
+ * check them several times per `timeoutMs` (ms). Node's headers limit is one check later than the guard's,
+ * so a first request that runs out is cut by the guard, silently, never answered 408 by Node.
+ */
+export function boundRequestTimes(timeoutMs: number): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
+  const checkEveryMs = Math.max(50, Math.min(1000, Math.floor(timeoutMs / 4)));
+  const headersTimeout = timeoutMs + checkEveryMs;
+  return {
+    headersTimeout,
+    requestTimeout: Math.max(headersTimeout, timeoutMs * 2, 10_000),
+    connectionsCheckingInterval: checkEveryMs,
+  };
 }

@@ -1,11 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
+import { roomNamePattern } from '../config/rooms-file.js';
+import { roomSettingProblem } from '../config/room-settings.js';
 import type { ServerConfig } from '../config/server-config.js';
 import type { EventLog } from '../log/event-log.js';
 import type { RoomAdminCommand } from '../rooms/room-runtime.js';
 import type { AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
+import type { AddressRate } from './address-rate.js';
 import type { ServedRoom } from './anteroom-server.js';
+
+/** What a listener answers: the visitors' side, the operators' side, or both on one port. */
+export type HttpSurface = 'public' | 'ops' | 'both';
 
 export interface HttpApiDeps {
   rooms: ReadonlyMap<string, ServedRoom>;
@@ -14,14 +20,26 @@ export interface HttpApiDeps {
   config: ServerConfig;
   logger: Logger;
   isShuttingDown: () => boolean;
+  /** Why the server is not ready beyond shutting down (an event log that cannot be written), or null. */
+  notReadyReason?: () => string | null;
   /** Prometheus text for GET /metrics; without it /metrics is not served. */
   metrics?: { readonly contentType: string; render(): Promise<string> };
   /** Extra routes (pages, metrics) tried before the API answers 404. Returns true when it answered. */
   extraRoutes?: ((request: IncomingMessage, response: ServerResponse, path: string) => boolean | Promise<boolean>)[];
+  /** Which endpoints this listener serves; 'both' by default. Health and readiness are on every listener. */
+  surface?: HttpSurface;
+  /** Per-address rate of the costly operator reads (event pages, new event streams, metrics); over it, 429. */
+  opsReads?: AddressRate;
+  /** The client address of a request, for `opsReads`. */
+  addressOf?: (request: IncomingMessage) => string;
 }
 
 /** Largest admin request body accepted. */
 const maxBodyBytes = 16 * 1024;
+
+/** Most records one `GET /api/events` answers (about 90 bytes each), and how many when `limit` is not given. */
+export const maxEventsPage = 1000;
+const defaultEventsPage = 100;
 
 export function roomView(room: ServedRoom) {
   const runtime = room.runtime;
@@ -36,8 +54,16 @@ export function roomView(room: ServedRoom) {
   };
 }
 
-/** The HTTP side: health, room state, the event tail, the JWKS, and bearer-protected admin writes. */
+/**
+ * The HTTP side: health, readiness, the JWKS, and the operators' side (metrics, room state, the event tail,
+ * bearer-protected admin writes). Returns a request listener for `http.createServer`; it never throws, and
+ * answers 500 only for a fault of the server's own.
+ */
 export function createHttpHandler(deps: HttpApiDeps) {
+  const surface = deps.surface ?? 'both';
+  const servesOps = surface !== 'public';
+  const servesPublic = surface !== 'ops';
+  const opsRoute = createOpsRoutes(deps);
   return async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     try {
       await route(request, response);
@@ -54,41 +80,84 @@ export function createHttpHandler(deps: HttpApiDeps) {
     const method = request.method ?? 'GET';
 
     if (path === '/healthz') return json(response, 200, { ok: true });
-    if (path === '/readyz') {
-      return deps.isShuttingDown() ? json(response, 503, { ready: false, reason: 'shutting down' }) : json(response, 200, { ready: true });
-    }
-    if (path === '/metrics' && method === 'GET' && deps.metrics) {
-      const text = await deps.metrics.render();
-      response.writeHead(200, { 'content-type': deps.metrics.contentType, 'content-length': Buffer.byteLength(text) });
-      return void response.end(text);
-    }
-    if (path === '/.well-known/jwks.json') {
+    if (path === '/readyz') return readiness(response);
+    if (servesPublic && path === '/.well-known/jwks.json') {
       response.setHeader('cache-control', 'public, max-age=300');
       return json(response, 200, deps.issuer.jwks());
     }
-    if (path === '/api/rooms' && method === 'GET') {
-      return json(response, 200, { rooms: [...deps.rooms.values()].map(roomView) });
-    }
-    const roomMatch = /^\/api\/rooms\/([^/]+)(\/kick)?$/.exec(path);
-    if (roomMatch) {
-      const room = deps.rooms.get(decodeURIComponent(roomMatch[1]!));
-      if (!room) return json(response, 404, { error: 'unknown_room' });
-      if (method === 'GET' && !roomMatch[2]) return json(response, 200, roomView(room));
-      if (method === 'POST') return adminWrite(request, response, room, roomMatch[2] ? 'kick' : 'config');
-      return json(response, 405, { error: 'method_not_allowed' });
-    }
-    if (path === '/api/events' && method === 'GET') {
-      const after = Number(url.searchParams.get('after') ?? '0');
-      const limit = Number(url.searchParams.get('limit') ?? '1000');
-      if (!Number.isInteger(after) || after < 0 || !Number.isInteger(limit) || limit < 1 || limit > 10_000) {
-        return json(response, 400, { error: 'bad_request', message: 'after must be a whole number >= 0, limit 1..10000' });
-      }
-      return json(response, 200, { lastSeq: deps.log.lastSeq, events: deps.log.since(after, limit) });
-    }
+    if (servesOps && isOpsRead(path, method) && overOpsRate(request, response)) return;
+    if (servesOps && (await opsRoute(request, response, url, method))) return;
     for (const extra of deps.extraRoutes ?? []) {
       if (await extra(request, response, path)) return;
     }
     json(response, 404, { error: 'not_found' });
+  }
+
+  function readiness(response: ServerResponse): void {
+    const reason = deps.isShuttingDown() ? 'shutting down' : (deps.notReadyReason?.() ?? null);
+    return reason === null ? json(response, 200, { ready: true }) : json(response, 503, { ready: false, reason });
+  }
+
+  /** Spends one of the address's operator reads; true when it was over its rate and got 429. */
+  function overOpsRate(request: IncomingMessage, response: ServerResponse): boolean {
+    if (!deps.opsReads) return false;
+    const address = deps.addressOf?.(request) ?? request.socket.remoteAddress ?? 'unknown';
+    const waitMs = deps.opsReads.take(address, Date.now());
+    if (waitMs === 0) return false;
+    response.setHeader('retry-after', String(Math.ceil(waitMs / 1000)));
+    json(response, 429, { error: 'too_many_requests', retryAfterMs: waitMs });
+    return true;
+  }
+}
+
+/**
+ * The operators' endpoints: metrics, room state and admin writes, the event tail. The returned route
+ * answers true when the path was one of them.
+ */
+function createOpsRoutes(deps: HttpApiDeps) {
+  return opsRoute;
+
+  async function opsRoute(request: IncomingMessage, response: ServerResponse, url: URL, method: string): Promise<boolean> {
+    const path = url.pathname;
+    if (path === '/metrics' && method === 'GET' && deps.metrics) {
+      const text = await deps.metrics.render();
+      response.writeHead(200, { 'content-type': deps.metrics.contentType, 'content-length': Buffer.byteLength(text) });
+      response.end(text);
+      return true;
+    }
+    if (path === '/api/rooms' && method === 'GET') {
+      json(response, 200, { rooms: [...deps.rooms.values()].map(roomView) });
+      return true;
+    }
+    const roomMatch = /^\/api\/rooms\/([^/]+)(\/kick)?$/.exec(path);
+    if (roomMatch) {
+      await roomRoute(request, response, roomMatch[1]!, roomMatch[2] ? 'kick' : 'config', method);
+      return true;
+    }
+    if (path === '/api/events' && method === 'GET') {
+      eventsPage(response, url);
+      return true;
+    }
+    return false;
+  }
+
+  async function roomRoute(request: IncomingMessage, response: ServerResponse, encoded: string, what: 'kick' | 'config', method: string) {
+    const name = decodePathSegment(encoded);
+    if (name === null) return json(response, 400, { error: 'bad_request', message: 'the room name is not valid percent-encoding' });
+    const room = roomNamePattern.test(name) ? deps.rooms.get(name) : undefined;
+    if (!room) return json(response, 404, { error: 'unknown_room' });
+    if (method === 'GET' && what === 'config') return json(response, 200, roomView(room));
+    if (method === 'POST') return adminWrite(request, response, room, what);
+    return json(response, 405, { error: 'method_not_allowed' });
+  }
+
+  function eventsPage(response: ServerResponse, url: URL): void {
+    const after = Number(url.searchParams.get('after') ?? '0');
+    const limit = Number(url.searchParams.get('limit') ?? String(defaultEventsPage));
+    if (!Number.isSafeInteger(after) || after < 0 || !Number.isSafeInteger(limit) || limit < 1 || limit > maxEventsPage) {
+      return json(response, 400, { error: 'bad_request', message: `after must be a whole number >= 0, limit 1..${maxEventsPage}` });
+    }
+    json(response, 200, { lastSeq: deps.log.lastSeq, events: deps.log.since(after, limit) });
   }
 
   async function adminWrite(request: IncomingMessage, response: ServerResponse, room: ServedRoom, what: 'kick' | 'config') {
@@ -108,6 +177,24 @@ export function createHttpHandler(deps: HttpApiDeps) {
   }
 }
 
+/**
+ * The operators' reads that cost the server real work: a page of records, a new event stream (with its
+ * snapshot), a metrics scrape. Anyone can ask for them, so each address gets a rate; room counts are cheap.
+ */
+function isOpsRead(path: string, method: string): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  return path === '/api/events' || path === '/api/events/stream' || path === '/metrics';
+}
+
+/** `decodeURIComponent`, or null for text that is not valid percent-encoded UTF-8 (`%`, `%E0%A4%A`). */
+export function decodePathSegment(segment: string): string | null {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
 function configCommands(body: unknown): RoomAdminCommand[] | string {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'body must be a JSON object';
   const fields = body as Record<string, unknown>;
@@ -115,13 +202,12 @@ function configCommands(body: unknown): RoomAdminCommand[] | string {
   for (const key of Object.keys(fields)) {
     if (!['capacity', 'maxQueue', 'status'].includes(key)) return `unknown field "${key}"`;
   }
-  if ('capacity' in fields) {
-    if (!Number.isInteger(fields.capacity) || (fields.capacity as number) < 0) return 'capacity must be a whole number >= 0';
-    commands.push({ type: 'setCapacity', capacity: fields.capacity as number });
-  }
-  if ('maxQueue' in fields) {
-    if (!Number.isInteger(fields.maxQueue) || (fields.maxQueue as number) < 0) return 'maxQueue must be a whole number >= 0';
-    commands.push({ type: 'setMaxQueue', maxQueue: fields.maxQueue as number });
+  for (const field of ['capacity', 'maxQueue'] as const) {
+    if (!(field in fields)) continue;
+    const problem = roomSettingProblem(field, fields[field]);
+    if (problem !== null) return problem;
+    const value = fields[field] as number;
+    commands.push(field === 'capacity' ? { type: 'setCapacity', capacity: value } : { type: 'setMaxQueue', maxQueue: value });
   }
   if ('status' in fields) {
     const status = fields.status;
@@ -141,16 +227,14 @@ function kickCommands(body: unknown): RoomAdminCommand[] | string {
 }
 
 /**
- * Whether `change` made the room decide anything (an eviction, a release). The room decides in the same turn,
- * so a kick that records only its own input found no such session.
+ * Whether the Authorization `header` carries `Bearer <token>`. Both sides are hashed first (SHA-256), so the
+ * comparison is constant-time over equal-length digests and says nothing about the token's length.
  */
-
-function bearerMatches(header: string | undefined, token: string): boolean {
+export function bearerMatches(header: string | undefined, token: string): boolean {
   const match = /^Bearer (.+)$/.exec(header ?? '');
-  if (!match) return false;
-  const given = Buffer.from(match[1]!);
-  const expected = Buffer.from(token);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  const given = createHash('sha256').update(match ? match[1]! : '').digest();
+  const expected = createHash('sha256').update(token).digest();
+  return timingSafeEqual(given, expected) && match !== null;
 }
 
 async function readJsonBody(request: IncomingMessage): Promise<unknown> {

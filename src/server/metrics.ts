@@ -33,6 +33,7 @@ export class ServerMetrics {
   readonly floodCloses: Counter;
   readonly upgradesRefused: Counter<'reason'>;
   readonly handshakesCut: Counter<'reason'>;
+  readonly eventLogRecordsLost: Counter;
 
   private readonly messagesReceived: Counter<'room' | 'type'>;
   private readonly admissions: Counter<'room'>;
@@ -135,8 +136,13 @@ export class ServerMetrics {
     });
     this.handshakesCut = new Counter({
       name: 'anteroom_handshakes_cut_total',
-      help: 'TCP connections cut before a complete request (timeout, too_many_pending).',
+      help: 'TCP connections cut before a complete request (timeout, too_many_pending, too_many_pending_per_ip).',
       labelNames: ['reason'],
+      registers,
+    });
+    this.eventLogRecordsLost = new Counter({
+      name: 'anteroom_event_log_records_lost_total',
+      help: 'Event log records that could not be written to the --event-log file.',
       registers,
     });
     this.promotionLatency = new Histogram({

@@ -1,7 +1,10 @@
 import type { RoomRuntime } from '../rooms/room-runtime.js';
 
 export interface PositionFeedTiming {
-  /** Queues up to this length are refreshed in full within `shortDelayMs`. */
+  /**
+   * Queues up to this length are refreshed in full: at once after a change that follows a quiet spell, and
+   * at most once every `shortDelayMs` (ms) while changes keep coming, each refresh carrying all of them.
+   */
   shortQueue: number;
   shortDelayMs: number;
   /** Longer queues: the first `shortQueue` places after `headDelayMs`, everyone after `sweepDelayMs`. */
@@ -13,6 +16,7 @@ export interface PositionFeedTiming {
 
 /**
  * Protocol v1 freshness: 100 ms up to 1,000 queued; beyond, 1 s for the first 1,000 places and 5 s for all.
+ * A short line is refreshed as soon as a change is over, so the budget is spent on sending, not waiting.
  * The sweep starts 1 s after a change so that, at ~25 µs a send, even 100k places are refreshed within 5 s.
  */
 export const defaultPositionFeedTiming: PositionFeedTiming = {
@@ -38,6 +42,8 @@ export class PositionFeed {
   private readonly timers: Record<Pass, ReturnType<typeof setTimeout> | null> = { head: null, sweep: null };
   private readonly running: Record<Pass, boolean> = { head: false, sweep: false };
   private readonly again: Record<Pass, boolean> = { head: false, sweep: false };
+  /** When each pass last started (ms, on `now`). */
+  private readonly startedAt: Record<Pass, number> = { head: -Infinity, sweep: -Infinity };
   private stopped = false;
   /** Position messages sent, for the fan-out cost figures. */
   sends = 0;
@@ -52,7 +58,10 @@ export class PositionFeed {
   markDirty(): void {
     if (this.stopped) return;
     const long = this.room.queueLength > this.timing.shortQueue;
-    this.schedule('head', long ? this.timing.headDelayMs : this.timing.shortDelayMs);
+    // A short line: at once (next turn, so changes of this turn are coalesced), but not sooner than
+    // shortDelayMs after the previous refresh started, so a busy line costs at most one pass per interval.
+    const shortDelay = Math.max(0, this.startedAt.head + this.timing.shortDelayMs - this.now());
+    this.schedule('head', long ? this.timing.headDelayMs : shortDelay);
     if (long) this.schedule('sweep', this.timing.sweepDelayMs);
   }
 
@@ -82,6 +91,7 @@ export class PositionFeed {
   private run(pass: Pass): void {
     this.timers[pass] = null;
     this.running[pass] = true;
+    this.startedAt[pass] = this.now();
     const limit = pass === 'head' ? this.timing.shortQueue : Infinity;
     const skip = pass === 'head' ? 0 : this.timing.shortQueue;
     const waiters = this.room.waitersInOrder(limit);

@@ -6,6 +6,7 @@ import type { QueuedStatus, ServerMessage } from '../protocol/messages.js';
 import type { ConnectionEffects } from '../rooms/room-runtime.js';
 import type { AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
 import type { ResumeTokens } from '../tokens/resume-tokens.js';
+import { scheduleTokenRenewal } from '../tokens/token-renewal.js';
 import type { AdmissionRate } from './admission-rate.js';
 import { sendToClient, type ClientSocket } from './client-socket.js';
 
@@ -23,9 +24,6 @@ export interface SocketEffectsDeps {
   /** Called for every message sent, for metrics. */
   onSend?: (message: ServerMessage, client: ClientSocket) => void;
 }
-
-/** Renews an admission token this long before it expires (or a fifth of its lifetime, if shorter). */
-const tokenRenewLeadMs = 30_000;
 
 /** Carries out, on real sockets, what the room's actors decide. */
 export function createSocketEffects(deps: SocketEffectsDeps): ConnectionEffects {
@@ -45,18 +43,13 @@ export function createSocketEffects(deps: SocketEffectsDeps): ConnectionEffects 
     }
   };
 
-  const scheduleRenewal = (client: ClientSocket, expiresAt: number) => {
-    const lead = Math.min(tokenRenewLeadMs, deps.room.tokenTtlMs / 5);
-    client.tokenRefresh = setTimeout(async () => {
-      client.tokenRefresh = null;
-      if (!client.room.isActive(client.conn)) return;
-      const fresh = await issueToken(client);
-      if (!fresh || !client.room.isActive(client.conn)) return;
-      send(client, { type: 'token', token: fresh.token, expiresAt: fresh.expiresAt });
-      scheduleRenewal(client, fresh.expiresAt);
-    }, Math.max(0, expiresAt - lead - Date.now()));
-    client.tokenRefresh.unref?.();
-  };
+  const scheduleRenewal = (client: ClientSocket, expiresAt: number) =>
+    scheduleTokenRenewal(client, expiresAt, {
+      tokenTtlMs: deps.room.tokenTtlMs,
+      issue: () => issueToken(client),
+      stillActive: () => client.room.isActive(client.conn),
+      deliver: (fresh) => send(client, { type: 'token', token: fresh.token, expiresAt: fresh.expiresAt }),
+    });
 
   return {
     sendQueuedStatus(conn, session, position, queueLength) {

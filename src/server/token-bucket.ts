@@ -17,6 +17,11 @@ export class TokenBucket {
     this.updatedAt = nowMs;
   }
 
+  /** When a token was last asked for (ms). */
+  get lastUsedAt(): number {
+    return this.updatedAt;
+  }
+
   /** Spends a token: 0 when allowed, else the ms until one is available. */
   take(nowMs: number): number {
     const elapsed = Math.max(0, nowMs - this.updatedAt);

@@ -81,8 +81,13 @@ export class UpgradeGate {
       const last = joined?.split(',').at(-1)?.trim();
       if (last && isIP(last)) return unmapIpv4(last);
     }
-    return unmapIpv4(request.socket.remoteAddress ?? 'unknown');
+    return socketAddress(request.socket.remoteAddress);
   }
+}
+
+/** A socket's peer address as the limits count it (`unknown` when the socket is already gone). */
+export function socketAddress(remoteAddress: string | undefined): string {
+  return unmapIpv4(remoteAddress ?? 'unknown');
 }
 
 /** `::ffff:10.0.0.1` and `10.0.0.1` are one client; count them as one. */

@@ -99,7 +99,7 @@ describe('the command line', () => {
       const cases: [string[], string][] = [
         [['--port', String(port)], `anteroom: cannot listen on 127.0.0.1:${port}: the address is already in use`],
         [['replay', join(dir, 'no-such-log.jsonl')], `anteroom: ${join(dir, 'no-such-log.jsonl')}: no such file or directory`],
-        [['--event-log', join(dir, 'no-such-dir', 'events.jsonl')], `anteroom: --event-log ${join(dir, 'no-such-dir', 'events.jsonl')}: cannot write`],
+        [['--event-log', join(dir, 'no-such-dir', 'events.jsonl')], `anteroom: --event-log ${join(dir, 'no-such-dir', 'events.jsonl')}: cannot open the event log`],
       ];
       await Promise.all(
         cases.map(async ([args, expected]) => {

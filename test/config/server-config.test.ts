@@ -56,6 +56,10 @@ const flagCases: Record<string, { value: string; read: (config: ServerConfig) =>
   '--max-payload': { value: '1024', read: (c) => c.maxPayload, expected: 1024 },
   '--outbound-budget': { value: '4096', read: (c) => c.outboundBudget, expected: 4096 },
   '--handshake-timeout': { value: '2500', read: (c) => c.handshakeTimeoutMs, expected: 2500 },
+  '--max-handshakes-per-ip': { value: '8', read: (c) => c.maxHandshakesPerIp, expected: 8 },
+  '--ops-port': { value: '9090', read: (c) => c.opsPort, expected: 9090 },
+  '--ops-host': { value: '10.0.0.5', read: (c) => c.opsHost, expected: '10.0.0.5' },
+  '--max-event-streams': { value: '5', read: (c) => c.maxEventStreams, expected: 5 },
 };
 
 describe('parseServeArgs defaults', () => {

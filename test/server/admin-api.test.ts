@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/config-error.js';
+import { parseRoomsFile } from '../../src/config/rooms-file.js';
+import { defaultRoomSettings, parseServeArgs } from '../../src/config/server-config.js';
 import { replay } from '../../src/log/replay.js';
+import { createLogger } from '../../src/server/logger.js';
 import { closeAll, getJson, startServer, TestClient, type LiveServer } from '../support/live-server.js';
 
 let live: LiveServer | undefined;
@@ -52,6 +56,35 @@ describe('admin API', () => {
     expect(await room()).toMatchObject({ capacity: 2, maxQueue: 7 });
     const all = await getJson(`${live!.httpUrl}/api/rooms`);
     expect(JSON.stringify(all)).toContain('"maxQueue":7');
+  });
+
+  it('answers 400, not 500, to room names that are not valid percent-encoding, and logs no error', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger('info', false, { write: (chunk: string) => chunk.split('\n').filter(Boolean).forEach((l) => lines.push(JSON.parse(l))) });
+    live = await startServer(['--admin-token', adminToken], { logger });
+    for (const path of ['/api/rooms/%', '/api/rooms/%E0%A4%A', '/api/rooms/%ZZ/kick']) {
+      expect((await fetch(`${live.httpUrl}${path}`)).status, path).toBe(400);
+      expect((await post(path, { capacity: 2 }, null)).status, path).toBe(400);
+    }
+    expect((await fetch(`${live.httpUrl}/api/rooms/${encodeURIComponent('../main')}`)).status).toBe(404);
+    expect(lines.filter((line) => (line.level as number) >= 50)).toEqual([]);
+  });
+
+  it('refuses the capacities the flags and the rooms file refuse: no 1e308, nothing a double cannot hold exactly', async () => {
+    await line(1);
+    for (const body of ['{"capacity":1e308}', '{"capacity":9007199254740993}', '{"maxQueue":1e400}', '{"capacity":"5"}', '{"capacity":true}']) {
+      const response = await post('/api/rooms/main', body);
+      expect(response.status, body).toBe(400);
+      expect((await response.json()).message, body).toMatch(/^(capacity|maxQueue) must be a whole number >= 0, got /);
+    }
+    // The same values are refused however they arrive.
+    for (const value of ['1e308', '9007199254740993']) {
+      expect(() => parseServeArgs(['--capacity', value], {})).toThrow(ConfigError);
+      expect(() => parseServeArgs([], { ANTEROOM_CAPACITY: value })).toThrow(ConfigError);
+      expect(() => parseRoomsFile(`{"rooms":[{"name":"main","capacity":${value}}]}`, defaultRoomSettings, 'rooms.json')).toThrow(ConfigError);
+    }
+    expect(await room()).toMatchObject({ capacity: 1 });
+    expect(await (await post('/api/rooms/main', { capacity: Number.MAX_SAFE_INTEGER })).json()).toMatchObject({ capacity: Number.MAX_SAFE_INTEGER });
   });
 
   it('raising capacity admits the head of the line at once; lowering it evicts no one', async () => {

@@ -15,7 +15,7 @@ afterEach(() => {
 });
 
 /** A room with `queued` waiters behind one seat, and a feed recording what each waiter was last sent. */
-function roomWithLine(queued: number, answer: (conn: string) => 'sent' | 'deferred' = () => 'sent') {
+function roomWithLine(queued: number, answer: (conn: string) => 'sent' | 'deferred' = () => 'sent', now?: () => number) {
   const room = createSimulatedRoom({ capacity: 1 });
   for (let i = 0; i <= queued; i++) room.runtime.connect(`c${i}`, `s${i}`);
   const shown = new Map<string, number>();
@@ -36,6 +36,7 @@ function roomWithLine(queued: number, answer: (conn: string) => 'sent' | 'deferr
       return outcome;
     },
     timing,
+    now,
   );
   feeds.push(feed);
   return { room, feed, shown, sendLog, untrue };
@@ -49,8 +50,6 @@ describe('position fan-out', () => {
   it('refreshes a short line in full soon after a change, sending only changed positions', async () => {
     const { room, feed, shown, sendLog } = roomWithLine(6);
     feed.markDirty();
-    await advance(4);
-    expect(sendLog).toHaveLength(0);
     await advance(1);
     expectExact(room, shown);
     expect(sendLog).toHaveLength(6);
@@ -61,6 +60,29 @@ describe('position fan-out', () => {
     expectExact(room, shown);
     // Five waiters moved up one place: five sends, one flush, nobody sent twice.
     expect(sendLog).toHaveLength(11);
+  });
+
+  it('refreshes a short line in the turn after a quiet change, then at most once every shortDelayMs', async () => {
+    vi.useFakeTimers();
+    try {
+      const { room, feed, shown, sendLog } = roomWithLine(6, undefined, () => Date.now());
+      feed.markDirty();
+      await vi.advanceTimersByTimeAsync(1);
+      expect(sendLog).toHaveLength(6);
+      // A change right after a refresh waits out the interval, and the next ones join it.
+      room.runtime.message('c0', { type: 'leave' });
+      feed.markDirty();
+      await vi.advanceTimersByTimeAsync(1);
+      room.runtime.message('c1', { type: 'leave' });
+      feed.markDirty();
+      expect(sendLog).toHaveLength(6);
+      await vi.advanceTimersByTimeAsync(timing.shortDelayMs);
+      expectExact(room, shown);
+      // Both changes in one pass: the four left in line behind them moved up two places, one send each.
+      expect(sendLog).toHaveLength(10);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refreshes the head of a long line first and everyone after it by a sliced sweep', async () => {

@@ -1,6 +1,6 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, startServer, TestClient, type LiveServer } from '../support/live-server.js';
+import { closeAll, sleep, startServer, TestClient, type LiveServer } from '../support/live-server.js';
 
 let live: LiveServer | undefined;
 
@@ -35,6 +35,27 @@ describe('admission tokens', () => {
       expect(payload.sub).toBe(first.session);
     } finally {
       clearInterval(keep);
+    }
+  });
+
+  it('with the shortest token lifetime renews about once a second, each token expiring later than the last', async () => {
+    live = await startServer(['--token-ttl', '1000']);
+    const client = await TestClient.open(live.url);
+    const first = await client.next((m) => m.type === 'status' && m.status === 'active');
+    const keep = setInterval(() => client.send({ type: 'ping' }), 300);
+    try {
+      await sleep(3000);
+    } finally {
+      clearInterval(keep);
+    }
+    const renewals = client.messages.filter((m) => m.type === 'token');
+    // About three in 3 s; a renewal falling due again at once would send hundreds.
+    expect(renewals.length).toBeGreaterThanOrEqual(1);
+    expect(renewals.length).toBeLessThanOrEqual(5);
+    let previous = first.expiresAt;
+    for (const renewal of renewals) {
+      expect(renewal.expiresAt).toBeGreaterThan(previous);
+      previous = renewal.expiresAt;
     }
   });
 

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getJson, startServer, TestClient, type LiveServer } from '../../support/live-server.js';
+import { getJson, sleep, startServer, TestClient, type LiveServer } from '../../support/live-server.js';
 import { encodeClientFrame, Opcode, rawHandshake, waitFor } from './raw-websocket.js';
 
 let live: LiveServer | undefined;
@@ -13,8 +13,8 @@ afterEach(async () => {
 });
 
 /** A TCP connection to the server that records what it reads and when it is closed. */
-function tcp(port: number): { socket: Socket; received: () => string; closed: Promise<void> } {
-  const socket = connect(port, '127.0.0.1');
+function tcp(port: number, from?: string): { socket: Socket; received: () => string; closed: Promise<void> } {
+  const socket = connect({ port, host: '127.0.0.1', ...(from === undefined ? {} : { localAddress: from }) });
   sockets.push(socket);
   let text = '';
   socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
@@ -73,6 +73,41 @@ describe('upgrade handshake', () => {
     const metrics = await live.server.metrics.render();
     expect(metricValue(metrics, 'anteroom_handshakes_cut_total{reason="too_many_pending"}')).toBe(1);
     for (const connection of waiting) connection.socket.destroy();
+    await expectHealthyAndEmpty(live);
+  });
+
+  it('gives each address only its share of pending handshakes, so one cannot take the pool from everyone', async () => {
+    live = await startServer(['--max-connections', '20', '--max-handshakes-per-ip', '4', '--handshake-timeout', '10000']);
+    // One address (127.0.0.2) opens as many silent connections as the whole pool holds.
+    const silent = Array.from({ length: 20 }, () => tcp(portOf(live!), '127.0.0.2'));
+    await waitFor('all but its share to be cut', () => silent.filter((c) => c.socket.destroyed || c.socket.readableEnded).length === 16);
+    const metrics = await live.server.metrics.render();
+    expect(metricValue(metrics, 'anteroom_handshakes_pending')).toBe(4);
+    expect(metricValue(metrics, 'anteroom_handshakes_cut_total{reason="too_many_pending_per_ip"}')).toBe(16);
+    // Everyone else still gets in, and health checks are answered.
+    const others = await Promise.all(Array.from({ length: 10 }, () => TestClient.placed(live!.url)));
+    expect(others.every((client) => client.lastStatus?.type === 'status')).toBe(true);
+    expect(await getJson(`${live.httpUrl}/healthz`)).toEqual({ ok: true });
+    for (const client of others) await client.close();
+    for (const connection of silent) connection.socket.destroy();
+    await expectHealthyAndEmpty(live);
+  });
+
+  it('bounds every request on a keep-alive connection, not only the first', async () => {
+    live = await startServer(['--handshake-timeout', '500']);
+    const connection = tcp(portOf(live));
+    connection.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    await waitFor('the first answer', () => /\r\n\r\n\{"ok":true\}/.test(connection.received()));
+    // A second request that trickles in a header line at a time, for ever.
+    connection.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    const trickle = setInterval(() => connection.socket.writable && connection.socket.write('X-Slow: yes\r\n'), 100);
+    try {
+      // Node's own sweep would let it run for 30 s; the bound here is generous above 500 ms and far below that.
+      await Promise.race([connection.closed, sleep(8000).then(() => Promise.reject(new Error('the slow request was not cut')))]);
+    } finally {
+      clearInterval(trickle);
+    }
+    expect(connection.received().match(/HTTP\/1\.1 200/g)).toHaveLength(1);
     await expectHealthyAndEmpty(live);
   });
 
