@@ -27,22 +27,72 @@ const promotionBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 
 export class ServerMetrics {
   readonly registry = new Registry();
 
-  readonly messagesSent: Counter<'type'>;
-  readonly errors: Counter<'code'>;
-  readonly rateLimited: Counter;
-  readonly floodCloses: Counter;
-  readonly upgradesRefused: Counter<'reason'>;
-  readonly handshakesCut: Counter<'reason'>;
-  readonly eventLogRecordsLost: Counter;
+  readonly messagesSent: Counter<'type'> = new Counter({ name: 'anteroom_messages_sent_total', help: 'Messages sent to clients, by type.', labelNames: ['type'], registers: [this.registry] });
+  readonly errors: Counter<'code'> = new Counter({ name: 'anteroom_errors_total', help: 'Error messages sent to clients, by code.', labelNames: ['code'], registers: [this.registry] });
+  readonly rateLimited: Counter = new Counter({ name: 'anteroom_rate_limited_total', help: 'Client messages refused by the rate limit.', registers: [this.registry] });
+  readonly floodCloses: Counter = new Counter({ name: 'anteroom_flood_closes_total', help: 'Connections closed with 1008 for flooding.', registers: [this.registry] });
+  readonly upgradesRefused: Counter<'reason'> = new Counter({
+    name: 'anteroom_upgrades_refused_total',
+    help: 'WebSocket upgrades refused (origin: 403; max_connections, max_connections_per_ip: 503).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly handshakesCut: Counter<'reason'> = new Counter({
+    name: 'anteroom_handshakes_cut_total',
+    help: 'TCP connections cut before a complete request (timeout, too_many_pending, too_many_pending_per_ip).',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+  readonly eventLogRecordsLost: Counter = new Counter({
+    name: 'anteroom_event_log_records_lost_total',
+    help: 'Event log records that could not be written to the --event-log file.',
+    registers: [this.registry],
+  });
 
-  private readonly messagesReceived: Counter<'room' | 'type'>;
-  private readonly admissions: Counter<'room'>;
-  private readonly evictions: Counter<'room' | 'reason'>;
-  private readonly releases: Counter<'room' | 'reason'>;
-  private readonly rejections: Counter<'room' | 'reason'>;
-  private readonly slowClientDrops: Counter<'room'>;
-  private readonly closes: Counter<'room' | 'code'>;
-  private readonly promotionLatency: Histogram<'room'>;
+  private readonly messagesReceived: Counter<'room' | 'type'> = new Counter({
+    name: 'anteroom_messages_received_total',
+    help: 'Client messages that passed the rate limit, by type (invalid = refused with an error).',
+    labelNames: ['room', 'type'],
+    registers: [this.registry],
+  });
+  private readonly admissions: Counter<'room'> = new Counter({ name: 'anteroom_admissions_total', help: 'Sessions given a seat.', labelNames: ['room'], registers: [this.registry] });
+  private readonly evictions: Counter<'room' | 'reason'> = new Counter({
+    name: 'anteroom_evictions_total',
+    help: 'Sessions ended by the server, by eviction reason.',
+    labelNames: ['room', 'reason'],
+    registers: [this.registry],
+  });
+  private readonly releases: Counter<'room' | 'reason'> = new Counter({
+    name: 'anteroom_releases_total',
+    help: 'Seats and places given up, by reason (left, dropped, hold_expired, superseded, kicked, room_closed, shutdown).',
+    labelNames: ['room', 'reason'],
+    registers: [this.registry],
+  });
+  private readonly rejections: Counter<'room' | 'reason'> = new Counter({
+    name: 'anteroom_rejections_total',
+    help: 'Connections refused a place (queue_full, room_closed).',
+    labelNames: ['room', 'reason'],
+    registers: [this.registry],
+  });
+  private readonly slowClientDrops: Counter<'room'> = new Counter({
+    name: 'anteroom_slow_client_drops_total',
+    help: 'Connections dropped for going over their outbound budget.',
+    labelNames: ['room'],
+    registers: [this.registry],
+  });
+  private readonly closes: Counter<'room' | 'code'> = new Counter({
+    name: 'anteroom_connections_closed_total',
+    help: 'Closed connections by close code (codes outside the protocol table count as "other").',
+    labelNames: ['room', 'code'],
+    registers: [this.registry],
+  });
+  private readonly promotionLatency: Histogram<'room'> = new Histogram({
+    name: 'anteroom_promotion_latency_seconds',
+    help: 'Time from a seat being freed to the head of the line being sent its active status.',
+    labelNames: ['room'],
+    buckets: promotionBuckets,
+    registers: [this.registry],
+  });
 
   /** Per room, when seats were freed in the current synchronous step (a promotion happens in that same step). */
   private readonly seatsFreedThisStep = new Map<string, number[]>();
@@ -52,107 +102,8 @@ export class ServerMetrics {
   private readonly onRecord = (record: EventRecord) => this.absorb(record);
 
   constructor(private readonly sources: MetricSources) {
-    const registers = [this.registry];
     if (sources.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
-
-    new Gauge({
-      name: 'anteroom_connections_open',
-      help: 'WebSocket connections open now (what the connection limits count).',
-      registers,
-      collect() {
-        this.set(sources.openConnections());
-      },
-    });
-    new Gauge({
-      name: 'anteroom_handshakes_pending',
-      help: 'TCP connections that have not yet sent a complete HTTP request or upgrade.',
-      registers,
-      collect() {
-        this.set(sources.pendingHandshakes());
-      },
-    });
-    const roomGauge = (name: string, help: string, read: (runtime: Pick<RoomRuntime, 'capacity' | 'activeCount' | 'queueLength' | 'heldCount'>) => number) =>
-      new Gauge({
-        name,
-        help,
-        labelNames: ['room'] as const,
-        registers,
-        collect() {
-          this.reset();
-          for (const [room, served] of sources.rooms) this.set({ room }, read(served.runtime));
-        },
-      });
-    roomGauge('anteroom_room_capacity', 'Seats in the room.', (runtime) => runtime.capacity);
-    roomGauge('anteroom_room_active', 'Sessions holding a seat.', (runtime) => runtime.activeCount);
-    roomGauge('anteroom_room_queued', 'Places in line, live and held.', (runtime) => runtime.queueLength);
-    roomGauge('anteroom_room_held', 'Places in line held for a resume after an abnormal disconnect.', (runtime) => runtime.heldCount);
-
-    this.admissions = new Counter({ name: 'anteroom_admissions_total', help: 'Sessions given a seat.', labelNames: ['room'], registers });
-    this.evictions = new Counter({
-      name: 'anteroom_evictions_total',
-      help: 'Sessions ended by the server, by eviction reason.',
-      labelNames: ['room', 'reason'],
-      registers,
-    });
-    this.releases = new Counter({
-      name: 'anteroom_releases_total',
-      help: 'Seats and places given up, by reason (left, dropped, hold_expired, superseded, kicked, room_closed, shutdown).',
-      labelNames: ['room', 'reason'],
-      registers,
-    });
-    this.rejections = new Counter({
-      name: 'anteroom_rejections_total',
-      help: 'Connections refused a place (queue_full, room_closed).',
-      labelNames: ['room', 'reason'],
-      registers,
-    });
-    this.slowClientDrops = new Counter({
-      name: 'anteroom_slow_client_drops_total',
-      help: 'Connections dropped for going over their outbound budget.',
-      labelNames: ['room'],
-      registers,
-    });
-    this.closes = new Counter({
-      name: 'anteroom_connections_closed_total',
-      help: 'Closed connections by close code (codes outside the protocol table count as "other").',
-      labelNames: ['room', 'code'],
-      registers,
-    });
-    this.messagesReceived = new Counter({
-      name: 'anteroom_messages_received_total',
-      help: 'Client messages that passed the rate limit, by type (invalid = refused with an error).',
-      labelNames: ['room', 'type'],
-      registers,
-    });
-    this.messagesSent = new Counter({ name: 'anteroom_messages_sent_total', help: 'Messages sent to clients, by type.', labelNames: ['type'], registers });
-    this.errors = new Counter({ name: 'anteroom_errors_total', help: 'Error messages sent to clients, by code.', labelNames: ['code'], registers });
-    this.rateLimited = new Counter({ name: 'anteroom_rate_limited_total', help: 'Client messages refused by the rate limit.', registers });
-    this.floodCloses = new Counter({ name: 'anteroom_flood_closes_total', help: 'Connections closed with 1008 for flooding.', registers });
-    this.upgradesRefused = new Counter({
-      name: 'anteroom_upgrades_refused_total',
-      help: 'WebSocket upgrades refused (origin: 403; max_connections, max_connections_per_ip: 503).',
-      labelNames: ['reason'],
-      registers,
-    });
-    this.handshakesCut = new Counter({
-      name: 'anteroom_handshakes_cut_total',
-      help: 'TCP connections cut before a complete request (timeout, too_many_pending, too_many_pending_per_ip).',
-      labelNames: ['reason'],
-      registers,
-    });
-    this.eventLogRecordsLost = new Counter({
-      name: 'anteroom_event_log_records_lost_total',
-      help: 'Event log records that could not be written to the --event-log file.',
-      registers,
-    });
-    this.promotionLatency = new Histogram({
-      name: 'anteroom_promotion_latency_seconds',
-      help: 'Time from a seat being freed to the head of the line being sent its active status.',
-      labelNames: ['room'],
-      buckets: promotionBuckets,
-      registers,
-    });
-
+    defineGauges(sources, [this.registry]);
     sources.log.on('record', this.onRecord);
   }
 
@@ -238,4 +189,39 @@ export class ServerMetrics {
       });
     }
   }
+}
+
+/** The gauges, read at scrape time from the server's own counts and the rooms' admission states. */
+function defineGauges(sources: MetricSources, registers: Registry[]): void {
+  new Gauge({
+    name: 'anteroom_connections_open',
+    help: 'WebSocket connections open now (what the connection limits count).',
+    registers,
+    collect() {
+      this.set(sources.openConnections());
+    },
+  });
+  new Gauge({
+    name: 'anteroom_handshakes_pending',
+    help: 'TCP connections that have not yet sent a complete HTTP request or upgrade.',
+    registers,
+    collect() {
+      this.set(sources.pendingHandshakes());
+    },
+  });
+  const roomGauge = (name: string, help: string, read: (runtime: Pick<RoomRuntime, 'capacity' | 'activeCount' | 'queueLength' | 'heldCount'>) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['room'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [room, served] of sources.rooms) this.set({ room }, read(served.runtime));
+      },
+    });
+  roomGauge('anteroom_room_capacity', 'Seats in the room.', (runtime) => runtime.capacity);
+  roomGauge('anteroom_room_active', 'Sessions holding a seat.', (runtime) => runtime.activeCount);
+  roomGauge('anteroom_room_queued', 'Places in line, live and held.', (runtime) => runtime.queueLength);
+  roomGauge('anteroom_room_held', 'Places in line held for a resume after an abnormal disconnect.', (runtime) => runtime.heldCount);
 }

@@ -27,98 +27,108 @@ export interface SocketEffectsDeps {
 
 /** Carries out, on real sockets, what the room's actors decide. */
 export function createSocketEffects(deps: SocketEffectsDeps): ConnectionEffects {
-  const send = (client: ClientSocket, message: ServerMessage): boolean => {
-    const outcome = sendToClient(client, message, deps.outboundBudget);
-    if (outcome === 'overflow') deps.overflowed(client);
-    if (outcome === 'sent') deps.onSend?.(message, client);
-    return outcome === 'sent';
-  };
+  return new SocketEffects(deps);
+}
 
-  const issueToken = async (client: ClientSocket): Promise<{ token: string; expiresAt: number } | null> => {
+/** One room's effects: each finds the connection's client and sends or closes; a gone client is skipped. */
+class SocketEffects implements ConnectionEffects {
+  readonly queueChanged: () => void;
+
+  constructor(private readonly deps: SocketEffectsDeps) {
+    this.queueChanged = deps.queueChanged;
+  }
+
+  sendQueuedStatus(conn: string, session: string, position: number, queueLength: number): void {
+    const client = this.deps.clients.get(conn);
+    if (!client) return;
+    if (client.session !== session) {
+      client.session = session;
+      client.resumeToken = this.deps.resumeTokens.mint(this.deps.room.name, session);
+    }
+    client.sentPosition = position;
+    this.send(client, queuedStatus(client, position, queueLength, this.deps.rate));
+  }
+
+  /** The seat is this client's: its active status goes out once its admission token is signed. */
+  sendAdmission(conn: string, session: string): void {
+    const client = this.deps.clients.get(conn);
+    if (!client) return;
+    // Only promotions from the line tell how fast it moves; walk-in admissions would skew the ETA.
+    if (client.sentPosition > 0) this.deps.rate.record(Date.now());
+    client.session = session;
+    client.sentPosition = 0;
+    this.deps.logger.debug({ conn, session, room: this.deps.room.name }, 'admitted');
+    void this.issueToken(client).then((issued) => this.deliverAdmission(client, session, issued));
+  }
+
+  refuseResume(conn: string): void {
+    const client = this.deps.clients.get(conn);
+    if (client) this.send(client, { type: 'error', code: 'bad_resume', message: 'no place is held for that resume token' });
+  }
+
+  closeSocket(conn: string, reason: CloseReasonName): void {
+    const client = this.deps.clients.get(conn);
+    if (!client) return;
+    const { evicted } = closeReasons[reason];
+    if (evicted !== null) {
+      this.deps.logger.info({ conn, session: client.session, room: this.deps.room.name, reason: evicted }, 'evicted');
+      this.send(client, { type: 'evicted', reason: evicted });
+    }
+    closeWith(client.ws, reason);
+  }
+
+  sendPingFrame(conn: string): void {
+    const client = this.deps.clients.get(conn);
+    if (client && client.ws.readyState === client.ws.OPEN) client.ws.ping();
+  }
+
+  terminateSocket(conn: string): void {
+    this.deps.clients.get(conn)?.ws.terminate();
+  }
+
+  private send(client: ClientSocket, message: ServerMessage): boolean {
+    const outcome = sendToClient(client, message, this.deps.outboundBudget);
+    if (outcome === 'overflow') this.deps.overflowed(client);
+    if (outcome === 'sent') this.deps.onSend?.(message, client);
+    return outcome === 'sent';
+  }
+
+  /** Signed off the admission path (the thread pool); null, logged, when signing fails. */
+  private async issueToken(client: ClientSocket): Promise<{ token: string; expiresAt: number } | null> {
+    const { issuer, room, logger } = this.deps;
     try {
-      return await deps.issuer.issue({ session: client.session, room: deps.room.name }, deps.room.tokenTtlMs, Date.now());
+      return await issuer.issue({ session: client.session, room: room.name }, room.tokenTtlMs, Date.now());
     } catch (error) {
-      deps.logger.error({ err: error, conn: client.conn, session: client.session }, 'could not sign an admission token');
+      logger.error({ err: error, conn: client.conn, session: client.session }, 'could not sign an admission token');
       return null;
     }
-  };
+  }
 
-  const scheduleRenewal = (client: ClientSocket, expiresAt: number) =>
-    scheduleTokenRenewal(client, expiresAt, {
-      tokenTtlMs: deps.room.tokenTtlMs,
-      issue: () => issueToken(client),
-      stillActive: () => client.room.isActive(client.conn),
-      deliver: (fresh) => send(client, { type: 'token', token: fresh.token, expiresAt: fresh.expiresAt }),
+  private deliverAdmission(client: ClientSocket, session: string, issued: { token: string; expiresAt: number } | null): void {
+    // The seat may have gone while the token was being signed.
+    if (!client.room.isActive(client.conn)) return;
+    if (!issued) {
+      // A seat without a token is no use to anyone: tell the client and give the seat to the next in line.
+      this.send(client, { type: 'error', code: 'internal', message: 'could not sign an admission token' });
+      client.room.fault(client.conn, 'internal');
+      return;
+    }
+    const { heartbeatIntervalMs, heartbeatTimeoutMs, tokenTtlMs } = this.deps.room;
+    this.send(client, {
+      type: 'status',
+      status: 'active',
+      session,
+      token: issued.token,
+      expiresAt: issued.expiresAt,
+      heartbeat: { intervalMs: heartbeatIntervalMs, timeoutMs: heartbeatTimeoutMs },
     });
-
-  return {
-    sendQueuedStatus(conn, session, position, queueLength) {
-      const client = deps.clients.get(conn);
-      if (!client) return;
-      if (client.session !== session) {
-        client.session = session;
-        client.resumeToken = deps.resumeTokens.mint(deps.room.name, session);
-      }
-      client.sentPosition = position;
-      send(client, queuedStatus(client, position, queueLength, deps.rate));
-    },
-
-    sendAdmission(conn, session) {
-      const client = deps.clients.get(conn);
-      if (!client) return;
-      // Only promotions from the line tell how fast it moves; walk-in admissions would skew the ETA.
-      if (client.sentPosition > 0) deps.rate.record(Date.now());
-      client.session = session;
-      client.sentPosition = 0;
-      deps.logger.debug({ conn, session, room: deps.room.name }, 'admitted');
-      void issueToken(client).then((issued) => {
-        // The seat may have gone while the token was being signed.
-        if (!client.room.isActive(conn)) return;
-        if (!issued) {
-          // A seat without a token is no use to anyone: tell the client and give the seat to the next in line.
-          send(client, { type: 'error', code: 'internal', message: 'could not sign an admission token' });
-          client.room.fault(conn, 'internal');
-          return;
-        }
-        send(client, {
-          type: 'status',
-          status: 'active',
-          session,
-          token: issued.token,
-          expiresAt: issued.expiresAt,
-          heartbeat: { intervalMs: deps.room.heartbeatIntervalMs, timeoutMs: deps.room.heartbeatTimeoutMs },
-        });
-        scheduleRenewal(client, issued.expiresAt);
-      });
-    },
-
-    refuseResume(conn) {
-      const client = deps.clients.get(conn);
-      if (client) send(client, { type: 'error', code: 'bad_resume', message: 'no place is held for that resume token' });
-    },
-
-    closeSocket(conn, reason) {
-      const client = deps.clients.get(conn);
-      if (!client) return;
-      const { evicted } = closeReasons[reason];
-      if (evicted !== null) {
-        deps.logger.info({ conn, session: client.session, room: deps.room.name, reason: evicted }, 'evicted');
-        send(client, { type: 'evicted', reason: evicted });
-      }
-      closeWith(client.ws, reason);
-    },
-
-    sendPingFrame(conn) {
-      const client = deps.clients.get(conn);
-      if (client && client.ws.readyState === client.ws.OPEN) client.ws.ping();
-    },
-
-    terminateSocket(conn) {
-      deps.clients.get(conn)?.ws.terminate();
-    },
-
-    queueChanged: deps.queueChanged,
-  };
+    scheduleTokenRenewal(client, issued.expiresAt, {
+      tokenTtlMs,
+      issue: () => this.issueToken(client),
+      stillActive: () => client.room.isActive(client.conn),
+      deliver: (fresh) => this.send(client, { type: 'token', token: fresh.token, expiresAt: fresh.expiresAt }),
+    });
+  }
 }
 
 /** The queued `status` message for a client at `position`: the one builder, for placement and fan-out alike. */
