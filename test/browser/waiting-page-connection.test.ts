@@ -74,3 +74,26 @@ describe('the waiting page while in line', () => {
     expect(await page.locator('#connection-text').textContent()).toBe('Connected');
   }, 60_000);
 });
+
+describe('the waiting page when an operator removes the visitor', () => {
+  it('says an operator ended the visit (close 4008), not that the page sent too many requests', async () => {
+    const adminToken = 'operator-token-for-the-page-test';
+    const live = await startServer(['--capacity', '1', '--heartbeat-timeout', '20000', '--admin-token', adminToken]);
+    await TestClient.placed(live.url);
+    const page = await visit(`${live.httpUrl}/`);
+    await untilState(page, ['queued']);
+    // The page's place is the one queued in the room: its session, as the log recorded it.
+    const queued = live.server.log.since(0, 10_000).filter((record) => record.kind === 'queued');
+    const session = queued.length === 1 && queued[0]!.kind === 'queued' ? queued[0]!.data.session : null;
+    expect(session).not.toBeNull();
+    const kicked = await fetch(`${live.httpUrl}/api/rooms/main/kick`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ session }),
+    });
+    expect(kicked.status).toBe(200);
+    await untilState(page, ['ended']);
+    expect(await page.locator('#ended-title').textContent()).toBe('Removed from the line');
+    expect(await page.locator('#ended-text').textContent()).toBe('An operator ended your visit.');
+  }, 40_000);
+});

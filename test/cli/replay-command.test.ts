@@ -298,3 +298,16 @@ describe('anteroom replay --capacity (what-if)', () => {
     expect((await run([incidentLog, '--capacity', '1', '--room', 'lobby'])).code).toBe(1);
   });
 });
+
+describe('anteroom replay --explain of a kicked session', () => {
+  it('says an operator removed it, with the 4008 close, not a policy close', async () => {
+    const room = createSimulatedRoom({ capacity: 1 });
+    room.runtime.connect('k1', 'kicked-one');
+    room.runtime.configure({ type: 'kick', session: 'kicked-one' });
+    room.runtime.stop();
+    const { code, out } = await run([logFile(room.records), '--explain', 'kicked-one']);
+    expect(code).toBe(0);
+    expect(out).toContain('evicted from the seat: kicked, an operator kicked it (close 4008)');
+    expect(out).not.toContain('1008');
+  });
+});
