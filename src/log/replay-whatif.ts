@@ -45,11 +45,11 @@ interface Step {
 /**
  * What the waits would have been under another capacity. Replaying the recorded inputs cannot answer it:
  * with other seats the decisions differ, and the recorded timers no longer line up. So the room is modelled
- * from the record's behaviour of people instead, on the same admission rules (`executeAdmission`), on the
- * record's `at` times, as a discrete-event run:
+ * from the record's behaviour of people instead, on the same admission rules (`settle`: decide, then
+ * evolve), on the record's `at` times, as a discrete-event run:
  * - everyone arrives when they connected;
  * - waiters leave, drop (their place held), resume, are dropped for silence or kicked when they did in the
- *   record, and held places expire when they did;
+ *   record; held places and seat TTLs expire when the run's own decisions say they are due;
  * - an admitted session keeps its seat as long as it did in the record (admission to release or eviction),
  *   counted from its what-if admission; one never admitted in the record leaves when it left the line, and
  *   one still seated or waiting at the end of the log stays;

@@ -86,6 +86,9 @@ describe('docs/protocol.md', () => {
     const blocks = tableBlocks(readFileSync(protocolDoc, 'utf8'));
     expect(blocks.get('close-reasons')).toBe(closeReasonTable());
     expect(blocks.get('error-codes')).toBe(errorCodeTable());
+    // The operators' guide shows the same generated table, not a copy kept by hand.
+    const operations = tableBlocks(readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8'));
+    expect(operations.get('close-reasons')).toBe(closeReasonTable());
   });
 
   it('has a row for every close reason, with its code', () => {
