@@ -106,12 +106,14 @@ export class HandshakeGuard {
  * Bounds every request on a connection, not only the first: Node's `headersTimeout` and `requestTimeout`
  * apply to each request of a keep-alive connection, but are only checked every `connectionsCheckingInterval`
  * (30 s by default), so a slow second request could trickle for that long. Returns the server options that
- * check them several times per `timeoutMs` (ms). Node's headers limit is one check later than the guard's,
- * so a first request that runs out is cut by the guard, silently, never answered 408 by Node.
+ * check them several times per `timeoutMs` (ms). Node's headers limit is twice the guard's, so a first request
+ * that runs out is cut by the guard, silently, never answered 408 by Node.
  */
 export function boundRequestTimes(timeoutMs: number): { headersTimeout: number; requestTimeout: number; connectionsCheckingInterval: number } {
   const checkEveryMs = Math.max(50, Math.min(1000, Math.floor(timeoutMs / 4)));
-  const headersTimeout = timeoutMs + checkEveryMs;
+  // Twice the guard's timeout: the guard cuts a first request silently, and Node's own 408 must never win
+  // that race, even when the event loop runs late; a later request on a keep-alive connection is still bounded.
+  const headersTimeout = timeoutMs * 2 + checkEveryMs;
   return {
     headersTimeout,
     requestTimeout: Math.max(headersTimeout, timeoutMs * 2, 10_000),
