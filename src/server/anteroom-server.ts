@@ -359,10 +359,20 @@ function routeUpgrade(
   wss.handleUpgrade(request, socket, head, (ws) => {
     const room = parts.rooms.get(path.room);
     // Accepted first so a browser can read why: the close code says the room does not exist.
-    if (!room) return closeWith(ws, 'unknownRoom');
-    if (parts.state.shuttingDown) return closeWith(ws, 'shutdown');
+    if (!room) return closeWithoutRoom(ws, 'unknownRoom');
+    if (parts.state.shuttingDown) return closeWithoutRoom(ws, 'shutdown');
     accept(ws, room, verdict.ip, resumeTokenFromUrl(request.url));
   });
+}
+
+/**
+ * Closes a WebSocket that never joins a room. It still reads the peer's frames until the close completes, and
+ * what the peer sends may be refused by `ws` (too large, bad UTF-8, a protocol error): that error is this
+ * socket's alone, so it is caught here, never left to end the process.
+ */
+function closeWithoutRoom(ws: WebSocket, reason: 'unknownRoom' | 'shutdown'): void {
+  ws.on('error', () => {});
+  closeWith(ws, reason);
 }
 
 /** Registers a new socket in its room: it gets a session, a resume token and its place. */

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, startServer, TestClient, type LiveServer } from '../../support/live-server.js';
-import { RawWebSocket, rawHandshake, waitFor } from './raw-websocket.js';
+import { encodeClientFrame, Opcode, RawWebSocket, rawHandshake, waitFor } from './raw-websocket.js';
 
 let live: LiveServer | undefined;
 const raws: RawWebSocket[] = [];
@@ -54,4 +54,18 @@ describe('sockets the server has decided to close', () => {
     await Promise.race([raw.closed, new Promise((_, reject) => setTimeout(() => reject(new Error('not cut within 10 s')), 10_000))]);
     await waitFor('the count to be given back', () => live!.server.gate.openCount === 0 && live!.server.clients.size === 0);
   }, 15_000);
+});
+
+describe('a socket closed before it joins a room', () => {
+  it('survives whatever the peer sends meanwhile: an oversized frame to an unknown room closes that socket only', async () => {
+    const live = await startServer([]);
+    const peer = await RawWebSocket.open(`${live.url}/rooms/nope`);
+    // 70,000 bytes in one text frame: over the 64 KiB limit, so ws refuses it with an error on that socket.
+    peer.writeBytes(encodeClientFrame(Opcode.text, Buffer.alloc(70_000, 32)));
+    await peer.closed;
+    const health = await fetch(`${live.httpUrl}/healthz`);
+    expect(health.status).toBe(200);
+    const client = await TestClient.placed(live.url);
+    expect(client.lastStatus?.status).toBe('active');
+  });
 });
