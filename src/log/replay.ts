@@ -83,8 +83,16 @@ class ReplayRun {
     if (extra) return this.fail(record, null, extra, `before seq ${record.seq}: replay decided ${extra.kind} that the record does not have`);
     this.inputs++;
     this.inputAt = record.at;
-    const error = this.deliver(record);
+    const error = this.deliver(record) ?? this.actorFailure();
     return error === null ? null : this.fail(record, null, null, `seq ${record.seq}: ${error}`);
+  }
+
+  /** An actor that failed on the input just fed, in words; null when none did. */
+  private actorFailure(): string | null {
+    for (const runtime of this.rooms.values()) {
+      if (runtime.failure !== null) return `an actor failed on this input: ${runtime.failure instanceof Error ? runtime.failure.message : String(runtime.failure)}`;
+    }
+    return null;
   }
 
   finish(): ReplayResult {

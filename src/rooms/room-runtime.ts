@@ -50,6 +50,12 @@ export interface RoomRuntimeOptions {
   closeTimeoutMs?: number;
   /** How long a connection the full line turned away may still present `resume`, ms (default 2000). */
   resumeGraceMs?: number;
+  /**
+   * An actor failed (an action threw): `conn` is the connection's, null for the room's own. The failed actor
+   * is stopped and forgotten; the caller decides what else to do (the server closes the socket with 1011).
+   * Without it the error is kept in `failure` and nothing is thrown.
+   */
+  onActorError?: (error: unknown, conn: string | null) => void;
 }
 
 /** How long a connection the full line turned away may still present `resume` before it is closed with 4003. */
@@ -99,6 +105,7 @@ export class RoomRuntime {
       inspect: options.inspect,
     });
     this.room.on('*', (decision) => this.onDecision(decision));
+    this.room.subscribe({ error: (error) => this.actorFailed(error, null) });
     this.room.start();
   }
 
@@ -128,6 +135,7 @@ export class RoomRuntime {
       inspect: this.options.inspect,
     });
     this.connections.set(conn, actor);
+    actor.subscribe({ error: (error) => this.actorFailed(error, conn) });
     actor.start();
     this.deliverToRoom();
   }
@@ -194,6 +202,9 @@ export class RoomRuntime {
     fire();
     this.deliverToRoom();
   }
+
+  /** The first error an actor of this room failed with, when no `onActorError` was given (replay reads it). */
+  failure: unknown = null;
 
   // ---- views (read-only) ----
 
@@ -262,6 +273,22 @@ export class RoomRuntime {
   }
 
   // ---- wiring ----
+
+  /**
+   * An action threw inside an actor. XState stops the actor and would rethrow the error on a timer, ending
+   * the process; observing it here keeps the failure to the one connection (or room) it belongs to.
+   */
+  private actorFailed(error: unknown, conn: string | null): void {
+    if (conn !== null) {
+      this.connections.delete(conn);
+      // Recorded as the server closing it for an internal error, at the time of the input under way, so the
+      // log replays: replay feeds the same `fault` to a live actor, which lets the place go the same way.
+      this.log.append(this.name, 'fault', conn, { reason: 'internal' }, this.inputAt);
+      this.roomInbox.push({ type: closeReasons.internal.place === 'held' ? 'drop' : 'leave', conn });
+    }
+    if (this.options.onActorError) this.options.onActorError(error, conn);
+    else this.failure ??= error;
+  }
 
   private beginInput(): number {
     this.inputAt = this.now();

@@ -227,6 +227,12 @@ function openRoom(parts: ServerParts, roomConfig: RoomConfig): ServedRoom {
     recordTimers: true,
     inspect: parts.options.inspect,
     closeTimeoutMs: parts.closeTimeoutMs,
+    // An action that throws ends only its own connection: told `internal`, closed with 1011.
+    onActorError: (error, conn) => {
+      logger.error({ err: error, conn, room: roomConfig.name }, conn === null ? 'the room actor failed' : 'a connection actor failed');
+      const client = conn === null ? undefined : clients.get(conn);
+      if (client) closeWith(client.ws, 'internal');
+    },
     effects: createSocketEffects({
       room: roomConfig,
       clients,
