@@ -90,7 +90,7 @@ class SocketEdge {
       this.reply(client, { type: 'error', code: 'binary_not_supported', message: 'send JSON in text frames' });
       return client.room.fault(client.conn, 'binary');
     }
-    const waitMs = client.bucket.take(Date.now());
+    const waitMs = client.bucket.take(Date.now(), messageCost(data));
     if (waitMs > 0) return this.refuseFlood(client, waitMs);
     this.receive(client, data.toString());
   }
@@ -141,6 +141,16 @@ class SocketEdge {
     if (message.type === 'ping') this.reply(client, { type: 'pong', t: Date.now() });
     room.message(conn, message.type === 'resume' ? { type: 'resume', session: this.deps.resumeTokens.read(room.name, message.token) } : message);
   }
+}
+
+/**
+ * What a message costs in rate-limit tokens: one per started KiB. Protocol messages are far under 1 KiB and
+ * cost one; a client padding its messages up to the frame limit pays for the work it makes the server do, so
+ * no one can keep the event loop busy with large messages inside the message rate.
+ */
+export function messageCost(data: RawData): number {
+  const bytes = Array.isArray(data) ? data.reduce((sum, part) => sum + part.length, 0) : data.byteLength;
+  return Math.max(1, Math.ceil(bytes / 1024));
 }
 
 /** The close reason of a connection ws failed for what the peer sent (its errors are all WS_ERR_*), else null. */

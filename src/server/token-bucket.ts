@@ -1,6 +1,6 @@
 /**
- * Per-connection rate limit: `rate` tokens a second, up to `burst` saved. A message spends one token; an
- * empty bucket refuses it and says how long until the next token.
+ * Per-connection rate limit: `rate` tokens a second, up to `burst` saved. A message spends its cost in tokens
+ * (one for a small message); a bucket without enough refuses it and says how long until it will have them.
  */
 export class TokenBucket {
   private tokens: number;
@@ -22,17 +22,21 @@ export class TokenBucket {
     return this.updatedAt;
   }
 
-  /** Spends a token: 0 when allowed, else the ms until one is available. */
-  take(nowMs: number): number {
+  /**
+   * Spends `cost` tokens (at most `burst`, so any message can pass from a full bucket): 0 when allowed, else
+   * the ms until the bucket holds enough.
+   */
+  take(nowMs: number, cost = 1): number {
     const elapsed = Math.max(0, nowMs - this.updatedAt);
+    const price = Math.min(cost, this.burst);
     this.updatedAt = nowMs;
     this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.rate) / 1000);
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
+    if (this.tokens >= price) {
+      this.tokens -= price;
       this.refusedInARow = 0;
       return 0;
     }
     this.refusedInARow++;
-    return Math.ceil(((1 - this.tokens) * 1000) / this.rate);
+    return Math.ceil(((price - this.tokens) * 1000) / this.rate);
   }
 }

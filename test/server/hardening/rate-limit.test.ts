@@ -9,6 +9,19 @@ const roomState = () => getJson(`${live!.httpUrl}/api/rooms/main`);
 const keepAlive = ['--heartbeat-timeout', '60000', '--heartbeat-interval', '1000'];
 
 describe('per-connection rate limit', () => {
+  it('charges a large message one token per started KiB, so padding cannot buy more work than the rate', async () => {
+    // Two a second, four saved: a message of 60 KiB empties the bucket; the small one after it must wait.
+    live = await startServer(['--capacity', '1', '--rate-limit', '2', ...keepAlive]);
+    const seated = await TestClient.placed(live.url);
+    seated.send({ type: 'ping', pad: 'x'.repeat(60 * 1024) });
+    seated.send({ type: 'ping' });
+    await seated.next((m) => m.type === 'pong');
+    const refusal = await seated.next((m) => m.type === 'error');
+    expect(refusal.code).toBe('rate_limited');
+    expect(refusal.retryAfterMs).toBeGreaterThan(0);
+    expect(seated.messages.filter((m) => m.type === 'pong')).toHaveLength(1);
+  });
+
   it('allows a burst of twice the rate, then refuses with rate_limited and retryAfterMs and changes nothing', async () => {
     // Two a second, four saved: a token takes 500 ms to come back, far longer than the burst takes to arrive.
     live = await startServer(['--capacity', '1', '--rate-limit', '2', ...keepAlive]);
