@@ -116,7 +116,12 @@ function readRecord(records: readonly EventRecord[]): Recorded {
   // Who is who: a fresh session that resumed another is that person.
   const personMap = new Map<string, string>();
   for (const record of records) if (record.kind === 'resumed' && record.data.replacedSession !== null) personMap.set(record.data.replacedSession, record.data.session);
-  const personOf = (session: string) => personMap.get(session) ?? session;
+  // A person may come back more than once: follow the chain of resumes to the place they first had.
+  const personOf = (session: string) => {
+    let person = session;
+    for (let hops = 0; personMap.has(person) && hops <= personMap.size; hops++) person = personMap.get(person)!;
+    return person;
+  };
   const recorded: Recorded = { personOf, waits: new WaitTracker(personOf), seatKept: new Map(), steps: [], ignoredCapacityChanges: 0 };
   const seatTakenAt = new Map<string, number>();
   for (const record of records) {
@@ -125,7 +130,8 @@ function readRecord(records: readonly EventRecord[]): Recorded {
       recorded.waits.absorb(record.at, record);
       readDecision(record, step, seatTakenAt, recorded.seatKept);
     } else if (record.kind === 'connected') {
-      step({ type: 'join', conn: record.conn, session: record.data.session });
+      const resume = record.data.resume;
+      step({ type: 'join', conn: record.conn, session: record.data.session, ...(typeof resume === 'string' ? { resume } : {}) });
     } else if (record.kind === 'message' && record.data.type === 'resume' && record.data.session !== null) {
       step({ type: 'resume', conn: record.conn, session: record.data.session });
     } else if (record.kind === 'config') {

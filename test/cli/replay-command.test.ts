@@ -311,3 +311,22 @@ describe('anteroom replay --explain of a kicked session', () => {
     expect(out).not.toContain('1008');
   });
 });
+
+describe('anteroom replay --capacity with a resume token in the upgrade URL', () => {
+  it('counts a visitor who came back with its token once, with the wait it had, as the record did', () => {
+    const room = createSimulatedRoom({ capacity: 1, resumeWindowMs: 10_000 });
+    room.runtime.connect('a', 'sa');
+    room.runtime.connect('b', 'sb');
+    room.advance(1000);
+    room.runtime.closed('b', 1006);
+    room.advance(200);
+    room.runtime.connect('b2', 'sb2', 'sb');
+    room.advance(1000);
+    room.runtime.message('a', { type: 'leave' });
+    room.advance(500);
+    room.runtime.stop();
+    const [report] = whatIfCapacity(room.records, 1);
+    expect(report!.recorded).toEqual({ people: 2, admitted: 2, leftWaiting: 0, stillWaiting: 0, p50Ms: 0, p90Ms: 2200, maxMs: 2200 });
+    expect(report!.whatIf).toEqual(report!.recorded);
+  });
+});
