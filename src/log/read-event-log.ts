@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { EventRecord } from './event-record.js';
+import { recordShapeProblem } from './record-shape.js';
 import { EventLogFormatError, RecordUpgrade } from './record-upgrade.js';
 
 export { EventLogFormatError } from './record-upgrade.js';
@@ -28,8 +29,15 @@ export async function readEventLog(path: string): Promise<EventLogFile> {
     if (text.trim() === '') continue;
     if (bad !== null) throw new EventLogFormatError(`${path}:${bad.line}: ${bad.why}: not an anteroom event log`);
     const parsed = parseRecord(text);
-    if (typeof parsed === 'string') bad = { line: lineNumber, text, why: parsed };
-    else records.push(upgrade.apply(parsed, `${path}:${lineNumber}`));
+    if (typeof parsed === 'string') {
+      bad = { line: lineNumber, text, why: parsed };
+      continue;
+    }
+    const record = upgrade.apply(parsed, `${path}:${lineNumber}`);
+    // A whole line whose data is wrong for its kind is no torn write: the file is not a log this reads.
+    const problem = recordShapeProblem(record.kind, record.conn, record.data as Record<string, unknown>);
+    if (problem !== null) throw new EventLogFormatError(`${path}:${lineNumber}: ${problem}`);
+    records.push(record);
   }
   if (bad !== null && records.length === 0) throw new EventLogFormatError(`${path}:${bad.line}: ${bad.why}: not an anteroom event log`);
   return { records, torn: bad === null ? null : { line: bad.line, text: bad.text } };

@@ -1,7 +1,7 @@
 import { closeReasonForCode, closeReasons } from '../protocol/codes.js';
 import type { RoomConfig } from '../config/server-config.js';
 import { isInputRecord, type DecisionRecord, type EventRecord, type InputRecord } from './event-record.js';
-import { RoomFold, type FoldedRoom } from './room-fold.js';
+import { FoldError, RoomFold, type FoldedRoom } from './room-fold.js';
 
 /** One line of a session's story. */
 export interface TimelineEntry {
@@ -38,7 +38,12 @@ export function explainSession(records: readonly EventRecord[], session: string)
     if (record.kind === 'resumed' && record.data.session === target && record.data.replacedSession !== null) aliases.add(record.data.replacedSession);
   }
   const story = new SessionStory(target, aliases);
-  for (const record of records) story.read(record);
+  try {
+    for (const record of records) story.read(record);
+  } catch (error) {
+    if (error instanceof FoldError) return { error: error.message };
+    throw error;
+  }
   return story.timeline();
 }
 

@@ -16,6 +16,8 @@ export interface RoomStateAt {
   room: string;
   status: RoomStatus;
   capacity: number;
+  /** Most places in line; 0 = no limit. */
+  maxQueue: number;
   active: { conn: string; session: string; since: number }[];
   queueLength: number;
   held: number;
@@ -42,9 +44,12 @@ export function stateAt(records: readonly EventRecord[], seq: number, lineLimit 
   const prefix = cut === -1 ? records : records.slice(0, cut);
   let lastInput: EventRecord | null = null;
   for (const record of prefix) if (isInputRecord(record)) lastInput = record;
+  const checked = replay(prefix);
+  // A log that does not replay is described no further: its decisions may not even fold.
+  if (!checked.ok) return { replay: checked, at: lastInput, rooms: [] };
   const fold = RoomFold.of(prefix);
   const rooms = [...fold.rooms].map(([name, room]) => describeRoom(name, room.state, lineLimit));
-  return { replay: replay(prefix), at: lastInput, rooms };
+  return { replay: checked, at: lastInput, rooms };
 }
 
 function describeRoom(room: string, state: AdmissionState, lineLimit: number): RoomStateAt {
@@ -54,7 +59,7 @@ function describeRoom(room: string, state: AdmissionState, lineLimit: number): R
     if (line.length >= lineLimit) break;
     line.push({ position: line.length + 1, conn: waiter.conn, session: waiter.session });
   }
-  return { room, status: state.status, capacity: state.capacity, active, queueLength: state.queue.size, held: heldCount(state), line };
+  return { room, status: state.status, capacity: state.capacity, maxQueue: state.maxQueue, active, queueLength: state.queue.size, held: heldCount(state), line };
 }
 
 /** The state as text, one block per room. */
@@ -64,7 +69,7 @@ export function formatStateAt(result: StateAtResult, seq: number): string {
   const lines = [`state after seq ${at.seq} (${new Date(at.at).toISOString()}): ${describeInput(at)}`];
   for (const room of result.rooms) {
     lines.push(
-      `room "${room.room}": ${room.status}, capacity ${room.capacity}, ${room.active.length} active, ` +
+      `room "${room.room}": ${room.status}, capacity ${room.capacity}${room.maxQueue > 0 ? `, max queue ${room.maxQueue}` : ''}, ${room.active.length} active, ` +
         `${room.queueLength} in line${room.held > 0 ? ` (${room.held} held for resume)` : ''}`,
     );
     lines.push(room.active.length === 0 ? '  seats: none taken' : '  seats:');

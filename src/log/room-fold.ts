@@ -9,6 +9,16 @@ export interface FoldedRoom {
   state: AdmissionState;
 }
 
+/** A decision that cannot be applied to the room as the fold stands: the log contradicts itself at `seq`. */
+export class FoldError extends Error {
+  constructor(
+    readonly seq: number,
+    reason: string,
+  ) {
+    super(`the decision at seq ${seq} does not fit the room as its earlier decisions left it (${reason})`);
+  }
+}
+
 /**
  * Rooms rebuilt from their records by `evolve`: the one way a view rebuilds a room from a log (`--until`,
  * `--explain`, timelines, a replica). A `room.opened` record starts the room afresh (a server restart); every
@@ -17,7 +27,10 @@ export interface FoldedRoom {
 export class RoomFold {
   readonly rooms = new Map<string, FoldedRoom>();
 
-  /** Applies one record; returns the room it concerned as it now stands (undefined for a room never opened). */
+  /**
+   * Applies one record; returns the room it concerned as it now stands (undefined for a room never opened).
+   * @throws FoldError when a decision names a place or seat the room does not have (a log that was edited).
+   */
   apply(record: EventRecord): FoldedRoom | undefined {
     if (record.kind === 'room.opened') {
       const room = { settings: record.data.settings, state: createAdmissionState(record.data.settings) };
@@ -25,7 +38,13 @@ export class RoomFold {
       return room;
     }
     const room = this.rooms.get(record.room);
-    if (room && isDecisionRecord(record)) evolve(room.state, decisionOf(record));
+    if (room && isDecisionRecord(record)) {
+      try {
+        evolve(room.state, decisionOf(record));
+      } catch (error) {
+        throw new FoldError(record.seq, error instanceof Error ? error.message : String(error));
+      }
+    }
     return room;
   }
 

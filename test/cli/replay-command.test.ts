@@ -330,3 +330,37 @@ describe('anteroom replay --capacity with a resume token in the upgrade URL', ()
     expect(report!.whatIf).toEqual(report!.recorded);
   });
 });
+
+describe('anteroom replay on records that are not what their kind says', () => {
+  const opened = (seq: number, data: unknown) => JSON.stringify({ v: 2, seq, at: 0, room: 'main', kind: 'room.opened', conn: null, data });
+
+  it('refuses, in one line with exit code 2, a record whose data does not fit its kind', async () => {
+    for (const [what, line] of [
+      ['settings missing', opened(1, {})],
+      ['a fault reason the server has no close for', JSON.stringify({ v: 2, seq: 2, at: 0, room: 'main', kind: 'fault', conn: 'a', data: { reason: 'bogus' } })],
+      ['a numeric session', JSON.stringify({ v: 2, seq: 2, at: 0, room: 'main', kind: 'connected', conn: 'a', data: { session: 7 } })],
+      ['an operator command of no known type', JSON.stringify({ v: 2, seq: 2, at: 0, room: 'main', kind: 'config', conn: null, data: { type: 'explode' } })],
+    ] as const) {
+      const file = join(scratch, `shape-${what.replaceAll(' ', '-')}.jsonl`);
+      const valid = JSON.stringify(incident.records[0]);
+      writeFileSync(file, [valid, line, valid].join('\n') + '\n');
+      const error = await run([file, '--until', '99']).catch((caught: unknown) => caught);
+      const report = failureReport(error);
+      expect(report.exitCode, what).toBe(2);
+      expect(report.text, what).toMatch(/^anteroom: .*:2: a "[\w.]+" record whose data is not what that kind holds\n$/);
+    }
+  });
+
+  it('says where an edited log contradicts itself, instead of failing inside the fold', async () => {
+    const records = incident.records.map((record) => JSON.parse(JSON.stringify(record)) as EventRecord);
+    const index = records.findIndex((record) => record.kind === 'held');
+    (records[index] as Extract<EventRecord, { kind: 'held' }>).conn = 'nobody';
+    const file = logFile(records);
+    const until = await run([file, '--until', String(records.at(-1)!.seq)]);
+    expect(until.code).toBe(1);
+    expect(until.out).toMatch(/^divergence before seq \d+: seq \d+: held differs in conn/);
+    const explained = await run([file, '--explain', 's5']);
+    expect(explained.code).toBe(1);
+    expect(explained.out).toMatch(/^the decision at seq \d+ does not fit the room as its earlier decisions left it/);
+  });
+});
