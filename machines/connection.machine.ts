@@ -153,6 +153,11 @@ export const connectionMachine = setup({
         },
         rejected: [
           { guard: 'mayStillResume', target: 'turnedAway' },
+          {
+            guard: 'presentedInvalidResume',
+            target: 'closing',
+            actions: ['refuseResume', { type: 'markClosing', params: ({ event }) => ({ reason: rejectionReason[event.reason] }) }],
+          },
           { target: 'closing', actions: { type: 'markClosing', params: ({ event }) => ({ reason: rejectionReason[event.reason] }) } },
         ],
       },

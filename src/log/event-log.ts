@@ -15,6 +15,8 @@ export interface EventLogOptions {
   /** Clock for records appended without a time, ms epoch. */
   now?: () => number;
   sink?: RecordSink | null;
+  /** The last `seq` already written (a file appended to across runs): numbering goes on from it. */
+  afterSeq?: number;
 }
 
 /**
@@ -34,6 +36,7 @@ export class EventLog extends EventEmitter<{ record: [EventRecord] }> {
     this.ring = new Array<EventRecord | undefined>(this.ringSize);
     this.now = options.now ?? Date.now;
     this.sink = options.sink ?? null;
+    this.seq = options.afterSeq ?? 0;
   }
 
   get lastSeq(): number {

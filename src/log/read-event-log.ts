@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { EventRecord } from './event-record.js';
 import { recordShapeProblem } from './record-shape.js';
@@ -41,6 +41,34 @@ export async function readEventLog(path: string): Promise<EventLogFile> {
   }
   if (bad !== null && records.length === 0) throw new EventLogFormatError(`${path}:${bad.line}: ${bad.why}: not an anteroom event log`);
   return { records, torn: bad === null ? null : { line: bad.line, text: bad.text } };
+}
+
+/**
+ * The `seq` of the last whole record in a log file (0 for a missing or empty file, or one whose tail holds no
+ * record), read from the file's last 64 KiB only, so a long log costs nothing more at start. A server that
+ * appends to the file numbers on from it, so `seq` stays unique across runs.
+ */
+export function lastSeqInFile(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return 0;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, 64 * 1024);
+    const tail = Buffer.alloc(length);
+    readSync(fd, tail, 0, length, size - length);
+    const lines = tail.toString('utf8').split('\n').reverse();
+    for (const line of lines) {
+      const parsed = line.trim() === '' ? null : parseRecord(line);
+      if (parsed !== null && typeof parsed !== 'string') return parsed.seq;
+    }
+    return 0;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

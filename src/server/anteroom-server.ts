@@ -9,6 +9,7 @@ import type { RoomConfig, ServerConfig } from '../config/server-config.js';
 import { wallClock } from '../log/actor-clocks.js';
 import { EventLog } from '../log/event-log.js';
 import { JsonlSink } from '../log/jsonl-sink.js';
+import { lastSeqInFile } from '../log/read-event-log.js';
 import { createPageRoutes, type PageRoutes } from '../pages/page-routes.js';
 import { RoomRuntime } from '../rooms/room-runtime.js';
 import { createAdmissionTokenIssuer, type AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
@@ -212,7 +213,8 @@ function openEventLog(config: ServerConfig, onFailure: (error: Error, lostRecord
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConfigError(`--event-log ${config.eventLog}: cannot open the event log for appending (${reason})`, { cause: error });
   }
-  return new EventLog({ ringSize: config.eventRingSize, sink });
+  // Numbering goes on from the file's last record, so `seq` stays unique in a file appended to across runs.
+  return new EventLog({ ringSize: config.eventRingSize, sink, afterSeq: lastSeqInFile(config.eventLog) });
 }
 
 function openRoom(parts: ServerParts, roomConfig: RoomConfig): ServedRoom {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/config-error.js';
 import { parseServeArgs } from '../../src/config/server-config.js';
+import { readEventLog } from '../../src/log/read-event-log.js';
+import { replay } from '../../src/log/replay.js';
 import { createAnteroomServer } from '../../src/server/anteroom-server.js';
 import { createLogger } from '../../src/server/logger.js';
 import { closeAll, startServer, TestClient } from '../support/live-server.js';
@@ -55,5 +57,24 @@ describe('the event log file', () => {
     expect(client.lastStatus?.status).toBe('active');
     client.terminate();
     await expect(live.close()).rejects.toThrow(/ENOSPC/);
+  });
+});
+
+describe('an event log file appended to across runs', () => {
+  it('numbers on from the last record, so seq stays unique, and the whole file replays', async () => {
+    const path = join(dir, 'two-runs.jsonl');
+    for (let run = 0; run < 2; run++) {
+      const live = await startServer(['--event-log', path, '--capacity', '1']);
+      const client = await TestClient.placed(live.url);
+      client.send({ type: 'leave' });
+      await client.closed;
+      await live.close();
+    }
+    const { records, torn } = await readEventLog(path);
+    expect(torn).toBeNull();
+    expect(records.filter((record) => record.kind === 'room.opened')).toHaveLength(2);
+    const seqs = records.map((record) => record.seq);
+    expect(seqs).toEqual(seqs.map((_, index) => index + 1));
+    expect(replay(records)).toMatchObject({ ok: true });
   });
 });

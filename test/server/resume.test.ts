@@ -158,11 +158,20 @@ describe('resume into a full line', () => {
     expect(newcomer.messages.some((m) => m.type === 'status')).toBe(false);
   });
 
-  it('answers an upgrade-URL token that is not valid with bad_resume and a fresh place', async () => {
+  it('answers an upgrade-URL token that is not valid (forged, empty, over-long) with bad_resume and a fresh place', async () => {
     live = await startServer(['--capacity', '1']);
     await TestClient.placed(live.url);
-    const forged = await TestClient.open(`${live.url}?resume=not-a-token`);
-    expect(await forged.next((m) => m.type === 'status')).toMatchObject({ status: 'queued', position: 1 });
+    for (const [position, token] of [[1, 'not-a-token'], [2, ''], [3, 'x'.repeat(2000)]] as const) {
+      const forged = await TestClient.open(`${live.url}?resume=${token}`);
+      expect(await forged.next((m) => m.type === 'status')).toMatchObject({ status: 'queued', position });
+      expect(await forged.next((m) => m.type === 'error')).toMatchObject({ code: 'bad_resume' });
+    }
+  });
+
+  it('tells a client whose URL token is not valid why, before a full line closes it with 4003', async () => {
+    await fullLineWithHeldPlace();
+    const forged = await TestClient.open(`${live!.url}?resume=not-a-token`);
     expect(await forged.next((m) => m.type === 'error')).toMatchObject({ code: 'bad_resume' });
+    expect((await forged.closed).code).toBe(4003);
   });
 });
