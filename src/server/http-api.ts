@@ -163,8 +163,9 @@ function createOpsRoutes(deps: HttpApiDeps) {
   async function adminWrite(request: IncomingMessage, response: ServerResponse, room: ServedRoom, what: 'kick' | 'config') {
     if (!deps.config.adminToken) return json(response, 403, { error: 'admin_disabled', message: 'start the server with --admin-token to enable writes' });
     if (!bearerMatches(request.headers.authorization, deps.config.adminToken)) return json(response, 401, { error: 'unauthorized' });
-    const body = await readJsonBody(request);
-    if (body === undefined) return json(response, 400, { error: 'bad_json' });
+    const read = await readJsonBody(request);
+    if ('refused' in read) return json(response, read.refused === 'too_large' ? 413 : 400, { error: read.refused });
+    const body = read.value;
     const commands = what === 'kick' ? kickCommands(body) : configCommands(body);
     if (typeof commands === 'string') return json(response, 400, { error: 'invalid_request', message: commands });
     const kicked = commands[0]?.type === 'kick' ? commands[0].session : null;
@@ -237,18 +238,19 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   return timingSafeEqual(given, expected) && match !== null;
 }
 
-async function readJsonBody(request: IncomingMessage): Promise<unknown> {
+/** A request body as JSON: its value, or `too_large` (over `maxBodyBytes`) or `bad_json`. */
+async function readJsonBody(request: IncomingMessage): Promise<{ value: unknown } | { refused: 'too_large' | 'bad_json' }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > maxBodyBytes) return undefined;
+    if (size > maxBodyBytes) return { refused: 'too_large' };
     chunks.push(chunk as Buffer);
   }
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return { value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };
   } catch {
-    return undefined;
+    return { refused: 'bad_json' };
   }
 }
 

@@ -46,6 +46,9 @@ describe('admin API', () => {
       expect(response.status, JSON.stringify(body)).toBe(400);
     }
     expect((await post('/api/rooms/main/kick', { session: 42 })).status).toBe(400);
+    const huge = await post('/api/rooms/main', JSON.stringify({ capacity: 2, note: 'x'.repeat(20 * 1024) }));
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toEqual({ error: 'too_large' });
     expect((await post('/api/rooms/nope', { capacity: 2 })).status).toBe(404);
     expect(await room()).toMatchObject({ capacity: 1, status: 'open', active: 1 });
   });
