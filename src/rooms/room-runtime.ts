@@ -249,6 +249,11 @@ export class RoomRuntime {
   holdsSession(session: string): boolean {
     return this.admission.seatBySession.has(session) || this.admission.ticketBySession.has(session);
   }
+  /** Whether a place in line is held for `session` (it has no connection until a resume takes it back). */
+  holdsPlaceFor(session: string): boolean {
+    const ticket = this.admission.ticketBySession.get(session);
+    return ticket !== undefined && !this.admission.queue.isLive(ticket);
+  }
   isActive(conn: string): boolean {
     return this.admission.seats.has(conn);
   }

@@ -27,6 +27,7 @@ import { closeWith, createSocketEffects, queuedStatus } from './socket-effects.j
 import { createSocketHandlers } from './socket-handlers.js';
 import { TokenBucket } from './token-bucket.js';
 import { UpgradeGate } from './upgrade-gate.js';
+import { HeldPlaces } from './held-places.js';
 
 /**
  * A room as the server runs it: the actors plus the edge's fan-out and ETA state. Its settings are
@@ -105,6 +106,8 @@ interface ServerParts {
   clients: Map<string, ClientSocket>;
   rooms: Map<string, ServedRoom>;
   gate: UpgradeGate;
+  /** Places held for a resume, by the address that dropped them (they count toward its connection limit). */
+  heldPlaces: HeldPlaces;
   metrics: ServerMetrics;
   closeTimeoutMs: number;
   state: { shuttingDown: boolean; eventLogFailure: Error | null };
@@ -143,6 +146,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
     floodCloseAfter: options.floodCloseAfter ?? config.rateLimit * 2,
     // The connection counts are given back when the TCP socket closes (see `routeUpgrade`), not here.
     forget: (client) => parts.clients.delete(client.conn),
+    placeHeld: (client) => parts.heldPlaces.held(client.room.name, client.session, client.ip),
   });
   listeners.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
     routeUpgrade(parts, request, socket, head, (ws, room, ip, resumeToken) => acceptClient(parts, socketHandlers, ws, room, ip, resumeToken), wss),
@@ -169,7 +173,6 @@ function webSocketOptions(config: ServerConfig, closeTimeoutMs: number): ServerO
 function assembleParts(config: ServerConfig, options: AnteroomServerOptions, logger: Logger, issuer: AdmissionTokenIssuer): ServerParts {
   const state: ServerParts['state'] = { shuttingDown: false, eventLogFailure: null };
   const rooms = new Map<string, ServedRoom>();
-  const gate = new UpgradeGate(config);
   const handshakes: HandshakeGuard[] = [];
   let metrics: ServerMetrics | null = null;
   const log = openEventLog(config, (error, lost) => {
@@ -177,6 +180,8 @@ function assembleParts(config: ServerConfig, options: AnteroomServerOptions, log
     state.eventLogFailure = error;
     metrics?.eventLogRecordsLost.inc(lost);
   });
+  const heldPlaces = new HeldPlaces(log);
+  const gate = new UpgradeGate(config, (ip) => heldPlaces.from(ip));
   metrics = new ServerMetrics({
     log,
     rooms,
@@ -193,6 +198,7 @@ function assembleParts(config: ServerConfig, options: AnteroomServerOptions, log
     clients: new Map(),
     rooms,
     gate,
+    heldPlaces,
     metrics,
     closeTimeoutMs: options.closeTimeoutMs ?? defaultCloseTimeoutMs,
     state,
@@ -464,6 +470,7 @@ async function shutDown(parts: ServerParts, listeners: Listeners): Promise<void>
     room.runtime.stop();
   }
   parts.metrics.close();
+  parts.heldPlaces.stop();
   await parts.log.close();
   parts.logger.info('stopped');
   parts.logger.flush?.();

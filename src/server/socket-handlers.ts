@@ -18,6 +18,8 @@ export interface SocketHandlerDeps {
   floodCloseAfter: number;
   /** The socket closed: the server drops its bookkeeping (client table, connection counts). */
   forget: (client: ClientSocket) => void;
+  /** The socket closed and the room holds its place for a resume: the place still counts for its address. */
+  placeHeld?: (client: ClientSocket) => void;
 }
 
 const clientOfSocket = Symbol('anteroom.client');
@@ -58,6 +60,7 @@ export function createSocketHandlers(deps: SocketHandlerDeps) {
     if (client.tokenRefresh) clearTimeout(client.tokenRefresh);
     deps.logger.debug({ conn: client.conn, session: client.session, room: client.room.name, code }, 'disconnected');
     edge.guarded(client, () => client.room.closed(client.conn, code));
+    if (client.room.holdsPlaceFor(client.session)) deps.placeHeld?.(client);
   }
 
   return {

@@ -24,7 +24,14 @@ export class UpgradeGate {
   private readonly perIp = new Map<string, number>();
   private readonly origins: ReadonlySet<string> | null;
 
-  constructor(private readonly options: UpgradeGateOptions) {
+  /**
+   * @param heldFrom places held for a resume from an address: they count toward its connection limit, so one
+   *   address cannot fill a line with places it drops on purpose.
+   */
+  constructor(
+    private readonly options: UpgradeGateOptions,
+    private readonly heldFrom: (ip: string) => number = () => 0,
+  ) {
     this.origins = options.allowedOrigins && !options.allowedOrigins.includes('*') ? new Set(options.allowedOrigins) : null;
   }
 
@@ -50,7 +57,7 @@ export class UpgradeGate {
     if (this.options.maxConnections > 0 && this.total >= this.options.maxConnections) {
       return { ok: false, status: 503, refusal: 'max_connections', reason: 'too many connections' };
     }
-    if (this.options.maxConnectionsPerIp > 0 && (this.perIp.get(ip) ?? 0) >= this.options.maxConnectionsPerIp) {
+    if (this.options.maxConnectionsPerIp > 0 && (this.perIp.get(ip) ?? 0) + this.heldFrom(ip) >= this.options.maxConnectionsPerIp) {
       return { ok: false, status: 503, refusal: 'max_connections_per_ip', reason: 'too many connections from this address' };
     }
     return { ok: true, ip };
