@@ -6,7 +6,7 @@
  */
 
 /** Reasons sent in an `evicted` message just before the server closes a session. */
-export const EvictionReasons = ['heartbeat_timeout', 'session_expired', 'replaced', 'room_closed', 'shutdown', 'kicked'] as const;
+export const EvictionReasons = ['heartbeat_timeout', 'session_expired', 'replaced', 'room_closed', 'shutdown', 'kicked', 'maintenance'] as const;
 export type EvictionReason = (typeof EvictionReasons)[number];
 
 /**
@@ -112,6 +112,11 @@ export const closeReasons = {
     code: 4006, by: 'server', evicted: 'room_closed', place: 'released', reconnect: false,
     meaning: 'room closed',
     visitor: { title: 'This waiting room is closed', text: 'It is not letting anyone in at the moment.' },
+  }),
+  maintenance: reason({
+    code: 4007, by: 'server', evicted: 'maintenance', place: 'released', reconnect: false,
+    meaning: 'room under maintenance: the seat is released; places in line are kept',
+    visitor: { title: 'Down for maintenance', text: 'The site behind this waiting room is under maintenance. Your visit has ended; you can join the line again.' },
   }),
   kicked: reason({
     code: 4008, by: 'server', evicted: 'kicked', place: 'released', reconnect: false,

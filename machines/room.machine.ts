@@ -3,8 +3,10 @@ import { createAdmissionState, type AdmissionSettings, type AdmissionState } fro
 import type { AdmissionCommand, AdmissionDecision } from './admission/admission-types.js';
 import { step } from './admission/step.js';
 
-export interface RoomInput extends AdmissionSettings {
+export interface RoomInput extends Omit<AdmissionSettings, 'admissionRate'> {
   room: string;
+  /** Most admissions per second (default 0 = no limit). */
+  admissionRate?: number;
   /**
    * The time of the input being handled (ms epoch): the wall clock live, the recorded time in replay. Due
    * times in decisions (`held.expiresAt`, `admitted.ttlUntil`) are counted from it.
@@ -20,7 +22,10 @@ export interface RoomContext {
 }
 
 /** Commands about one connection or session, and settings: meaningful while the room is open or paused. */
-const placeCommands = ['join', 'leave', 'drop', 'evict', 'resume', 'kick', 'expireHold', 'expireSeat', 'setCapacity', 'setMaxQueue'] as const;
+const placeCommands = ['join', 'leave', 'drop', 'evict', 'resume', 'kick', 'expireHold', 'expireSeat', 'setCapacity', 'setMaxQueue', 'setNotice', 'setAdmissionRate'] as const;
+
+/** Settings an operator may change whatever the status, a closed room included. */
+const settingCommands = ['setCapacity', 'setMaxQueue', 'setNotice', 'setAdmissionRate'] as const;
 
 /** The part of XState's `enqueue` that `publish` uses. */
 interface Enqueue {
@@ -42,17 +47,21 @@ function publish(decisions: AdmissionDecision[], now: number, enqueue: Enqueue):
     } else if (decision.type === 'admitted' && decision.ttlUntil !== null) {
       const expire = { type: 'expireSeat', conn: decision.conn, ttlUntil: decision.ttlUntil } as const;
       enqueue.raise(expire, { delay: decision.ttlUntil - now, id: `ttl:${decision.conn}` });
+    } else if (decision.type === 'paced') {
+      enqueue.raise({ type: 'promote' }, { delay: decision.dueAt - now, id: `pace:${decision.dueAt}` });
     }
   }
 }
 
-const on = <T>(events: readonly string[], transition: T) => Object.fromEntries(events.map((event) => [event, transition])) as Record<(typeof placeCommands)[number], T>;
+const on = <T, E extends string>(events: readonly E[], transition: T) => Object.fromEntries(events.map((event) => [event, transition])) as Record<E, T>;
 
 /**
  * The room admission actor: the only writer of seats and queue. Commands arrive through its mailbox one at a
  * time; `decide` makes the decisions and `evolve` applies them (`applyCommand`), and every decision is
  * emitted (`actor.on('*', …)`). While open, every command is followed by `promoteHead`, which gives free seats
- * to the head of the line; paused, the line waits; closed, newcomers are turned away.
+ * to the head of the line as fast as the admission rate allows (a `promote` the room raised for itself when
+ * the rate was spent); paused, the line waits; under maintenance, seats are ended and the line waits; closed,
+ * newcomers are turned away. Every status can be left for any other.
  */
 export const roomMachine = setup({
   types: {
@@ -83,7 +92,9 @@ export const roomMachine = setup({
     open: {
       on: {
         ...on(placeCommands, { actions: ['applyCommand', 'promoteHead'] }),
+        promote: { actions: 'promoteHead' },
         pause: { target: 'paused', actions: 'applyCommand' },
+        maintenance: { target: 'maintenance', actions: 'applyCommand' },
         close: { target: 'closed', actions: 'applyCommand' },
       },
     },
@@ -91,15 +102,27 @@ export const roomMachine = setup({
       on: {
         ...on(placeCommands, { actions: 'applyCommand' }),
         open: { target: 'open', actions: ['applyCommand', 'promoteHead'] },
+        maintenance: { target: 'maintenance', actions: 'applyCommand' },
         close: { target: 'closed', actions: 'applyCommand' },
       },
     },
-    // Not final: a closed room still answers joins (with `rejected`) until the edge stops it.
+    // Like paused, but entered by ending every seat; new arrivals still queue.
+    maintenance: {
+      on: {
+        ...on(placeCommands, { actions: 'applyCommand' }),
+        open: { target: 'open', actions: ['applyCommand', 'promoteHead'] },
+        pause: { target: 'paused', actions: 'applyCommand' },
+        close: { target: 'closed', actions: 'applyCommand' },
+      },
+    },
+    // Not final: a closed room still answers joins (with `rejected`) and can be reopened.
     closed: {
       on: {
         join: { actions: 'applyCommand' },
-        setCapacity: { actions: 'applyCommand' },
-        setMaxQueue: { actions: 'applyCommand' },
+        ...on(settingCommands, { actions: 'applyCommand' }),
+        open: { target: 'open', actions: ['applyCommand', 'promoteHead'] },
+        pause: { target: 'paused', actions: 'applyCommand' },
+        maintenance: { target: 'maintenance', actions: 'applyCommand' },
       },
     },
   },

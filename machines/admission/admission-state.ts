@@ -25,6 +25,8 @@ export interface AdmissionSettings {
   resumeWindowMs: number;
   /** How long an admitted session may stay, ms; 0 = no limit. */
   sessionTtlMs: number;
+  /** Most admissions per second, walk-ins and promotions alike; 0 = no limit. */
+  admissionRate: number;
 }
 
 /**
@@ -33,6 +35,12 @@ export interface AdmissionSettings {
  */
 export interface AdmissionState extends AdmissionSettings {
   status: RoomStatus;
+  /** The operator's notice to everyone in the room, or null. */
+  notice: string | null;
+  /** The admission-rate bucket: when it is next empty (ms epoch; 0 = full). See `admission-pacing.ts`. */
+  pacingNextAt: number;
+  /** The due time of the last `paced` decision: a promotion is already asked for then, so it is not asked twice. */
+  pacedDueAt: number | null;
   /** Active sessions by connection, in seating order. */
   readonly seats: Map<ConnId, Seat>;
   readonly queue: TicketQueue<Waiter>;
@@ -41,16 +49,23 @@ export interface AdmissionState extends AdmissionSettings {
   readonly seatBySession: Map<SessionId, ConnId>;
 }
 
-/** An empty open room. `maxQueue`, `resumeWindowMs` and `sessionTtlMs` default to 0, 30000 and 0. */
+/**
+ * An empty open room. `maxQueue`, `resumeWindowMs`, `sessionTtlMs` and `admissionRate` default to 0, 30000, 0
+ * and 0; `notice` to null.
+ */
 export function createAdmissionState(
-  settings: Pick<AdmissionSettings, 'capacity'> & Partial<AdmissionSettings> & { status?: RoomStatus },
+  settings: Pick<AdmissionSettings, 'capacity'> & Partial<AdmissionSettings> & { status?: RoomStatus; notice?: string | null },
 ): AdmissionState {
   return {
     capacity: settings.capacity,
     maxQueue: settings.maxQueue ?? 0,
     resumeWindowMs: settings.resumeWindowMs ?? 30_000,
     sessionTtlMs: settings.sessionTtlMs ?? 0,
+    admissionRate: settings.admissionRate ?? 0,
     status: settings.status ?? 'open',
+    notice: settings.notice ?? null,
+    pacingNextAt: 0,
+    pacedDueAt: null,
     seats: new Map(),
     queue: new TicketQueue<Waiter>(),
     ticketByConn: new Map(),

@@ -2,7 +2,14 @@ import type { EvictionReason } from '../close-reasons.js';
 
 export type ConnId = string;
 export type SessionId = string;
-export type RoomStatus = 'open' | 'paused' | 'closed';
+/**
+ * What a room does with its line: `open` admits; `paused` and `maintenance` admit no one and keep every place
+ * (maintenance also ends every seat); `closed` turns everyone away.
+ */
+export type RoomStatus = 'open' | 'paused' | 'maintenance' | 'closed';
+
+/** Longest operator notice, in UTF-16 units. */
+export const maxNoticeLength = 280;
 
 /** What the room is asked to do. Every change to seats or queue starts as one of these. */
 export type AdmissionCommand =
@@ -26,6 +33,12 @@ export type AdmissionCommand =
   | { type: 'setMaxQueue'; maxQueue: number }
   | { type: 'pause' }
   | { type: 'open' }
+  /** Maintenance: every seated session is evicted (`maintenance`); the line stays and new arrivals queue. */
+  | { type: 'maintenance' }
+  /** The operator's notice to everyone in the room (text of at most `maxNoticeLength`, or null for none). */
+  | { type: 'setNotice'; notice: string | null }
+  /** At most `admissionRate` admissions per second (0 = no limit), paced by a token bucket on the room's clock. */
+  | { type: 'setAdmissionRate'; admissionRate: number }
   /** Close the room: everyone is evicted (`room_closed`, or `shutdown` when the server stops). */
   | { type: 'close'; reason?: 'room_closed' | 'shutdown' }
   /** Give free seats to the head of the line. The room asks it after every command while it is open. */
@@ -63,7 +76,14 @@ export type AdmissionDecision =
   | { type: 'resumeRefused'; conn: ConnId; session: SessionId }
   | { type: 'capacityChanged'; capacity: number }
   | { type: 'maxQueueChanged'; maxQueue: number }
-  | { type: 'statusChanged'; status: RoomStatus };
+  | { type: 'statusChanged'; status: RoomStatus }
+  | { type: 'noticeChanged'; notice: string | null }
+  | { type: 'admissionRateChanged'; admissionRate: number }
+  /**
+   * Free seats wait for the admission rate: the room asks itself to `promote` again at `dueAt` (ms epoch on the
+   * room's clock), when the token bucket next holds an admission.
+   */
+  | { type: 'paced'; dueAt: number };
 
 export type AdmissionDecisionType = AdmissionDecision['type'];
 export type DecisionOf<K extends AdmissionDecisionType> = Extract<AdmissionDecision, { type: K }>;

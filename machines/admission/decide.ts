@@ -1,4 +1,5 @@
 import type { EvictionReason } from '../close-reasons.js';
+import { paceAfterAdmission, paceAllows, paceDueAt, type Pacing } from './admission-pacing.js';
 import type { AdmissionState } from './admission-state.js';
 import type { AdmissionCommand, AdmissionDecision, ConnId, SessionId } from './admission-types.js';
 
@@ -33,9 +34,15 @@ export function decide(state: AdmissionState, command: AdmissionCommand, now: nu
     case 'setMaxQueue':
       return [{ type: 'maxQueueChanged', maxQueue: command.maxQueue }];
     case 'pause':
-      return state.status === 'open' ? [{ type: 'statusChanged', status: 'paused' }] : [];
+      return state.status !== 'paused' ? [{ type: 'statusChanged', status: 'paused' }] : [];
     case 'open':
-      return state.status === 'paused' ? [{ type: 'statusChanged', status: 'open' }] : [];
+      return state.status !== 'open' ? [{ type: 'statusChanged', status: 'open' }] : [];
+    case 'maintenance':
+      return enterMaintenance(state);
+    case 'setNotice':
+      return state.notice !== command.notice ? [{ type: 'noticeChanged', notice: command.notice }] : [];
+    case 'setAdmissionRate':
+      return [{ type: 'admissionRateChanged', admissionRate: command.admissionRate }];
     case 'close':
       return closeRoom(state, command.reason ?? 'room_closed');
     case 'promote':
@@ -44,19 +51,40 @@ export function decide(state: AdmissionState, command: AdmissionCommand, now: nu
 }
 
 /**
- * Every free seat goes to the earliest live waiter, in line order, while the room is open. Held places are
- * passed over, never admitted: they keep their positions but a seat waits for no one.
+ * Every free seat goes to the earliest live waiter, in line order, while the room is open and the admission
+ * rate allows. Held places are passed over, never admitted: they keep their positions but a seat waits for no
+ * one. When the rate holds back a free seat, the room asks to promote again when the bucket next allows
+ * (`paced`), once per due time.
  */
 function promoteHead(state: AdmissionState, now: number): Decisions {
   if (state.status !== 'open') return [];
   const out: Decisions = [];
   const free = state.capacity - state.seats.size;
+  let pacing = pacingOf(state);
   for (let n = 1; n <= free; n++) {
     const ticket = state.queue.nthLive(n);
     if (ticket === undefined) break;
+    if (!paceAllows(pacing, now)) {
+      const dueAt = paceDueAt(pacing, now);
+      if (state.pacedDueAt !== dueAt) out.push({ type: 'paced', dueAt });
+      break;
+    }
     const waiter = state.queue.get(ticket)!;
     out.push(admitted(state, waiter.conn!, waiter.session, now));
+    pacing = paceAfterAdmission(pacing, now);
   }
+  return out;
+}
+
+function pacingOf(state: AdmissionState): Pacing {
+  return { admissionRate: state.admissionRate, nextAt: state.pacingNextAt };
+}
+
+/** Maintenance ends every seat (`maintenance`, 4007) and keeps the line. */
+function enterMaintenance(state: AdmissionState): Decisions {
+  if (state.status === 'maintenance') return [];
+  const out: Decisions = [{ type: 'statusChanged', status: 'maintenance' }];
+  for (const [conn, seat] of state.seats) out.push({ type: 'evicted', conn, session: seat.session, from: 'seat', reason: 'maintenance' });
   return out;
 }
 
@@ -67,7 +95,7 @@ function admitted(state: AdmissionState, conn: ConnId, session: SessionId, now: 
 function join(state: AdmissionState, conn: ConnId, session: SessionId, now: number): Decisions {
   if (state.seats.has(conn) || state.ticketByConn.has(conn)) return [];
   if (state.status === 'closed') return [{ type: 'rejected', conn, session, reason: 'room_closed' }];
-  if (state.status === 'open' && state.seats.size < state.capacity && state.queue.liveCount === 0) {
+  if (state.status === 'open' && state.seats.size < state.capacity && state.queue.liveCount === 0 && paceAllows(pacingOf(state), now)) {
     return [admitted(state, conn, session, now)];
   }
   if (state.maxQueue > 0 && state.queue.size >= state.maxQueue) return [{ type: 'rejected', conn, session, reason: 'queue_full' }];

@@ -1,4 +1,5 @@
 import type { Ticket } from '../queue/ticket-queue.js';
+import { paceAfterAdmission } from './admission-pacing.js';
 import type { AdmissionState } from './admission-state.js';
 import type { AdmissionDecision, ConnId, SessionId } from './admission-types.js';
 
@@ -18,6 +19,7 @@ export function evolve(state: AdmissionState, decision: AdmissionDecision): Admi
     }
     case 'admitted':
       seat(state, decision.conn, decision.session, decision.at, decision.ttlUntil);
+      state.pacingNextAt = paceAfterAdmission({ admissionRate: state.admissionRate, nextAt: state.pacingNextAt }, decision.at).nextAt;
       break;
     case 'released':
     case 'evicted':
@@ -38,6 +40,15 @@ export function evolve(state: AdmissionState, decision: AdmissionDecision): Admi
     case 'statusChanged':
       state.status = decision.status;
       // A closed room holds no one: every seat and place was ended by the decisions that follow.
+      break;
+    case 'noticeChanged':
+      state.notice = decision.notice;
+      break;
+    case 'admissionRateChanged':
+      state.admissionRate = decision.admissionRate;
+      break;
+    case 'paced':
+      state.pacedDueAt = decision.dueAt;
       break;
     case 'rejected':
     case 'resumeRefused':

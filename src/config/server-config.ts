@@ -24,6 +24,8 @@ export interface RoomConfig {
   resumeWindowMs: number;
   sessionTtlMs: number;
   tokenTtlMs: number;
+  /** Most admissions per second, even with free seats; 0 = no limit. */
+  admissionRate: number;
 }
 
 /** The part of a room that flags, environment and the rooms file can set; the name is per room. */
@@ -64,6 +66,7 @@ export const defaultRoomSettings: Readonly<RoomSettings> = Object.freeze({
   resumeWindowMs: 30_000,
   sessionTtlMs: 0,
   tokenTtlMs: 300_000,
+  admissionRate: 0,
 });
 
 /** Server-wide defaults; the rooms default to one room `main` with defaultRoomSettings. */
@@ -211,6 +214,7 @@ const serveFlagSpecs = {
   'resume-window': roomWholeNumber('resumeWindowMs', '<ms>', 'how long a dropped queue place is held for resume'),
   'session-ttl': roomWholeNumber('sessionTtlMs', '<ms>', 'longest an admitted session may stay', '0 (no limit)'),
   'token-ttl': roomWholeNumber('tokenTtlMs', '<ms>', 'lifetime of an admission token (at least 1000)'),
+  'admission-rate': roomWholeNumber('admissionRate', '<n>', 'most admissions per second, even with free seats', '0 (no limit)'),
   'max-queue': roomWholeNumber('maxQueue', '<n>', 'longest queue; later arrivals are closed with 4003', '0 (unlimited)'),
   config: {
     valueName: '<file>',
@@ -385,6 +389,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
     resumeWindowMs: read('resume-window'),
     sessionTtlMs: read('session-ttl'),
     tokenTtlMs: read('token-ttl'),
+    admissionRate: read('admission-rate'),
   };
   if (roomDefaults.heartbeatIntervalMs >= roomDefaults.heartbeatTimeoutMs) {
     throw new ConfigError(

@@ -65,7 +65,14 @@ export function isDecisionRecord(record: EventRecord): record is DecisionRecord 
 }
 
 /** Decisions about the room as a whole: they name no connection. */
-const roomWideDecisions: ReadonlySet<AdmissionDecisionType> = new Set(['capacityChanged', 'maxQueueChanged', 'statusChanged']);
+const roomWideDecisions: ReadonlySet<AdmissionDecisionType> = new Set([
+  'capacityChanged',
+  'maxQueueChanged',
+  'statusChanged',
+  'noticeChanged',
+  'admissionRateChanged',
+  'paced',
+]);
 
 /** The decision a record holds. */
 export function decisionOf(record: DecisionRecord): AdmissionDecision {

@@ -1,6 +1,7 @@
+import type { RoomStatus } from '../../machines/admission/admission-types.js';
 import type { ErrorCode, EvictionReason } from './codes.js';
 
-/** Messages the server sends (protocol v1). */
+/** Messages the server sends (protocol v1, with the v2 additions). */
 export interface QueuedStatus {
   type: 'status';
   status: 'queued';
@@ -9,6 +10,17 @@ export interface QueuedStatus {
   session: string;
   resumeToken: string;
   etaMs: number | null;
+  /** v2: the room's status, so a waiter sees at once that the line is paused or under maintenance. */
+  roomStatus: RoomStatus;
+  /** v2: the operator's notice, or null. */
+  notice: string | null;
+}
+
+/** v2: the room's status or notice changed; sent to every connection in the room. */
+export interface RoomMessage {
+  type: 'room';
+  status: RoomStatus;
+  notice: string | null;
 }
 
 export interface ActiveStatus {
@@ -43,7 +55,7 @@ export interface EvictedMessage {
   reason: EvictionReason;
 }
 
-export type ServerMessage = QueuedStatus | ActiveStatus | TokenMessage | PongMessage | ErrorMessage | EvictedMessage;
+export type ServerMessage = RoomMessage | QueuedStatus | ActiveStatus | TokenMessage | PongMessage | ErrorMessage | EvictedMessage;
 
 /** Messages a client sends (protocol v1). */
 export type ClientMessage = { type: 'ping' } | { type: 'resume'; token: string } | { type: 'leave' };

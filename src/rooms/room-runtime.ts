@@ -23,6 +23,8 @@ export interface ConnectionEffects {
   terminateSocket(conn: string): void;
   /** Positions may have changed: the edge schedules a coalesced fan-out. */
   queueChanged(room: string): void;
+  /** The room's status or notice changed: every connection in the room is told at once. */
+  roomChanged(room: string): void;
 }
 
 /** Effects that do nothing: for replay and benchmarks, where no socket is on the other end. */
@@ -34,6 +36,7 @@ export const silentConnectionEffects: ConnectionEffects = {
   sendPingFrame() {},
   terminateSocket() {},
   queueChanged() {},
+  roomChanged() {},
 };
 
 export interface RoomRuntimeOptions {
@@ -203,11 +206,15 @@ export class RoomRuntime {
   }
   /** The room's settings as they stand now: the configured ones, with admin changes applied. */
   get settings(): RoomConfig {
-    const { capacity, maxQueue } = this.admission;
-    return { ...this.config, capacity, maxQueue };
+    const { capacity, maxQueue, admissionRate } = this.admission;
+    return { ...this.config, capacity, maxQueue, admissionRate };
   }
   get status(): RoomStatus {
     return this.admission.status;
+  }
+  /** The operator's notice to the room, or null. */
+  get notice(): string | null {
+    return this.admission.notice;
   }
   get capacity(): number {
     return this.admission.capacity;
@@ -318,6 +325,9 @@ export class RoomRuntime {
         return this.effects.queueChanged(this.name);
       case 'resumeRefused':
         return actor(decision.conn)?.send({ type: 'resumeRefused' });
+      case 'statusChanged':
+      case 'noticeChanged':
+        return this.effects.roomChanged(this.name);
     }
   }
 

@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
+import { maxNoticeLength } from '../../machines/admission/admission-types.js';
+import { describeRange, isInRange, roomSettingRanges } from '../config/rooms-file.js';
 import type { ServerConfig } from '../config/server-config.js';
 import type { EventLog } from '../log/event-log.js';
 import type { RoomAdminCommand } from '../rooms/room-runtime.js';
@@ -28,7 +30,9 @@ export function roomView(room: ServedRoom) {
   return {
     name: room.runtime.name,
     status: runtime.status,
+    notice: runtime.notice,
     capacity: runtime.capacity,
+    admissionRate: runtime.admission.admissionRate,
     active: runtime.activeCount,
     queued: runtime.queueLength,
     held: runtime.heldCount,
@@ -108,30 +112,53 @@ export function createHttpHandler(deps: HttpApiDeps) {
   }
 }
 
+/** Room fields `POST /api/rooms/<room>` accepts, in the order their commands are carried out. */
+const configFields = ['capacity', 'maxQueue', 'admissionRate', 'notice', 'status'] as const;
+
+const statusCommands: Record<string, RoomAdminCommand> = {
+  open: { type: 'open' },
+  paused: { type: 'pause' },
+  maintenance: { type: 'maintenance' },
+  closed: { type: 'close' },
+};
+
 function configCommands(body: unknown): RoomAdminCommand[] | string {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'body must be a JSON object';
   const fields = body as Record<string, unknown>;
-  const commands: RoomAdminCommand[] = [];
   for (const key of Object.keys(fields)) {
-    if (!['capacity', 'maxQueue', 'status'].includes(key)) return `unknown field "${key}"`;
+    if (!(configFields as readonly string[]).includes(key)) return `unknown field "${key}"`;
   }
-  if ('capacity' in fields) {
-    if (!Number.isInteger(fields.capacity) || (fields.capacity as number) < 0) return 'capacity must be a whole number >= 0';
-    commands.push({ type: 'setCapacity', capacity: fields.capacity as number });
+  const commands: RoomAdminCommand[] = [];
+  for (const field of configFields) {
+    if (!(field in fields)) continue;
+    const command = configCommand(field, fields[field]);
+    if (typeof command === 'string') return command;
+    commands.push(command);
   }
-  if ('maxQueue' in fields) {
-    if (!Number.isInteger(fields.maxQueue) || (fields.maxQueue as number) < 0) return 'maxQueue must be a whole number >= 0';
-    commands.push({ type: 'setMaxQueue', maxQueue: fields.maxQueue as number });
-  }
-  if ('status' in fields) {
-    const status = fields.status;
-    if (status === 'paused') commands.push({ type: 'pause' });
-    else if (status === 'open') commands.push({ type: 'open' });
-    else if (status === 'closed') commands.push({ type: 'close' });
-    else return 'status must be "open", "paused" or "closed"';
-  }
-  if (commands.length === 0) return 'nothing to change: give capacity, maxQueue or status';
+  if (commands.length === 0) return 'nothing to change: give capacity, maxQueue, admissionRate, notice or status';
   return commands;
+}
+
+/** The command for one field of an admin change, or why the value is refused. */
+function configCommand(field: (typeof configFields)[number], value: unknown): RoomAdminCommand | string {
+  const wholeNumber = Number.isSafeInteger(value) && (value as number) >= 0;
+  switch (field) {
+    case 'capacity':
+      return wholeNumber ? { type: 'setCapacity', capacity: value as number } : 'capacity must be a whole number >= 0';
+    case 'maxQueue':
+      return wholeNumber ? { type: 'setMaxQueue', maxQueue: value as number } : 'maxQueue must be a whole number >= 0';
+    case 'admissionRate': {
+      const range = roomSettingRanges.admissionRate;
+      return isInRange(value, range) ? { type: 'setAdmissionRate', admissionRate: value } : `admissionRate must be ${describeRange(range)}`;
+    }
+    case 'notice':
+      if (value === null || (typeof value === 'string' && value.length <= maxNoticeLength)) return { type: 'setNotice', notice: value === '' ? null : value };
+      return `notice must be a string of at most ${maxNoticeLength} characters, or null`;
+    case 'status':
+      return typeof value === 'string' && Object.hasOwn(statusCommands, value)
+        ? statusCommands[value]!
+        : 'status must be "open", "paused", "maintenance" or "closed"';
+  }
 }
 
 function kickCommands(body: unknown): RoomAdminCommand[] | string {
@@ -139,11 +166,6 @@ function kickCommands(body: unknown): RoomAdminCommand[] | string {
   if (typeof session !== 'string' || session === '' || session.length > 128) return 'session must be a non-empty string';
   return [{ type: 'kick', session }];
 }
-
-/**
- * Whether `change` made the room decide anything (an eviction, a release). The room decides in the same turn,
- * so a kick that records only its own input found no such session.
- */
 
 function bearerMatches(header: string | undefined, token: string): boolean {
   const match = /^Bearer (.+)$/.exec(header ?? '');

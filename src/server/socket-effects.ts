@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { RoomConfig } from '../config/server-config.js';
 import { closeReasons, type CloseReasonName } from '../protocol/codes.js';
-import type { QueuedStatus, ServerMessage } from '../protocol/messages.js';
+import type { RoomStatus } from '../../machines/admission/admission-types.js';
+import type { QueuedStatus, RoomMessage, ServerMessage } from '../protocol/messages.js';
 import type { ConnectionEffects } from '../rooms/room-runtime.js';
 import type { AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
 import type { ResumeTokens } from '../tokens/resume-tokens.js';
@@ -125,7 +126,19 @@ export function createSocketEffects(deps: SocketEffectsDeps): ConnectionEffects 
     },
 
     queueChanged: deps.queueChanged,
+
+    roomChanged() {
+      for (const client of deps.clients.values()) {
+        if (client.room.name !== deps.room.name) continue;
+        send(client, roomMessage(client.room));
+      }
+    },
   };
+}
+
+/** The `room` message: the room's status and notice as they stand. */
+export function roomMessage(room: { readonly status: RoomStatus; readonly notice: string | null }): RoomMessage {
+  return { type: 'room', status: room.status, notice: room.notice };
 }
 
 /** The queued `status` message for a client at `position`: the one builder, for placement and fan-out alike. */
@@ -137,8 +150,20 @@ export function queuedStatus(client: ClientSocket, position: number, queueLength
     queueLength,
     session: client.session,
     resumeToken: client.resumeToken,
-    etaMs: rate.etaMs(position, Date.now()),
+    etaMs: pacedEtaMs(rate.etaMs(position, Date.now()), position, client.room.admission.admissionRate),
+    roomStatus: client.room.status,
+    notice: client.room.notice,
   };
+}
+
+/**
+ * The wait estimate with the admission rate taken into account: `position` admissions cannot come faster than
+ * `admissionRate` per second, whatever the recent pace says. Null (no estimate) stays null without a rate.
+ */
+export function pacedEtaMs(estimateMs: number | null, position: number, admissionRate: number): number | null {
+  if (admissionRate <= 0) return estimateMs;
+  const floorMs = Math.round((position * 1000) / admissionRate);
+  return estimateMs === null ? floorMs : Math.max(estimateMs, floorMs);
 }
 
 /**

@@ -140,6 +140,8 @@ function queued(fields: Partial<QueuedStatus> = {}): QueuedStatus {
     session: 'session-a',
     resumeToken: `resume-${resumeCounter}`,
     etaMs: 4200,
+    roomStatus: 'open',
+    notice: null,
     ...fields,
   };
 }

@@ -477,15 +477,19 @@ describe('admission rules: close', () => {
     expect(state.seatBySession.size).toBe(0);
   });
 
-  it('rejects later joins, ignores pause, open and a second close, and admits nobody on a capacity change', () => {
+  it('rejects later joins, ignores a second close, and admits nobody on a capacity change', () => {
     const state = given({ capacity: 1 }, join('a'), { type: 'close' });
     expect(when(state, join('b'))).toEqual([{ type: 'rejected', conn: 'b', session: 'sb', reason: 'room_closed' }]);
     expect(when(state, { type: 'close' })).toEqual([]);
-    expect(when(state, { type: 'pause' })).toEqual([]);
-    expect(when(state, { type: 'open' })).toEqual([]);
     expect(when(state, { type: 'setCapacity', capacity: 5 })).toEqual([{ type: 'capacityChanged', capacity: 5 }]);
     expect(state.status).toBe('closed');
     expect(seated(state)).toEqual([]);
+  });
+
+  it('can be undone: open reopens a closed room, which then admits again', () => {
+    const state = given({ capacity: 1 }, join('a'), { type: 'close' });
+    expect(when(state, { type: 'open' })).toEqual([{ type: 'statusChanged', status: 'open' }]);
+    expect(when(state, join('b'))).toEqual([{ type: 'admitted', conn: 'b', session: 'sb', at: 0, ttlUntil: null }]);
   });
 });
 
@@ -575,6 +579,112 @@ describe('admission rules: invariants under any sequence of commands', () => {
         }
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('admission rules: maintenance and notices', () => {
+  it('maintenance evicts every seat with `maintenance`, keeps the line, and queues new arrivals', () => {
+    const state = given({ capacity: 2 }, join('a'), join('b'), join('c'));
+    expect(when(state, { type: 'maintenance' })).toEqual([
+      { type: 'statusChanged', status: 'maintenance' },
+      { type: 'evicted', conn: 'a', session: 'sa', from: 'seat', reason: 'maintenance' },
+      { type: 'evicted', conn: 'b', session: 'sb', from: 'seat', reason: 'maintenance' },
+    ]);
+    expect(when(state, join('d'))).toEqual([{ type: 'queued', conn: 'd', session: 'sd', position: 2, queueLength: 2 }]);
+    expect(seated(state)).toEqual([]);
+    expect(line(state)).toEqual(['c', 'd']);
+  });
+
+  it('reopening after maintenance admits the line in order', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), join('c'), { type: 'maintenance' });
+    expect(when(state, { type: 'open' })).toEqual([
+      { type: 'statusChanged', status: 'open' },
+      { type: 'admitted', conn: 'b', session: 'sb', at: 0, ttlUntil: null },
+    ]);
+    expect(line(state)).toEqual(['c']);
+  });
+
+  it('every status can be left for every other', () => {
+    const statuses = ['open', 'paused', 'maintenance', 'closed'] as const;
+    const commandFor = { open: { type: 'open' }, paused: { type: 'pause' }, maintenance: { type: 'maintenance' }, closed: { type: 'close' } } as const;
+    for (const from of statuses) {
+      for (const to of statuses) {
+        const state = given({ capacity: 1, status: from });
+        const decisions = when(state, commandFor[to]);
+        expect(state.status, `${from} → ${to}`).toBe(to);
+        expect(decisions.filter((d) => d.type === 'statusChanged')).toHaveLength(from === to ? 0 : 1);
+      }
+    }
+  });
+
+  it('a notice is decided only when it changes', () => {
+    const state = given({ capacity: 1 });
+    expect(when(state, { type: 'setNotice', notice: 'Doors at 8' })).toEqual([{ type: 'noticeChanged', notice: 'Doors at 8' }]);
+    expect(when(state, { type: 'setNotice', notice: 'Doors at 8' })).toEqual([]);
+    expect(state.notice).toBe('Doors at 8');
+    expect(when(state, { type: 'setNotice', notice: null })).toEqual([{ type: 'noticeChanged', notice: null }]);
+  });
+});
+
+describe('admission rules: admission rate', () => {
+  const admittedAt = (conn: string, at: number) => ({ type: 'admitted', conn, session: `s${conn}`, at, ttlUntil: null }) as const;
+
+  it('at 2 per second, a burst of 2 walks in, then one every 500 ms even with free seats', () => {
+    const state = createAdmissionState({ capacity: 10, admissionRate: 2 });
+    expect(when(state, join('a'), 1000)).toEqual([admittedAt('a', 1000)]);
+    expect(when(state, join('b'), 1000)).toEqual([admittedAt('b', 1000)]);
+    expect(when(state, join('c'), 1000)).toEqual([
+      { type: 'queued', conn: 'c', session: 'sc', position: 1, queueLength: 1 },
+      { type: 'paced', dueAt: 1500 },
+    ]);
+    // The promotion the room asked for is not asked again for the same due time.
+    expect(when(state, join('d'), 1200)).toEqual([{ type: 'queued', conn: 'd', session: 'sd', position: 2, queueLength: 2 }]);
+    expect(when(state, { type: 'promote' }, 1499)).toEqual([]);
+    expect(when(state, { type: 'promote' }, 1500)).toEqual([admittedAt('c', 1500), { type: 'paced', dueAt: 2000 }]);
+    expect(when(state, { type: 'promote' }, 2000)).toEqual([admittedAt('d', 2000)]);
+  });
+
+  it('at 1 per second the bucket holds one admission: an idle room admits one at once, then one a second', () => {
+    const state = createAdmissionState({ capacity: 10, admissionRate: 1 });
+    expect(when(state, join('a'), 5000)).toEqual([admittedAt('a', 5000)]);
+    expect(when(state, join('b'), 5999)).toEqual([
+      { type: 'queued', conn: 'b', session: 'sb', position: 1, queueLength: 1 },
+      { type: 'paced', dueAt: 6000 },
+    ]);
+    expect(when(state, { type: 'promote' }, 6000)).toEqual([admittedAt('b', 6000)]);
+  });
+
+  it('a rate of 0 is no limit, and a rate set at run time paces from then on', () => {
+    const state = createAdmissionState({ capacity: 10 });
+    for (const conn of ['a', 'b', 'c']) expect(when(state, join(conn))).toEqual([admittedAt(conn, 0)]);
+    expect(when(state, { type: 'setAdmissionRate', admissionRate: 1 })).toEqual([{ type: 'admissionRateChanged', admissionRate: 1 }]);
+    expect(when(state, join('d'), 10_000)).toEqual([admittedAt('d', 10_000)]);
+    expect(when(state, join('e'), 10_000)[1]).toEqual({ type: 'paced', dueAt: 11_000 });
+  });
+
+  it('never admits faster than the rate, whatever the arrivals, and the fold of the decisions paces the same', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 60 }), (rate, gaps) => {
+        const state = createAdmissionState({ capacity: 1000, admissionRate: rate });
+        const refold = createAdmissionState({ capacity: 1000, admissionRate: rate });
+        const times: number[] = [];
+        let t = 0;
+        gaps.forEach((gap, i) => {
+          t += gap;
+          const decisions = [...when(state, join(`c${i}`), t), ...when(state, { type: 'promote' }, t)];
+          for (const d of decisions) {
+            evolve(refold, d);
+            if (d.type === 'admitted') times.push(d.at);
+          }
+        });
+        // Any window of one second holds at most max(1, rate) + rate admissions (a full bucket plus its refill).
+        for (let i = 0; i < times.length; i++) {
+          const inWindow = times.filter((x) => x >= times[i]! && x < times[i]! + 1000).length;
+          expect(inWindow).toBeLessThanOrEqual(Math.max(1, rate) + rate);
+        }
+        expect(refold.pacingNextAt).toBe(state.pacingNextAt);
+      }),
     );
   });
 });
