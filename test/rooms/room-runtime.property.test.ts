@@ -23,6 +23,9 @@ type Step =
   | { kind: 'open' }
   | { kind: 'kick'; target: number }
   | { kind: 'maxQueue'; maxQueue: number }
+  | { kind: 'maintenance' }
+  | { kind: 'notice'; notice: string | null }
+  | { kind: 'rate'; admissionRate: number }
   | { kind: 'closeRoom' };
 
 const who = fc.nat({ max: 40 });
@@ -42,14 +45,17 @@ export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'open' as const }) },
   { weight: 1, arbitrary: who.map((target) => ({ kind: 'kick' as const, target })) },
   { weight: 1, arbitrary: fc.nat({ max: 4 }).map((maxQueue) => ({ kind: 'maxQueue' as const, maxQueue })) },
-  // Closing ends the room for good, so it is rare: most runs should exercise an open room.
+  { weight: 1, arbitrary: fc.nat({ max: 4 }).map((n): Step => (n === 0 ? { kind: 'maintenance' } : { kind: 'open' })) },
+  { weight: 1, arbitrary: fc.constantFrom(null, 'Doors at 8', '').map((notice) => ({ kind: 'notice' as const, notice })) },
+  { weight: 1, arbitrary: fc.constantFrom(0, 1, 2, 5).map((admissionRate) => ({ kind: 'rate' as const, admissionRate })) },
+  // Closing ends every seat and place, so it is rare: most runs should exercise an open room.
   { weight: 1, arbitrary: fc.nat({ max: 9 }).map((n): Step => (n === 0 ? { kind: 'closeRoom' } : { kind: 'ping', who: n })) },
 );
 
 /** Runs steps against a simulated room; returns the room and the model for the caller's checks. */
-export function createStepRunner(capacity: number, sessionTtlMs = 0) {
-  const room = createSimulatedRoom({ capacity, resumeWindowMs: 30_000, queuePingMs: 15_000, sessionTtlMs });
-  const model = new RoomModel(capacity);
+export function createStepRunner(capacity: number, sessionTtlMs = 0, admissionRate = 0) {
+  const room = createSimulatedRoom({ capacity, resumeWindowMs: 30_000, queuePingMs: 15_000, sessionTtlMs, admissionRate });
+  const model = new RoomModel(capacity, admissionRate);
   const conns: string[] = [];
   const sessions: string[] = [];
   const pick = <T>(list: T[], i: number) => (list.length === 0 ? undefined : list[i % list.length]);
@@ -128,6 +134,15 @@ export function createStepRunner(capacity: number, sessionTtlMs = 0) {
       case 'maxQueue':
         room.runtime.configure({ type: 'setMaxQueue', maxQueue: step.maxQueue });
         break;
+      case 'maintenance':
+        room.runtime.configure({ type: 'maintenance' });
+        break;
+      case 'notice':
+        room.runtime.configure({ type: 'setNotice', notice: step.notice });
+        break;
+      case 'rate':
+        room.runtime.configure({ type: 'setAdmissionRate', admissionRate: step.admissionRate });
+        break;
       case 'closeRoom':
         room.runtime.configure({ type: 'close' });
         break;
@@ -140,7 +155,7 @@ export function createStepRunner(capacity: number, sessionTtlMs = 0) {
       }
     }
     model.absorb(room.records);
-    model.check(room.runtime);
+    model.check(room.runtime, room.clock.now());
   };
   return { room, model, apply };
 }
@@ -148,8 +163,8 @@ export function createStepRunner(capacity: number, sessionTtlMs = 0) {
 describe('room runtime under random interleavings', () => {
   it('keeps every invariant after every step, and its log replays to the same decisions', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 5 }), fc.constantFrom(0, 5000), fc.array(stepArbitrary, { size: 'max', maxLength: 120 }), (capacity, sessionTtlMs, steps) => {
-        const { room, apply } = createStepRunner(capacity, sessionTtlMs);
+      fc.property(fc.integer({ min: 0, max: 5 }), fc.constantFrom(0, 5000), fc.constantFrom(0, 0, 1, 3), fc.array(stepArbitrary, { size: 'max', maxLength: 120 }), (capacity, sessionTtlMs, admissionRate, steps) => {
+        const { room, apply } = createStepRunner(capacity, sessionTtlMs, admissionRate);
         for (const step of steps) apply(step);
         const result = replay(JSON.parse(JSON.stringify(room.records)));
         expect(result).toMatchObject({ ok: true });
