@@ -1,4 +1,5 @@
-import { TicketQueue, type Ticket } from '../queue/ticket-queue.js';
+import { PriorityLine } from '../queue/priority-line.js';
+import type { Ticket } from '../queue/ticket-queue.js';
 import type { ConnId, RoomStatus, SessionId } from './admission-types.js';
 
 /** A place in line. `conn` is null while the place is held for a dropped connection, until `holdUntil`. */
@@ -43,7 +44,8 @@ export interface AdmissionState extends AdmissionSettings {
   pacedDueAt: number | null;
   /** Active sessions by connection, in seating order. */
   readonly seats: Map<ConnId, Seat>;
-  readonly queue: TicketQueue<Waiter>;
+  /** The line: by priority (higher first), FIFO within one priority. */
+  readonly queue: PriorityLine<Waiter>;
   readonly ticketByConn: Map<ConnId, Ticket>;
   readonly ticketBySession: Map<SessionId, Ticket>;
   readonly seatBySession: Map<SessionId, ConnId>;
@@ -67,7 +69,7 @@ export function createAdmissionState(
     pacingNextAt: 0,
     pacedDueAt: null,
     seats: new Map(),
-    queue: new TicketQueue<Waiter>(),
+    queue: new PriorityLine<Waiter>(),
     ticketByConn: new Map(),
     ticketBySession: new Map(),
     seatBySession: new Map(),

@@ -17,7 +17,7 @@ export type AdmissionCommand =
    * A new connection asks for a place. With `resume`, the session of a place the client says is its own (a
    * resume token presented at the upgrade): that place is taken back instead of a fresh one being made.
    */
-  | { type: 'join'; conn: ConnId; session: SessionId; resume?: SessionId }
+  | { type: 'join'; conn: ConnId; session: SessionId; resume?: SessionId; priority?: number }
   /** Deliberate end: `leave`, a close frame with 1000 or no status (1005), or a close the server decided. */
   | { type: 'leave'; conn: ConnId }
   /** Abnormal end (1006, 1001, backpressure): a queued place is held for the resume window. */
@@ -53,7 +53,8 @@ export type ReleaseReason = 'left' | 'dropped' | 'hold_expired' | 'superseded' |
  * so the log alone says when each timer is due.
  */
 export type AdmissionDecision =
-  | { type: 'queued'; conn: ConnId; session: SessionId; position: number; queueLength: number }
+  /** `priority` is present only above 0, so a line without priorities records what it always did. */
+  | { type: 'queued'; conn: ConnId; session: SessionId; position: number; queueLength: number; priority?: number }
   /** `at`: when the seat was taken; `ttlUntil`: when it expires (null: no session limit). */
   | { type: 'admitted'; conn: ConnId; session: SessionId; at: number; ttlUntil: number | null }
   | { type: 'rejected'; conn: ConnId; session: SessionId; reason: 'queue_full' | 'room_closed' }

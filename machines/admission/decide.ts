@@ -14,7 +14,9 @@ type Decisions = AdmissionDecision[];
 export function decide(state: AdmissionState, command: AdmissionCommand, now: number): Decisions {
   switch (command.type) {
     case 'join':
-      return command.resume === undefined ? join(state, command.conn, command.session, now) : rejoin(state, command.conn, command.session, command.resume, now);
+      return command.resume === undefined
+        ? join(state, command.conn, command.session, now, command.priority ?? 0)
+        : rejoin(state, command.conn, command.session, command.resume, now, command.priority ?? 0);
     case 'leave':
       return end(state, command.conn, { type: 'released', reason: 'left' });
     case 'drop':
@@ -92,15 +94,16 @@ function admitted(state: AdmissionState, conn: ConnId, session: SessionId, now: 
   return { type: 'admitted', conn, session, at: now, ttlUntil: state.sessionTtlMs > 0 ? now + state.sessionTtlMs : null };
 }
 
-function join(state: AdmissionState, conn: ConnId, session: SessionId, now: number): Decisions {
+function join(state: AdmissionState, conn: ConnId, session: SessionId, now: number, priority: number): Decisions {
   if (state.seats.has(conn) || state.ticketByConn.has(conn)) return [];
   if (state.status === 'closed') return [{ type: 'rejected', conn, session, reason: 'room_closed' }];
   if (state.status === 'open' && state.seats.size < state.capacity && state.queue.liveCount === 0 && paceAllows(pacingOf(state), now)) {
     return [admitted(state, conn, session, now)];
   }
   if (state.maxQueue > 0 && state.queue.size >= state.maxQueue) return [{ type: 'rejected', conn, session, reason: 'queue_full' }];
-  const length = state.queue.size + 1;
-  return [{ type: 'queued', conn, session, position: length, queueLength: length }];
+  const queueLength = state.queue.size + 1;
+  const position = state.queue.placesAheadOfArrival(priority) + 1;
+  return [{ type: 'queued', conn, session, position, queueLength, ...(priority > 0 ? { priority } : {}) }];
 }
 
 /**
@@ -108,11 +111,11 @@ function join(state: AdmissionState, conn: ConnId, session: SessionId, now: numb
  * taken back as it stands, with no fresh place made first, so a full line never turns its owner away. A
  * place that is gone, or a seat, gives an ordinary join and says the resume was refused.
  */
-function rejoin(state: AdmissionState, conn: ConnId, session: SessionId, resume: SessionId, now: number): Decisions {
+function rejoin(state: AdmissionState, conn: ConnId, session: SessionId, resume: SessionId, now: number, priority: number): Decisions {
   if (state.seats.has(conn) || state.ticketByConn.has(conn)) return [];
   const ticket = state.ticketBySession.get(resume);
   if (ticket === undefined || state.status === 'closed') {
-    const placed = join(state, conn, session, now);
+    const placed = join(state, conn, session, now, priority);
     return placed[0]?.type === 'rejected' ? placed : [...placed, { type: 'resumeRefused', conn, session: resume }];
   }
   const replacedConn = state.queue.get(ticket)!.conn;
@@ -156,7 +159,8 @@ function resume(state: AdmissionState, conn: ConnId, session: SessionId): Decisi
   }
   // A place still live on an older connection (a second tab, a half-open socket) goes to the newer one; the
   // fresh tail place is given up, so the resumed place moves up by one if the tail place was ahead of it.
-  const position = state.queue.rank(ticket) - (ownTicket < ticket ? 1 : 0);
+  const rank = state.queue.rank(ticket);
+  const position = rank - (state.queue.rank(ownTicket) < rank ? 1 : 0);
   return [
     { type: 'resumed', conn, session, replacedSession: ownSession, replacedConn: waiter.conn, position, queueLength: state.queue.size - 1 },
   ];

@@ -12,7 +12,7 @@ import type { AdmissionDecision, ConnId, SessionId } from './admission-types.js'
 export function evolve(state: AdmissionState, decision: AdmissionDecision): AdmissionState {
   switch (decision.type) {
     case 'queued': {
-      const ticket = state.queue.enqueue({ session: decision.session, conn: decision.conn, holdUntil: null });
+      const ticket = state.queue.enqueue({ session: decision.session, conn: decision.conn, holdUntil: null }, decision.priority ?? 0);
       state.ticketByConn.set(decision.conn, ticket);
       state.ticketBySession.set(decision.session, ticket);
       break;

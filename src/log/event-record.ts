@@ -26,9 +26,9 @@ export type InputRecord =
   | Input<'room.opened', null, { settings: RoomConfig }>
   /**
    * A socket opened. `resume`: the session named by a resume token presented at the upgrade (null: a token
-   * that is not valid; absent: none presented).
+   * that is not valid; absent: none presented). `priority`: from a verified join ticket, present only above 0.
    */
-  | Input<'connected', string, { session: string; resume?: string | null }>
+  | Input<'connected', string, { session: string; resume?: string | null; priority?: number }>
   | Input<'message', string, InboundMessage>
   | Input<'pong', string, Record<string, never>>
   /** The server closes the connection for what the client did (binary frame, flood, protocol error…). */

@@ -124,7 +124,8 @@ function readRecord(records: readonly EventRecord[]): Recorded {
       recorded.waits.absorb(record.at, record);
       readDecision(record, step, seatTakenAt, recorded.seatKept);
     } else if (record.kind === 'connected') {
-      step({ type: 'join', conn: record.conn, session: record.data.session });
+      const priority = record.data.priority;
+      step({ type: 'join', conn: record.conn, session: record.data.session, ...(priority === undefined ? {} : { priority }) });
     } else if (record.kind === 'message' && record.data.type === 'resume' && record.data.session !== null) {
       step({ type: 'resume', conn: record.conn, session: record.data.session });
     } else if (record.kind === 'config') {

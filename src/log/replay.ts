@@ -125,7 +125,7 @@ class ReplayRun {
   private deliverTo(runtime: RoomRuntime, record: Exclude<InputRecord, { kind: 'room.opened' }>): string | null {
     switch (record.kind) {
       case 'connected':
-        runtime.connect(record.conn, record.data.session, record.data.resume);
+        runtime.connect(record.conn, record.data.session, record.data.resume, record.data.priority);
         break;
       case 'message':
         runtime.message(record.conn, record.data);

@@ -83,6 +83,8 @@ export class RoomRuntime {
    * no actor runs inside another's action and the order is the same live and in replay.
    */
   private readonly roomInbox: AdmissionCommand[] = [];
+  /** The join-ticket priority of each connection that has one above 0, until the connection ends. */
+  private readonly priorities = new Map<string, number>();
   private draining = false;
 
   constructor(options: RoomRuntimeOptions) {
@@ -109,11 +111,14 @@ export class RoomRuntime {
 
   /**
    * A socket opened with a fresh `session`. `resume`: the session a resume token presented at the upgrade
-   * names (null for a token that is not valid; undefined when none was presented).
+   * names (null for a token that is not valid; undefined when none was presented). `priority`: from a
+   * verified join ticket (an integer ≥ 0; 0 or undefined without one), recorded only above 0.
    */
-  connect(conn: string, session: string, resume?: string | null): void {
+  connect(conn: string, session: string, resume?: string | null, priority = 0): void {
     if (this.connections.has(conn)) return;
-    this.log.append(this.name, 'connected', conn, resume === undefined ? { session } : { session, resume }, this.beginInput());
+    const data = { session, ...(resume === undefined ? {} : { resume }), ...(priority > 0 ? { priority } : {}) };
+    this.log.append(this.name, 'connected', conn, data, this.beginInput());
+    if (priority > 0) this.priorities.set(conn, priority);
     const actor = createActor(this.machine, {
       id: `conn:${conn}`,
       systemId: `conn:${conn}`,
@@ -331,12 +336,17 @@ export class RoomRuntime {
     }
   }
 
+  private joinCommand(conn: string, session: string, resume: string | null | undefined): AdmissionCommand {
+    const priority = this.priorities.get(conn);
+    return { type: 'join', conn, session, ...(typeof resume === 'string' ? { resume } : {}), ...(priority === undefined ? {} : { priority }) };
+  }
+
   private wireConnectionMachine(): typeof connectionMachine {
     const room = (command: AdmissionCommand) => this.roomInbox.push(command);
     const effects = this.effects;
     return connectionMachine.provide({
       actions: {
-        requestPlace: ({ context }) => room({ type: 'join', conn: context.conn, session: context.session, ...(typeof context.resume === 'string' ? { resume: context.resume } : {}) }),
+        requestPlace: ({ context }) => room(this.joinCommand(context.conn, context.session, context.resume)),
         reportLeave: ({ context }) => room({ type: 'leave', conn: context.conn }),
         reportResume: ({ context }, { session }) => room({ type: 'resume', conn: context.conn, session }),
         reportHeartbeatExpired: ({ context }) => room({ type: 'evict', conn: context.conn, reason: 'heartbeat_timeout' }),
@@ -349,7 +359,10 @@ export class RoomRuntime {
         closeSocket: ({ context }, { reason }) => effects.closeSocket(context.conn, reason),
         sendPingFrame: ({ context }) => effects.sendPingFrame(context.conn),
         terminateSocket: ({ context }) => effects.terminateSocket(context.conn),
-        connectionEnded: ({ context }) => this.connections.delete(context.conn),
+        connectionEnded: ({ context }) => {
+          this.connections.delete(context.conn);
+          this.priorities.delete(context.conn);
+        },
       },
     });
   }

@@ -688,3 +688,33 @@ describe('admission rules: admission rate', () => {
     );
   });
 });
+
+describe('admission rules: priority', () => {
+  const joinWith = (conn: string, priority: number): AdmissionCommand => ({ type: 'join', conn, session: `s${conn}`, priority });
+
+  it('a higher priority is placed ahead of lower ones, FIFO within its own, and the others move back', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), join('c'));
+    expect(when(state, joinWith('v', 5))).toEqual([{ type: 'queued', conn: 'v', session: 'sv', position: 1, queueLength: 3, priority: 5 }]);
+    expect(when(state, joinWith('w', 5))).toEqual([{ type: 'queued', conn: 'w', session: 'sw', position: 2, queueLength: 4, priority: 5 }]);
+    expect(when(state, joinWith('x', 1))).toEqual([{ type: 'queued', conn: 'x', session: 'sx', position: 3, queueLength: 5, priority: 1 }]);
+    expect(line(state)).toEqual(['v', 'w', 'x', 'b', 'c']);
+    expect(positionOfConn(state, 'b')).toBe(4);
+    expect(when(state, leave('a'))).toEqual([
+      { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'left' },
+      { type: 'admitted', conn: 'v', session: 'sv', at: 0, ttlUntil: null },
+    ]);
+  });
+
+  it('priority 0 is the default and is not recorded', () => {
+    const state = given({ capacity: 0 });
+    expect(when(state, joinWith('a', 0))).toEqual([{ type: 'queued', conn: 'a', session: 'sa', position: 1, queueLength: 1 }]);
+  });
+
+  it('a held priority place keeps its rank and a resume takes it back there', () => {
+    const state = given({ capacity: 0 }, join('a'), joinWith('v', 3), drop('v'));
+    expect(line(state)).toEqual(['held:sv', 'a']);
+    expect(when(state, { type: 'join', conn: 'v2', session: 'sv2', resume: 'sv' })).toEqual([
+      { type: 'resumed', conn: 'v2', session: 'sv', replacedSession: null, replacedConn: null, position: 1, queueLength: 2 },
+    ]);
+  });
+});
