@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './config-error.js';
-import type { RoomConfig, RoomSettings } from './server-config.js';
+import { roomTextFields, type RoomConfig, type RoomSettings } from './server-config.js';
 
 export const roomNamePattern = /^[a-z0-9_-]{1,64}$/;
 
@@ -116,7 +116,7 @@ function parseRoom(entry: unknown, defaults: RoomSettings, label: string, origin
     throw new ConfigError(`${label}.name must be 1 to 64 of a-z 0-9 _ -, got ${quoteValue(name)}`);
   }
   for (const key of Object.keys(entry)) {
-    if (key !== 'name' && !(roomSettingNames as string[]).includes(key)) {
+    if (key !== 'name' && !(roomSettingNames as string[]).includes(key) && !(roomTextFields as readonly string[]).includes(key)) {
       throw new ConfigError(`${label} (room ${quoteValue(name)}) has an unknown field ${quoteValue(key)}`);
     }
   }
@@ -131,6 +131,7 @@ function parseRoom(entry: unknown, defaults: RoomSettings, label: string, origin
     }
     room[field] = value;
   }
+  Object.assign(room, ticketFields(entry, `${label} (room ${quoteValue(name)})`));
   if (origin.intervalFollowsTimeout && entry.heartbeatIntervalMs === undefined && entry.heartbeatTimeoutMs !== undefined) {
     room.heartbeatIntervalMs = heartbeatIntervalFor(room.heartbeatTimeoutMs);
   }
@@ -143,6 +144,21 @@ function parseRoom(entry: unknown, defaults: RoomSettings, label: string, origin
     );
   }
   return room;
+}
+
+/** A room's join-ticket key: `ticketSecret` (at least 32 characters) or `ticketJwks`, not both. */
+function ticketFields(entry: Record<string, unknown>, label: string): Pick<RoomConfig, 'ticketSecret' | 'ticketJwks'> {
+  const { ticketSecret, ticketJwks } = entry;
+  if (ticketSecret !== undefined && ticketJwks !== undefined) throw new ConfigError(`${label}: give ticketSecret or ticketJwks, not both`);
+  if (ticketSecret !== undefined) {
+    if (typeof ticketSecret !== 'string' || ticketSecret.length < 32) throw new ConfigError(`${label}.ticketSecret must be a string of at least 32 characters`);
+    return { ticketSecret };
+  }
+  if (ticketJwks !== undefined) {
+    if (typeof ticketJwks !== 'string' || ticketJwks === '') throw new ConfigError(`${label}.ticketJwks must be an http(s) URL or a file path`);
+    return { ticketJwks };
+  }
+  return {};
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -26,10 +26,17 @@ export interface RoomConfig {
   tokenTtlMs: number;
   /** Most admissions per second, even with free seats; 0 = no limit. */
   admissionRate: number;
+  /** HS256 secret that signs this room's join tickets (rooms file only; never written to the event log). */
+  ticketSecret?: string;
+  /** JWKS (an http(s) URL or a file path) whose keys sign this room's join tickets (rooms file only). */
+  ticketJwks?: string;
 }
 
+/** Room fields only the rooms file sets: text, per room, with no flag. */
+export const roomTextFields = ['ticketSecret', 'ticketJwks'] as const;
+
 /** The part of a room that flags, environment and the rooms file can set; the name is per room. */
-export type RoomSettings = Omit<RoomConfig, 'name'>;
+export type RoomSettings = Omit<RoomConfig, 'name' | (typeof roomTextFields)[number]>;
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];

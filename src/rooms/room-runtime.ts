@@ -95,7 +95,9 @@ export class RoomRuntime {
     this.effects = options.effects;
     this.now = options.now ?? Date.now;
     this.machine = this.wireConnectionMachine();
-    this.log.append(this.name, 'room.opened', null, { settings: { ...this.config } }, this.beginInput());
+    // A ticket secret is a key, not a setting: it never reaches the log.
+    const { ticketSecret: _secret, ...settings } = this.config;
+    this.log.append(this.name, 'room.opened', null, { settings }, this.beginInput());
     this.room = createActor(roomMachine, {
       id: `room:${this.name}`,
       systemId: `room:${this.name}`,

@@ -16,6 +16,7 @@ import { AdmissionRate } from './admission-rate.js';
 import { sendToClient, type ClientSocket } from './client-socket.js';
 import { createHttpHandler } from './http-api.js';
 import { HandshakeGuard } from './handshake-guard.js';
+import { createTicketVerifier, priorityForUpgrade, ticketFromUrl, type TicketVerifier } from './join-tickets.js';
 import { createLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { PositionFeed, defaultPositionFeedTiming, type PositionFeedTiming } from './position-feed.js';
@@ -33,6 +34,8 @@ export interface ServedRoom {
   runtime: RoomRuntime;
   feed: PositionFeed;
   rate: AdmissionRate;
+  /** Verifies the room's join tickets; null when it accepts none. */
+  tickets: TicketVerifier | null;
 }
 
 export interface AnteroomServerOptions {
@@ -127,7 +130,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
       }),
     });
     feed = new PositionFeed(runtime, (conn, position) => sendPosition(rooms.get(roomConfig.name)!, conn, position), options.positionFeedTiming ?? defaultPositionFeedTiming);
-    return { runtime, feed, rate };
+    return { runtime, feed, rate, tickets: createTicketVerifier(roomConfig) };
   }
 
   function sendPosition(room: ServedRoom, conn: string, position: number): 'sent' | 'unchanged' | 'deferred' {
@@ -183,7 +186,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
       metrics.upgradesRefused.inc({ reason: verdict.refusal });
       return refuseUpgrade(socket, verdict.status, verdict.reason);
     }
-    wss.handleUpgrade(request, socket, head, (ws) => {
+    const upgrade = (priority: number) => wss.handleUpgrade(request, socket, head, (ws) => {
       const room = rooms.get(path.room);
       if (!room) {
         // Accepted first so a browser can read why: the close code says the room does not exist.
@@ -194,11 +197,17 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
         closeWith(ws, 'shutdown');
         return;
       }
-      acceptClient(ws, room, verdict.ip, resumeTokenFromUrl(request.url));
+      acceptClient(ws, room, verdict.ip, resumeTokenFromUrl(request.url), priority);
+    });
+    if (ticketFromUrl(request.url) === null) return upgrade(0);
+    // A join ticket is checked before any WebSocket exists: a bad one is refused with 401.
+    void priorityForUpgrade(rooms.get(path.room)?.tickets ?? null, request.url).then((priority) => {
+      if (priority === null) return refuseUpgrade(socket, 401, 'join ticket refused');
+      upgrade(priority);
     });
   });
 
-  function acceptClient(ws: WebSocket, room: ServedRoom, ip: string, resumeToken: string | null): void {
+  function acceptClient(ws: WebSocket, room: ServedRoom, ip: string, resumeToken: string | null, priority: number): void {
     const conn = nanoid(12);
     const session = nanoid();
     const client: ClientSocket = {
@@ -219,7 +228,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
     socketHandlers.attach(client);
     logger.debug({ conn, session, room: room.runtime.name, ip }, 'connected');
     // A resume token in the URL names the place asked for, so a full line cannot turn its owner away.
-    room.runtime.connect(conn, session, resumeToken === null ? undefined : resumeTokens.read(room.runtime.name, resumeToken));
+    room.runtime.connect(conn, session, resumeToken === null ? undefined : resumeTokens.read(room.runtime.name, resumeToken), priority);
   }
 
   const server: AnteroomServer = {
@@ -279,7 +288,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
 }
 
 function refuseUpgrade(socket: Duplex, status: number, reason: string): void {
-  const text = { 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const text = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`);
 }
 

@@ -126,14 +126,15 @@ export function createSocketEffects(deps: SocketEffectsDeps): ConnectionEffects 
     },
 
     queueChanged: deps.queueChanged,
-
-    roomChanged() {
-      for (const client of deps.clients.values()) {
-        if (client.room.name !== deps.room.name) continue;
-        send(client, roomMessage(client.room));
-      }
-    },
+    roomChanged: () => tellRoom(deps, send),
   };
+}
+
+/** Sends the `room` message to every connection in the room (an operator change: rare, so a full pass). */
+function tellRoom(deps: SocketEffectsDeps, send: (client: ClientSocket, message: ServerMessage) => boolean): void {
+  for (const client of deps.clients.values()) {
+    if (client.room.name === deps.room.name) send(client, roomMessage(client.room));
+  }
 }
 
 /** The `room` message: the room's status and notice as they stand. */

@@ -137,3 +137,19 @@ describe('loadRoomsFile', () => {
     );
   });
 });
+
+describe('parseRoomsFile: join-ticket keys', () => {
+  const secret = 's'.repeat(32);
+
+  it('accepts ticketSecret or ticketJwks per room', () => {
+    expect(parse({ rooms: [{ name: 'a', ticketSecret: secret }] })[0]).toMatchObject({ ticketSecret: secret });
+    expect(parse({ rooms: [{ name: 'b', ticketJwks: 'https://tickets.example/jwks.json' }] })[0]).toMatchObject({ ticketJwks: 'https://tickets.example/jwks.json' });
+    expect(parse({ rooms: [{ name: 'c' }] })[0]).not.toHaveProperty('ticketSecret');
+  });
+
+  it('refuses both at once, a short secret, and an empty JWKS', () => {
+    expect(messageOf(() => parse({ rooms: [{ name: 'a', ticketSecret: secret, ticketJwks: 'x.json' }] }))).toContain('not both');
+    expect(messageOf(() => parse({ rooms: [{ name: 'a', ticketSecret: 'short' }] }))).toContain('at least 32 characters');
+    expect(messageOf(() => parse({ rooms: [{ name: 'a', ticketJwks: '' }] }))).toContain('ticketJwks');
+  });
+});

@@ -7,7 +7,8 @@ import { clientCloseCodes, faultReasons } from '../support/room-steps.js';
 import { createSimulatedRoom } from '../support/simulated-room.js';
 
 type Step =
-  | { kind: 'connect' }
+  /** A new connection; `priority` above 0 as a verified join ticket gives it. */
+  | { kind: 'connect'; priority: number }
   /** A new connection presenting a resume token in its upgrade URL (a forged one reads as null). */
   | { kind: 'return'; target: number; forged: boolean }
   | { kind: 'ping'; who: number }
@@ -31,7 +32,7 @@ type Step =
 const who = fc.nat({ max: 40 });
 
 export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 6, arbitrary: fc.constant({ kind: 'connect' as const }) },
+  { weight: 6, arbitrary: fc.constantFrom(0, 0, 0, 1, 2).map((priority) => ({ kind: 'connect' as const, priority })) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('return' as const), target: who, forged: fc.boolean() }) },
   { weight: 4, arbitrary: who.map((w) => ({ kind: 'ping' as const, who: w })) },
   { weight: 1, arbitrary: who.map((w) => ({ kind: 'pong' as const, who: w })) },
@@ -65,7 +66,7 @@ export function createStepRunner(capacity: number, sessionTtlMs = 0, admissionRa
         const n = conns.length + 1;
         conns.push(`c${n}`);
         sessions.push(`s${n}`);
-        room.runtime.connect(`c${n}`, `s${n}`);
+        room.runtime.connect(`c${n}`, `s${n}`, undefined, step.priority);
         break;
       }
       case 'return': {

@@ -6,6 +6,7 @@ import type { RoomRuntime } from '../../src/rooms/room-runtime.js';
 interface ModelPlace {
   session: string;
   conn: string | null;
+  priority: number;
 }
 
 /**
@@ -46,11 +47,16 @@ export class RoomModel {
       const r = records[this.seen]!;
       const d = r.data as Record<string, any>;
       switch (r.kind) {
-        case 'queued':
-          this.line.push({ session: d.session, conn: r.conn });
-          expect(d.position, `queued position of ${r.conn}`).toBe(this.line.length);
+        case 'queued': {
+          // Higher priorities first, FIFO within one: a new place goes behind every place of its priority or higher.
+          const priority = d.priority ?? 0;
+          const behind = this.line.findIndex((p) => p.priority < priority);
+          const at = behind < 0 ? this.line.length : behind;
+          this.line.splice(at, 0, { session: d.session, conn: r.conn, priority });
+          expect(d.position, `queued position of ${r.conn}`).toBe(at + 1);
           expect(d.queueLength).toBe(this.line.length);
           break;
+        }
         case 'admitted': {
           this.checkAdmissionAllowed(d.at);
           expect(this.seated.size, `admission of ${r.conn} with ${this.seated.size} of ${this.capacity} seats taken`).toBeLessThan(this.capacity);
