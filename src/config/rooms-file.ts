@@ -5,7 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { ConfigError } from './config-error.js';
-import { roomTextFields, type RoomConfig, type RoomSettings } from './server-config.js';
+import type { RoomConfig, RoomSettings } from './server-config.js';
+
+/** Room fields only the rooms file sets: text, per room, with no flag. */
+export const roomTextFields = ['ticketSecret', 'ticketJwks'] as const;
 
 export const roomNamePattern = /^[a-z0-9_-]{1,64}$/;
 

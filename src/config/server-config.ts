@@ -32,11 +32,8 @@ export interface RoomConfig {
   ticketJwks?: string;
 }
 
-/** Room fields only the rooms file sets: text, per room, with no flag. */
-export const roomTextFields = ['ticketSecret', 'ticketJwks'] as const;
-
-/** The part of a room that flags, environment and the rooms file can set; the name is per room. */
-export type RoomSettings = Omit<RoomConfig, 'name' | (typeof roomTextFields)[number]>;
+/** The part of a room that flags, environment and the rooms file can set; the name and ticket keys are per room. */
+export type RoomSettings = Omit<RoomConfig, 'name' | 'ticketSecret' | 'ticketJwks'>;
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
