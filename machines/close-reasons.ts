@@ -123,6 +123,11 @@ export const closeReasons = {
     meaning: 'removed by an operator',
     visitor: { title: 'Removed from the line', text: 'An operator ended your visit.' },
   }),
+  placesPerIp: reason({
+    code: 4029, by: 'server', evicted: null, place: 'none', reconnect: false,
+    meaning: 'too many places in this room from one client address (room `maxPlacesPerIp`)',
+    visitor: { title: 'Too many visitors from your network', text: 'This waiting room allows only a few places per network address. Close another tab or try again later.' },
+  }),
 } as const satisfies Record<string, CloseReason>;
 
 export type CloseReasonName = keyof typeof closeReasons;

@@ -31,6 +31,7 @@ export const roomSettingRanges: Readonly<Record<keyof RoomSettings, WholeNumberR
   // JWT times are whole seconds: a shorter lifetime would give exp == iat.
   tokenTtlMs: { min: 1000, max: maxTimerMs },
   admissionRate: { min: 0, max: 1_000_000 },
+  maxPlacesPerIp: { min: 0, max: Number.MAX_SAFE_INTEGER },
 };
 
 const roomSettingNames = Object.keys(roomSettingRanges) as (keyof RoomSettings)[];

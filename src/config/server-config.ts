@@ -26,6 +26,8 @@ export interface RoomConfig {
   tokenTtlMs: number;
   /** Most admissions per second, even with free seats; 0 = no limit. */
   admissionRate: number;
+  /** Most places one client address may hold in the room; 0 = no limit. */
+  maxPlacesPerIp: number;
   /** HS256 secret that signs this room's join tickets (rooms file only; never written to the event log). */
   ticketSecret?: string;
   /** JWKS (an http(s) URL or a file path) whose keys sign this room's join tickets (rooms file only). */
@@ -71,6 +73,7 @@ export const defaultRoomSettings: Readonly<RoomSettings> = Object.freeze({
   sessionTtlMs: 0,
   tokenTtlMs: 300_000,
   admissionRate: 0,
+  maxPlacesPerIp: 0,
 });
 
 /** Server-wide defaults; the rooms default to one room `main` with defaultRoomSettings. */
@@ -219,6 +222,7 @@ const serveFlagSpecs = {
   'session-ttl': roomWholeNumber('sessionTtlMs', '<ms>', 'longest an admitted session may stay', '0 (no limit)'),
   'token-ttl': roomWholeNumber('tokenTtlMs', '<ms>', 'lifetime of an admission token (at least 1000)'),
   'admission-rate': roomWholeNumber('admissionRate', '<n>', 'most admissions per second, even with free seats', '0 (no limit)'),
+  'max-places-per-ip': roomWholeNumber('maxPlacesPerIp', '<n>', 'most places one client address may hold in a room; over it, close 4029', '0 (no limit)'),
   'max-queue': roomWholeNumber('maxQueue', '<n>', 'longest queue; later arrivals are closed with 4003', '0 (unlimited)'),
   config: {
     valueName: '<file>',
@@ -394,6 +398,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
     sessionTtlMs: read('session-ttl'),
     tokenTtlMs: read('token-ttl'),
     admissionRate: read('admission-rate'),
+    maxPlacesPerIp: read('max-places-per-ip'),
   };
   if (roomDefaults.heartbeatIntervalMs >= roomDefaults.heartbeatTimeoutMs) {
     throw new ConfigError(

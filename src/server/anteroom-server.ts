@@ -19,6 +19,7 @@ import { HandshakeGuard } from './handshake-guard.js';
 import { createTicketVerifier, priorityForUpgrade, ticketFromUrl, type TicketVerifier } from './join-tickets.js';
 import { createLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
+import { PlacesPerIp } from './places-per-ip.js';
 import { PositionFeed, defaultPositionFeedTiming, type PositionFeedTiming } from './position-feed.js';
 import { resumeTokenFromUrl, roomFromPath } from './room-path.js';
 import { closeWith, createSocketEffects, queuedStatus } from './socket-effects.js';
@@ -36,6 +37,8 @@ export interface ServedRoom {
   rate: AdmissionRate;
   /** Verifies the room's join tickets; null when it accepts none. */
   tickets: TicketVerifier | null;
+  /** Open places per client address, for `maxPlacesPerIp`. */
+  placesPerIp: PlacesPerIp;
 }
 
 export interface AnteroomServerOptions {
@@ -93,6 +96,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
     forget: (client) => {
       clients.delete(client.conn);
       gate.closed(client.ip);
+      rooms.get(client.room.name)?.placesPerIp.release(client.ip);
     },
   });
 
@@ -130,7 +134,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
       }),
     });
     feed = new PositionFeed(runtime, (conn, position) => sendPosition(rooms.get(roomConfig.name)!, conn, position), options.positionFeedTiming ?? defaultPositionFeedTiming);
-    return { runtime, feed, rate, tickets: createTicketVerifier(roomConfig) };
+    return { runtime, feed, rate, tickets: createTicketVerifier(roomConfig), placesPerIp: new PlacesPerIp() };
   }
 
   function sendPosition(room: ServedRoom, conn: string, position: number): 'sent' | 'unchanged' | 'deferred' {
@@ -208,6 +212,8 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
   });
 
   function acceptClient(ws: WebSocket, room: ServedRoom, ip: string, resumeToken: string | null, priority: number): void {
+    // Refused before it is placed, like an unknown room: the log never sees it.
+    if (!room.placesPerIp.take(ip, room.runtime.settings.maxPlacesPerIp)) return closeWith(ws, 'placesPerIp');
     const conn = nanoid(12);
     const session = nanoid();
     const client: ClientSocket = {

@@ -47,6 +47,7 @@ describe('parseRoomsFile', () => {
       sessionTtlMs: 1,
       tokenTtlMs: 1000,
       admissionRate: 20,
+      maxPlacesPerIp: 4,
     };
     expect(parse({ rooms: [{ name: 'x', ...all }] })).toEqual([{ name: 'x', ...all }]);
   });
