@@ -61,7 +61,8 @@ const on = <T, E extends string>(events: readonly E[], transition: T) => Object.
  * emitted (`actor.on('*', …)`). While open, every command is followed by `promoteHead`, which gives free seats
  * to the head of the line as fast as the admission rate allows (a `promote` the room raised for itself when
  * the rate was spent); paused, the line waits; under maintenance, seats are ended and the line waits; closed,
- * newcomers are turned away. Every status can be left for any other.
+ * newcomers are turned away; scheduled, arrivals gather in a pre-queue until the draw opens the room. Every
+ * status but `scheduled` can be left for any other.
  */
 export const roomMachine = setup({
   types: {
@@ -89,10 +90,23 @@ export const roomMachine = setup({
   }),
   initial: 'open',
   states: {
+    // Before `opensAt`: arrivals gather in the pre-queue; the draw (or an operator's open) opens the room.
+    scheduled: {
+      on: {
+        ...on(placeCommands, { actions: 'applyCommand' }),
+        open: { target: 'open', actions: ['applyCommand', 'promoteHead'] },
+        draw: { target: 'open', actions: ['applyCommand', 'promoteHead'] },
+        pause: { target: 'paused', actions: 'applyCommand' },
+        maintenance: { target: 'maintenance', actions: 'applyCommand' },
+        close: { target: 'closed', actions: 'applyCommand' },
+      },
+    },
     open: {
       on: {
         ...on(placeCommands, { actions: ['applyCommand', 'promoteHead'] }),
         promote: { actions: 'promoteHead' },
+        schedule: { target: 'scheduled', actions: 'applyCommand' },
+        draw: { actions: ['applyCommand', 'promoteHead'] },
         pause: { target: 'paused', actions: 'applyCommand' },
         maintenance: { target: 'maintenance', actions: 'applyCommand' },
         close: { target: 'closed', actions: 'applyCommand' },
@@ -102,6 +116,7 @@ export const roomMachine = setup({
       on: {
         ...on(placeCommands, { actions: 'applyCommand' }),
         open: { target: 'open', actions: ['applyCommand', 'promoteHead'] },
+        draw: { actions: 'applyCommand' },
         maintenance: { target: 'maintenance', actions: 'applyCommand' },
         close: { target: 'closed', actions: 'applyCommand' },
       },
@@ -111,6 +126,7 @@ export const roomMachine = setup({
       on: {
         ...on(placeCommands, { actions: 'applyCommand' }),
         open: { target: 'open', actions: ['applyCommand', 'promoteHead'] },
+        draw: { actions: 'applyCommand' },
         pause: { target: 'paused', actions: 'applyCommand' },
         close: { target: 'closed', actions: 'applyCommand' },
       },
@@ -120,6 +136,7 @@ export const roomMachine = setup({
       on: {
         join: { actions: 'applyCommand' },
         ...on(settingCommands, { actions: 'applyCommand' }),
+        draw: { actions: 'applyCommand' },
         open: { target: 'open', actions: ['applyCommand', 'promoteHead'] },
         pause: { target: 'paused', actions: 'applyCommand' },
         maintenance: { target: 'maintenance', actions: 'applyCommand' },

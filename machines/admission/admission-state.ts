@@ -38,6 +38,8 @@ export interface AdmissionState extends AdmissionSettings {
   status: RoomStatus;
   /** The operator's notice to everyone in the room, or null. */
   notice: string | null;
+  /** While the pre-queue's draw is pending: when the room opens (ms epoch); null once drawn, or never scheduled. */
+  opensAt: number | null;
   /** The admission-rate bucket: when it is next empty (ms epoch; 0 = full). See `admission-pacing.ts`. */
   pacingNextAt: number;
   /** The due time of the last `paced` decision: a promotion is already asked for then, so it is not asked twice. */
@@ -66,6 +68,7 @@ export function createAdmissionState(
     admissionRate: settings.admissionRate ?? 0,
     status: settings.status ?? 'open',
     notice: settings.notice ?? null,
+    opensAt: null,
     pacingNextAt: 0,
     pacedDueAt: null,
     seats: new Map(),

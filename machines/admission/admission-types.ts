@@ -3,10 +3,10 @@ import type { EvictionReason } from '../close-reasons.js';
 export type ConnId = string;
 export type SessionId = string;
 /**
- * What a room does with its line: `open` admits; `paused` and `maintenance` admit no one and keep every place
+ * What a room does with its line: `scheduled` (before `opensAt`) gathers a pre-queue; `open` admits; `paused` and `maintenance` admit no one and keep every place
  * (maintenance also ends every seat); `closed` turns everyone away.
  */
-export type RoomStatus = 'open' | 'paused' | 'maintenance' | 'closed';
+export type RoomStatus = 'scheduled' | 'open' | 'paused' | 'maintenance' | 'closed';
 
 /** Longest operator notice, in UTF-16 units. */
 export const maxNoticeLength = 280;
@@ -32,7 +32,15 @@ export type AdmissionCommand =
   | { type: 'setCapacity'; capacity: number }
   | { type: 'setMaxQueue'; maxQueue: number }
   | { type: 'pause' }
-  | { type: 'open' }
+  /** Open; `drawSeed` (32 hex digits) draws the pre-queue's order when its draw is still pending. */
+  | { type: 'open'; drawSeed?: string }
+  /** Before `opensAt` (ms epoch): arrivals wait in a pre-queue, without positions, until the draw. */
+  | { type: 'schedule'; opensAt: number }
+  /**
+   * `opensAt` came: the pre-queue is placed in the random order `drawSeed` gives (32 hex digits, from a
+   * cryptographic source, recorded), and a room still `scheduled` opens.
+   */
+  | { type: 'draw'; drawSeed: string }
   /** Maintenance: every seated session is evicted (`maintenance`); the line stays and new arrivals queue. */
   | { type: 'maintenance' }
   /** The operator's notice to everyone in the room (text of at most `maxNoticeLength`, or null for none). */
@@ -79,6 +87,10 @@ export type AdmissionDecision =
   | { type: 'maxQueueChanged'; maxQueue: number }
   | { type: 'statusChanged'; status: RoomStatus }
   | { type: 'noticeChanged'; notice: string | null }
+  /** The room gathers a pre-queue until `opensAt` (ms epoch): status `scheduled`. */
+  | { type: 'scheduled'; opensAt: number }
+  /** The pre-queue was placed in the order the seed draws (see `pre-queue-draw.ts`), each priority on its own. */
+  | { type: 'drawn'; drawSeed: string }
   | { type: 'admissionRateChanged'; admissionRate: number }
   /**
    * Free seats wait for the admission rate: the room asks itself to `promote` again at `dueAt` (ms epoch on the

@@ -38,7 +38,11 @@ export function decide(state: AdmissionState, command: AdmissionCommand, now: nu
     case 'pause':
       return state.status !== 'paused' ? [{ type: 'statusChanged', status: 'paused' }] : [];
     case 'open':
-      return state.status !== 'open' ? [{ type: 'statusChanged', status: 'open' }] : [];
+      return openRoom(state, command.drawSeed);
+    case 'schedule':
+      return state.status === 'open' && state.seats.size === 0 && state.queue.size === 0 ? [{ type: 'scheduled', opensAt: command.opensAt }] : [];
+    case 'draw':
+      return state.opensAt === null ? [] : openRoom(state, command.drawSeed, state.status === 'scheduled');
     case 'maintenance':
       return enterMaintenance(state);
     case 'setNotice':
@@ -80,6 +84,17 @@ function promoteHead(state: AdmissionState, now: number): Decisions {
 
 function pacingOf(state: AdmissionState): Pacing {
   return { admissionRate: state.admissionRate, nextAt: state.pacingNextAt };
+}
+
+/**
+ * Opens the room (or, for a draw while an operator holds the room paused, only draws): a pending pre-queue is
+ * drawn first when a seed comes with the command, so the line is in its drawn order before anyone is admitted.
+ */
+function openRoom(state: AdmissionState, drawSeed: string | undefined, open = true): Decisions {
+  const out: Decisions = [];
+  if (state.opensAt !== null && drawSeed !== undefined) out.push({ type: 'drawn', drawSeed });
+  if (open && state.status !== 'open') out.push({ type: 'statusChanged', status: 'open' });
+  return out;
 }
 
 /** Maintenance ends every seat (`maintenance`, 4007) and keeps the line. */

@@ -1,5 +1,6 @@
 import type { Ticket } from '../queue/ticket-queue.js';
 import { paceAfterAdmission } from './admission-pacing.js';
+import { seededUint32, shuffleInPlace } from './pre-queue-draw.js';
 import type { AdmissionState } from './admission-state.js';
 import type { AdmissionDecision, ConnId, SessionId } from './admission-types.js';
 
@@ -47,6 +48,13 @@ export function evolve(state: AdmissionState, decision: AdmissionDecision): Admi
     case 'admissionRateChanged':
       state.admissionRate = decision.admissionRate;
       break;
+    case 'scheduled':
+      state.status = 'scheduled';
+      state.opensAt = decision.opensAt;
+      break;
+    case 'drawn':
+      drawPreQueue(state, decision.drawSeed);
+      break;
     case 'paced':
       state.pacedDueAt = decision.dueAt;
       break;
@@ -55,6 +63,16 @@ export function evolve(state: AdmissionState, decision: AdmissionDecision): Admi
       break;
   }
   return state;
+}
+
+/** Places the pre-queue in the order the seed draws; every place gets a new ticket. */
+function drawPreQueue(state: AdmissionState, drawSeed: string): void {
+  const next = seededUint32(drawSeed);
+  for (const [ticket, waiter] of state.queue.reorderLanes((places) => shuffleInPlace(places, next))) {
+    state.ticketBySession.set(waiter.session, ticket);
+    if (waiter.conn !== null) state.ticketByConn.set(waiter.conn, ticket);
+  }
+  state.opensAt = null;
 }
 
 function seat(state: AdmissionState, conn: ConnId, session: SessionId, since: number, ttlUntil: number | null): void {

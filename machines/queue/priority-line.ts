@@ -111,6 +111,25 @@ export class PriorityLine<T> {
     }
   }
 
+  /**
+   * Puts each lane's places, held ones included, in the order `reorder` returns them (a permutation of what it
+   * is given); priorities stay as they are. Every place gets a new ticket: returns each with its new ticket, in
+   * serving order. O(n log n)
+   */
+  reorderLanes(reorder: (places: { value: T; live: boolean }[]) => { value: T; live: boolean }[]): [Ticket, T][] {
+    const out: [Ticket, T][] = [];
+    for (const lane of this.lanes) {
+      const places = [...lane.queue.entries()].map(([ticket, value]) => ({ ticket, value, live: lane.queue.isLive(ticket) }));
+      for (const place of places) lane.queue.remove(place.ticket);
+      for (const { value, live } of reorder(places.map(({ value, live }) => ({ value, live })))) {
+        const ticket = lane.queue.enqueue(value);
+        if (!live) lane.queue.setLive(ticket, false);
+        out.push([ticket * maxPriorityLanes + lane.index, value]);
+      }
+    }
+    return out;
+  }
+
   private laneOf(ticket: Ticket): Lane<T> {
     const lane = this.byIndex[ticket % maxPriorityLanes];
     if (lane === undefined) throw new RangeError(`ticket ${ticket} is not in the line`);

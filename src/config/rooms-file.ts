@@ -8,7 +8,7 @@ import { ConfigError } from './config-error.js';
 import type { RoomConfig, RoomSettings } from './server-config.js';
 
 /** Room fields only the rooms file sets: text, per room, with no flag. */
-export const roomTextFields = ['ticketSecret', 'ticketJwks'] as const;
+export const roomTextFields = ['ticketSecret', 'ticketJwks', 'opensAt'] as const;
 
 export const roomNamePattern = /^[a-z0-9_-]{1,64}$/;
 
@@ -136,6 +136,7 @@ function parseRoom(entry: unknown, defaults: RoomSettings, label: string, origin
     room[field] = value;
   }
   Object.assign(room, ticketFields(entry, `${label} (room ${quoteValue(name)})`));
+  if (entry.opensAt !== undefined) room.opensAt = parseOpensAt(entry.opensAt, `${label}.opensAt`);
   if (origin.intervalFollowsTimeout && entry.heartbeatIntervalMs === undefined && entry.heartbeatTimeoutMs !== undefined) {
     room.heartbeatIntervalMs = heartbeatIntervalFor(room.heartbeatTimeoutMs);
   }
@@ -148,6 +149,17 @@ function parseRoom(entry: unknown, defaults: RoomSettings, label: string, origin
     );
   }
   return room;
+}
+
+/**
+ * `opensAt` as ms epoch: a whole number of ms, or an ISO 8601 date-time with a time zone (`Z` or an offset).
+ * Throws ConfigError otherwise.
+ */
+export function parseOpensAt(value: unknown, label: string): number {
+  if (Number.isSafeInteger(value) && (value as number) >= 0) return value as number;
+  const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+  if (typeof value === 'string' && iso.test(value) && !Number.isNaN(Date.parse(value))) return Date.parse(value);
+  throw new ConfigError(`${label} must be an ISO 8601 date-time with a time zone (e.g. "2026-12-01T19:00:00Z") or ms since the epoch, got ${quoteValue(value)}`);
 }
 
 /** A room's join-ticket key: `ticketSecret` (at least 32 characters) or `ticketJwks`, not both. */

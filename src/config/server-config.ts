@@ -28,6 +28,8 @@ export interface RoomConfig {
   admissionRate: number;
   /** Most places one client address may hold in the room; 0 = no limit. */
   maxPlacesPerIp: number;
+  /** When the room opens (ms epoch; rooms file: ISO 8601 or ms). Before it, arrivals wait in a pre-queue. */
+  opensAt?: number;
   /** HS256 secret that signs this room's join tickets (rooms file only; never written to the event log). */
   ticketSecret?: string;
   /** JWKS (an http(s) URL or a file path) whose keys sign this room's join tickets (rooms file only). */
@@ -35,7 +37,7 @@ export interface RoomConfig {
 }
 
 /** The part of a room that flags, environment and the rooms file can set; the name and ticket keys are per room. */
-export type RoomSettings = Omit<RoomConfig, 'name' | 'ticketSecret' | 'ticketJwks'>;
+export type RoomSettings = Omit<RoomConfig, 'name' | 'ticketSecret' | 'ticketJwks' | 'opensAt'>;
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];

@@ -72,6 +72,8 @@ const roomWideDecisions: ReadonlySet<AdmissionDecisionType> = new Set([
   'noticeChanged',
   'admissionRateChanged',
   'paced',
+  'scheduled',
+  'drawn',
 ]);
 
 /** The decision a record holds. */

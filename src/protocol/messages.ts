@@ -5,15 +5,20 @@ import type { ErrorCode, EvictionReason } from './codes.js';
 export interface QueuedStatus {
   type: 'status';
   status: 'queued';
-  position: number;
+  /** 1 = next; null in the pre-queue (v2), until the draw at `opensAt`. */
+  position: number | null;
   queueLength: number;
   session: string;
   resumeToken: string;
   etaMs: number | null;
   /** v2: the room's status, so a waiter sees at once that the line is paused or under maintenance. */
-  roomStatus: RoomStatus;
+  roomStatus?: RoomStatus;
   /** v2: the operator's notice, or null. */
-  notice: string | null;
+  notice?: string | null;
+  /** v2: present (true) while the place waits in the pre-queue for the draw. */
+  preQueue?: true;
+  /** v2: when the room opens (ms epoch), while the place is in the pre-queue. */
+  opensAt?: number;
 }
 
 /** v2: the room's status or notice changed; sent to every connection in the room. */

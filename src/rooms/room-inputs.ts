@@ -12,5 +12,5 @@ export type InboundMessage = ClientMessageEvent | { type: 'invalid'; code: Error
 /** Operator commands a room accepts at run time. */
 export type RoomAdminCommand = Extract<
   AdmissionCommand,
-  { type: 'setCapacity' | 'setMaxQueue' | 'setNotice' | 'setAdmissionRate' | 'pause' | 'open' | 'maintenance' | 'close' | 'kick' }
+  { type: 'setCapacity' | 'setMaxQueue' | 'setNotice' | 'setAdmissionRate' | 'pause' | 'open' | 'maintenance' | 'close' | 'kick' | 'schedule' | 'draw' }
 >;

@@ -334,6 +334,8 @@ export class RoomRuntime {
         return actor(decision.conn)?.send({ type: 'resumeRefused' });
       case 'statusChanged':
       case 'noticeChanged':
+      case 'scheduled':
+      case 'drawn':
         return this.effects.roomChanged(this.name);
     }
   }

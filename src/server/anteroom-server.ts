@@ -9,6 +9,7 @@ import { wallClock } from '../log/actor-clocks.js';
 import { EventLog } from '../log/event-log.js';
 import { JsonlSink } from '../log/jsonl-sink.js';
 import { createPageRoutes } from '../pages/page-routes.js';
+import { scheduleOpening } from '../rooms/room-opening.js';
 import { RoomRuntime } from '../rooms/room-runtime.js';
 import { createAdmissionTokenIssuer, type AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
 import { createResumeTokens, type ResumeTokens } from '../tokens/resume-tokens.js';
@@ -39,6 +40,8 @@ export interface ServedRoom {
   tickets: TicketVerifier | null;
   /** Open places per client address, for `maxPlacesPerIp`. */
   placesPerIp: PlacesPerIp;
+  /** Cancels the timer that opens a scheduled room at `opensAt`. */
+  cancelOpening: () => void;
 }
 
 export interface AnteroomServerOptions {
@@ -134,7 +137,8 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
       }),
     });
     feed = new PositionFeed(runtime, (conn, position) => sendPosition(rooms.get(roomConfig.name)!, conn, position), options.positionFeedTiming ?? defaultPositionFeedTiming);
-    return { runtime, feed, rate, tickets: createTicketVerifier(roomConfig), placesPerIp: new PlacesPerIp() };
+    const cancelOpening = scheduleOpening(runtime, roomConfig.opensAt);
+    return { runtime, feed, rate, tickets: createTicketVerifier(roomConfig), placesPerIp: new PlacesPerIp(), cancelOpening };
   }
 
   function sendPosition(room: ServedRoom, conn: string, position: number): 'sent' | 'unchanged' | 'deferred' {
@@ -281,6 +285,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
       http.closeAllConnections();
       await closedHttp;
       for (const room of rooms.values()) {
+        room.cancelOpening();
         room.feed.stop();
         room.runtime.stop();
       }

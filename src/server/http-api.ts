@@ -5,6 +5,7 @@ import { maxNoticeLength } from '../../machines/admission/admission-types.js';
 import { describeRange, isInRange, roomSettingRanges } from '../config/rooms-file.js';
 import type { ServerConfig } from '../config/server-config.js';
 import type { EventLog } from '../log/event-log.js';
+import { openCommand } from '../rooms/room-opening.js';
 import type { RoomAdminCommand } from '../rooms/room-runtime.js';
 import type { AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
 import type { ServedRoom } from './anteroom-server.js';
@@ -106,7 +107,7 @@ export function createHttpHandler(deps: HttpApiDeps) {
     if (kicked !== null && !room.runtime.holdsSession(kicked)) {
       return json(response, 404, { error: 'unknown_session', message: 'no seat or place in this room has that session' });
     }
-    for (const command of commands) room.runtime.configure(command);
+    for (const command of commands) room.runtime.configure(command.type === 'open' ? openCommand(room.runtime) : command);
     deps.logger.info({ room: room.runtime.name, commands }, 'room changed by operator');
     return json(response, 200, roomView(room));
   }

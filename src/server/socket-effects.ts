@@ -130,11 +130,18 @@ export function createSocketEffects(deps: SocketEffectsDeps): ConnectionEffects 
   };
 }
 
-/** Sends the `room` message to every connection in the room (an operator change: rare, so a full pass). */
+/**
+ * Sends the `room` message to every connection in the room (an operator change or the draw: rare, so a full
+ * pass), and has the next fan-out send every waiter a fresh status, which carries the new room status and,
+ * after the draw, the drawn position.
+ */
 function tellRoom(deps: SocketEffectsDeps, send: (client: ClientSocket, message: ServerMessage) => boolean): void {
   for (const client of deps.clients.values()) {
-    if (client.room.name === deps.room.name) send(client, roomMessage(client.room));
+    if (client.room.name !== deps.room.name) continue;
+    send(client, roomMessage(client.room));
+    if (client.sentPosition !== 0) client.sentPosition = -1;
   }
+  deps.queueChanged();
 }
 
 /** The `room` message: the room's status and notice as they stand. */
@@ -144,6 +151,13 @@ export function roomMessage(room: { readonly status: RoomStatus; readonly notice
 
 /** The queued `status` message for a client at `position`: the one builder, for placement and fan-out alike. */
 export function queuedStatus(client: ClientSocket, position: number, queueLength: number, rate: AdmissionRate): QueuedStatus {
+  const opensAt = client.room.admission.opensAt;
+  // In the pre-queue no place has a position until the draw.
+  if (opensAt !== null) return { ...placedStatus(client, null, queueLength, null), preQueue: true, opensAt };
+  return placedStatus(client, position, queueLength, pacedEtaMs(rate.etaMs(position, Date.now()), position, client.room.admission.admissionRate));
+}
+
+function placedStatus(client: ClientSocket, position: number | null, queueLength: number, etaMs: number | null): QueuedStatus {
   return {
     type: 'status',
     status: 'queued',
@@ -151,7 +165,7 @@ export function queuedStatus(client: ClientSocket, position: number, queueLength
     queueLength,
     session: client.session,
     resumeToken: client.resumeToken,
-    etaMs: pacedEtaMs(rate.etaMs(position, Date.now()), position, client.room.admission.admissionRate),
+    etaMs,
     roomStatus: client.room.status,
     notice: client.room.notice,
   };

@@ -718,3 +718,83 @@ describe('admission rules: priority', () => {
     ]);
   });
 });
+
+describe('admission rules: pre-queue and the draw', () => {
+  const seed = '0123456789abcdef0123456789abcdef';
+
+  it('a scheduled room queues arrivals and admits no one until the draw opens it', () => {
+    const state = createAdmissionState({ capacity: 1 });
+    expect(when(state, { type: 'schedule', opensAt: 60_000 })).toEqual([{ type: 'scheduled', opensAt: 60_000 }]);
+    expect(state.status).toBe('scheduled');
+    expect(when(state, join('a'))).toEqual([{ type: 'queued', conn: 'a', session: 'sa', position: 1, queueLength: 1 }]);
+    for (const conn of ['b', 'c', 'd']) when(state, join(conn));
+    expect(seated(state)).toEqual([]);
+    const decisions = when(state, { type: 'draw', drawSeed: seed }, 60_000);
+    expect(decisions.slice(0, 2)).toEqual([{ type: 'drawn', drawSeed: seed }, { type: 'statusChanged', status: 'open' }]);
+    expect(decisions[2]).toMatchObject({ type: 'admitted' });
+    expect(state.opensAt).toBeNull();
+    // Later arrivals queue behind the whole drawn pre-queue.
+    expect(when(state, join('e'), 60_001)).toEqual([{ type: 'queued', conn: 'e', session: 'se', position: 4, queueLength: 4 }]);
+    expect(line(state).at(-1)).toBe('e');
+  });
+
+  it('the same seed draws the same order; the fold of the decisions rebuilds it', () => {
+    const order = (drawSeed: string) => {
+      const state = given({ capacity: 0 }, { type: 'schedule', opensAt: 1 }, ...['a', 'b', 'c', 'd', 'e', 'f'].map((c) => join(c)));
+      const refold = createAdmissionState({ capacity: 0 });
+      const decisions = [
+        ...settle(createAdmissionState({ capacity: 0 }), { type: 'schedule', opensAt: 1 }, 0),
+      ];
+      for (const d of decisions) evolve(refold, d);
+      for (const c of ['a', 'b', 'c', 'd', 'e', 'f']) for (const d of decide(refold, join(c), 0)) evolve(refold, d);
+      for (const d of when(state, { type: 'draw', drawSeed })) evolve(refold, d);
+      expect(line(refold)).toEqual(line(state));
+      return line(state);
+    };
+    expect(order(seed)).toEqual(order(seed));
+    expect(order(seed)).not.toEqual(order('fedcba9876543210fedcba9876543210'));
+    expect([...order(seed)].sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('the draw keeps priorities first and a held place drawn like any other; positions stay exact', () => {
+    const state = given({ capacity: 0 }, { type: 'schedule', opensAt: 1 }, join('a'), { type: 'join', conn: 'v', session: 'sv', priority: 2 }, join('b'), drop('b'), join('c'));
+    when(state, { type: 'draw', drawSeed: seed });
+    expect(line(state)[0]).toBe('v');
+    expect([...line(state)].sort()).toEqual(['a', 'c', 'held:sb', 'v']);
+    line(state).forEach((place, i) => {
+      if (!place.startsWith('held:')) expect(positionOfConn(state, place)).toBe(i + 1);
+    });
+  });
+
+  it('an operator may open early (drawing with the seed given) or pause; a draw while paused only draws', () => {
+    const early = given({ capacity: 1 }, { type: 'schedule', opensAt: 1 }, join('a'), join('b'));
+    expect(when(early, { type: 'open', drawSeed: seed }).slice(0, 2)).toEqual([{ type: 'drawn', drawSeed: seed }, { type: 'statusChanged', status: 'open' }]);
+    const paused = given({ capacity: 1 }, { type: 'schedule', opensAt: 1 }, join('a'), join('b'), { type: 'pause' });
+    expect(when(paused, { type: 'draw', drawSeed: seed })).toEqual([{ type: 'drawn', drawSeed: seed }]);
+    expect(paused.status).toBe('paused');
+    expect(when(paused, { type: 'draw', drawSeed: seed })).toEqual([]);
+  });
+
+  it('draws every order of a small pre-queue equally often (chi-square over 24,000 seeded draws)', () => {
+    const members = ['a', 'b', 'c', 'd'];
+    const counts = new Map<string, number>();
+    const draws = 24_000;
+    // Fixed seeds, so the test is the same every run: seed i is i in hex, padded to 32 digits.
+    for (let i = 0; i < draws; i++) {
+      const state = given({ capacity: 0 }, { type: 'schedule', opensAt: 1 }, ...members.map((c) => join(c)));
+      when(state, { type: 'draw', drawSeed: i.toString(16).padStart(32, '0') });
+      const key = line(state).join('');
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(24);
+    const expected = draws / 24;
+    const chiSquare = [...counts.values()].reduce((sum, observed) => sum + (observed - expected) ** 2 / expected, 0);
+    // 23 degrees of freedom: the 0.999 quantile is 49.73, so a fair draw passes 999 times in 1000.
+    expect(chiSquare).toBeLessThan(49.73);
+    // Each member is first a quarter of the time, within 3%.
+    for (const member of members) {
+      const first = [...counts].filter(([order]) => order.startsWith(member)).reduce((n, [, c]) => n + c, 0);
+      expect(Math.abs(first / draws - 0.25)).toBeLessThan(0.03);
+    }
+  });
+});
