@@ -154,3 +154,17 @@ describe('parseRoomsFile: join-ticket keys', () => {
     expect(messageOf(() => parse({ rooms: [{ name: 'a', ticketJwks: '' }] }))).toContain('ticketJwks');
   });
 });
+
+describe('parseRoomsFile: opensAt', () => {
+  it('reads an ISO 8601 date-time with a zone, or ms since the epoch', () => {
+    expect(parse({ rooms: [{ name: 'a', opensAt: '2026-12-01T19:00:00Z' }] })[0]!.opensAt).toBe(Date.UTC(2026, 11, 1, 19));
+    expect(parse({ rooms: [{ name: 'a', opensAt: '2026-12-01T20:00:00+01:00' }] })[0]!.opensAt).toBe(Date.UTC(2026, 11, 1, 19));
+    expect(parse({ rooms: [{ name: 'a', opensAt: 1_800_000_000_000 }] })[0]!.opensAt).toBe(1_800_000_000_000);
+  });
+
+  it('refuses a date without a zone, a date alone, and nonsense', () => {
+    for (const opensAt of ['2026-12-01T19:00:00', '2026-12-01', 'tonight', -5, 1.5]) {
+      expect(messageOf(() => parse({ rooms: [{ name: 'a', opensAt }] }))).toContain('opensAt must be an ISO 8601 date-time');
+    }
+  });
+});

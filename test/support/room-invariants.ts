@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import type { EventRecord } from '../../src/log/event-record.js';
 import { paceAllows } from '../../machines/admission/admission-pacing.js';
+import { seededUint32, shuffleInPlace } from '../../machines/admission/pre-queue-draw.js';
 import type { RoomRuntime } from '../../src/rooms/room-runtime.js';
 
 interface ModelPlace {
@@ -30,6 +31,14 @@ export class RoomModel {
   constructor(capacity: number, admissionRate = 0) {
     this.capacity = capacity;
     this.admissionRate = admissionRate;
+  }
+
+  /** The draw: each priority's places shuffled by the seed's generator, highest priority first. */
+  private draw(seed: string): void {
+    const next = seededUint32(seed);
+    const priorities = [...new Set(this.line.map((p) => p.priority))];
+    const drawn = priorities.flatMap((priority) => shuffleInPlace(this.line.filter((p) => p.priority === priority), next));
+    this.line.splice(0, this.line.length, ...drawn);
   }
 
   /** No admission while the room is not open, and never more in one second than a full bucket plus its refill. */
@@ -102,7 +111,11 @@ export class RoomModel {
           break;
         }
         case 'statusChanged':
-          this.status = d.status;
+        case 'scheduled':
+          this.status = r.kind === 'scheduled' ? 'scheduled' : d.status;
+          break;
+        case 'drawn':
+          this.draw(d.drawSeed);
           break;
         case 'admissionRateChanged':
           this.admissionRate = d.admissionRate;
