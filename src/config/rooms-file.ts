@@ -113,6 +113,14 @@ export function parseRoomsFile(text: string, defaults: RoomSettings, label: stri
   });
 }
 
+/**
+ * Validates one room entry exactly as the rooms file does (`PUT /api/rooms/<room>` uses it too): unknown
+ * fields, ranges, ticket keys, `opensAt`, heartbeat order. Throws ConfigError with `label` in its message.
+ */
+export function parseRoomEntry(entry: unknown, defaults: RoomSettings, label: string): RoomConfig {
+  return parseRoom(entry, defaults, label, { intervalFollowsTimeout: true });
+}
+
 function parseRoom(entry: unknown, defaults: RoomSettings, label: string, origin: RoomDefaultsOrigin): RoomConfig {
   if (!isPlainObject(entry)) throw new ConfigError(`${label} must be an object, got ${quoteValue(entry)}`);
   const { name } = entry;

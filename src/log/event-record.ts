@@ -23,7 +23,10 @@ type Input<K extends string, C, D> = RecordBase & { kind: K; conn: C; data: D };
 
 /** External inputs: everything that reached the actors from outside. Replay feeds these back in. */
 export type InputRecord =
-  | Input<'room.opened', null, { settings: RoomConfig }>
+  /** A room started: at server start, or created at run time by an operator (`createdBy: "operator"`). */
+  | Input<'room.opened', null, { settings: RoomConfig; createdBy?: 'operator' }>
+  /** An operator removed the room at run time (after closing it): it takes no more inputs. */
+  | Input<'room.removed', null, Record<string, never>>
   /**
    * A socket opened. `resume`: the session named by a resume token presented at the upgrade (null: a token
    * that is not valid; absent: none presented). `priority`: from a verified join ticket, present only above 0.
@@ -52,7 +55,7 @@ export type EventKind = EventRecord['kind'];
 export type InputKind = InputRecord['kind'];
 export type RecordOf<K extends EventKind> = Extract<EventRecord, { kind: K }>;
 
-export const inputKinds = ['room.opened', 'connected', 'message', 'pong', 'fault', 'closed', 'overflow', 'timer', 'config'] as const satisfies readonly InputKind[];
+export const inputKinds = ['room.opened', 'room.removed', 'connected', 'message', 'pong', 'fault', 'closed', 'overflow', 'timer', 'config'] as const satisfies readonly InputKind[];
 
 const inputKindSet: ReadonlySet<string> = new Set(inputKinds);
 

@@ -53,6 +53,8 @@ export interface RoomRuntimeOptions {
   closeTimeoutMs?: number;
   /** How long a connection the full line turned away may still present `resume`, ms (default 2000). */
   resumeGraceMs?: number;
+  /** Set for a room an operator created at run time; recorded in its `room.opened`. */
+  createdBy?: 'operator';
 }
 
 /** How long a connection the full line turned away may still present `resume` before it is closed with 4003. */
@@ -97,7 +99,8 @@ export class RoomRuntime {
     this.machine = this.wireConnectionMachine();
     // A ticket secret is a key, not a setting: it never reaches the log.
     const { ticketSecret: _secret, ...settings } = this.config;
-    this.log.append(this.name, 'room.opened', null, { settings }, this.beginInput());
+    const opened = options.createdBy === undefined ? { settings } : { settings, createdBy: options.createdBy };
+    this.log.append(this.name, 'room.opened', null, opened, this.beginInput());
     this.room = createActor(roomMachine, {
       id: `room:${this.name}`,
       systemId: `room:${this.name}`,
@@ -186,6 +189,16 @@ export class RoomRuntime {
    */
   shutdown(): void {
     this.configure({ type: 'close', reason: 'shutdown' });
+  }
+
+  /**
+   * An operator removes the room: it closes (everyone is told `room_closed` and closed with 4006), the removal
+   * is recorded, and the actors stop. The runtime takes no inputs after it.
+   */
+  remove(): void {
+    this.configure({ type: 'close' });
+    this.log.append(this.name, 'room.removed', null, {}, this.beginInput());
+    this.stop();
   }
 
   stop(): void {

@@ -16,6 +16,7 @@ import { createResumeTokens, type ResumeTokens } from '../tokens/resume-tokens.j
 import { AdmissionRate } from './admission-rate.js';
 import { sendToClient, type ClientSocket } from './client-socket.js';
 import { createHttpHandler } from './http-api.js';
+import { createRoomSet } from './run-time-rooms.js';
 import { HandshakeGuard } from './handshake-guard.js';
 import { createTicketVerifier, priorityForUpgrade, ticketFromUrl, type TicketVerifier } from './join-tickets.js';
 import { createLogger } from './logger.js';
@@ -107,7 +108,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
     rooms.set(roomConfig.name, openRoom(roomConfig));
   }
 
-  function openRoom(roomConfig: RoomConfig): ServedRoom {
+  function openRoom(roomConfig: RoomConfig, createdBy?: 'operator'): ServedRoom {
     const rate = new AdmissionRate();
     // The feed and the runtime refer to each other; the feed is only used after both exist.
     let feed: PositionFeed | null = null;
@@ -117,6 +118,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
       clockFor: () => wallClock,
       recordTimers: true,
       inspect: options.inspect,
+      createdBy,
       effects: createSocketEffects({
         room: roomConfig,
         clients,
@@ -171,6 +173,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
       logger,
       isShuttingDown: () => shuttingDown,
       metrics,
+      roomSet: createRoomSet(rooms, (roomConfig) => openRoom(roomConfig, 'operator')),
       extraRoutes: [pages.route],
     }),
   );

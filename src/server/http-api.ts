@@ -9,6 +9,7 @@ import { openCommand } from '../rooms/room-opening.js';
 import type { RoomAdminCommand } from '../rooms/room-runtime.js';
 import type { AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
 import type { ServedRoom } from './anteroom-server.js';
+import { putRoom, type RunTimeRooms } from './run-time-rooms.js';
 
 export interface HttpApiDeps {
   rooms: ReadonlyMap<string, ServedRoom>;
@@ -19,6 +20,8 @@ export interface HttpApiDeps {
   isShuttingDown: () => boolean;
   /** Prometheus text for GET /metrics; without it /metrics is not served. */
   metrics?: { readonly contentType: string; render(): Promise<string> };
+  /** Creating and removing rooms at run time (`PUT`/`DELETE /api/rooms/<room>`); without it they answer 405. */
+  roomSet?: RunTimeRooms;
   /** Extra routes (pages, metrics) tried before the API answers 404. Returns true when it answered. */
   extraRoutes?: ((request: IncomingMessage, response: ServerResponse, path: string) => boolean | Promise<boolean>)[];
 }
@@ -76,6 +79,7 @@ export function createHttpHandler(deps: HttpApiDeps) {
     }
     const roomMatch = /^\/api\/rooms\/([^/]+)(\/kick)?$/.exec(path);
     if (roomMatch) {
+      if (!roomMatch[2] && (method === 'PUT' || method === 'DELETE') && deps.roomSet) return roomSetWrite(request, response, decodeURIComponent(roomMatch[1]!), deps.roomSet);
       const room = deps.rooms.get(decodeURIComponent(roomMatch[1]!));
       if (!room) return json(response, 404, { error: 'unknown_room' });
       if (method === 'GET' && !roomMatch[2]) return json(response, 200, roomView(room));
@@ -96,9 +100,32 @@ export function createHttpHandler(deps: HttpApiDeps) {
     json(response, 404, { error: 'not_found' });
   }
 
+  /** Answers 403 or 401 and returns false unless the request carries the admin token. */
+  function adminAllowed(request: IncomingMessage, response: ServerResponse): boolean {
+    if (!deps.config.adminToken) json(response, 403, { error: 'admin_disabled', message: 'start the server with --admin-token to enable writes' });
+    else if (!bearerMatches(request.headers.authorization, deps.config.adminToken)) json(response, 401, { error: 'unauthorized' });
+    else return true;
+    return false;
+  }
+
+  async function roomSetWrite(request: IncomingMessage, response: ServerResponse, name: string, roomSet: RunTimeRooms) {
+    if (!adminAllowed(request, response)) return;
+    if (request.method === 'DELETE') {
+      if (!roomSet.rooms.has(name)) return json(response, 404, { error: 'unknown_room' });
+      roomSet.remove(name);
+      deps.logger.info({ room: name }, 'room removed by operator');
+      return json(response, 200, { removed: name });
+    }
+    const body = await readJsonBody(request);
+    if (body === undefined) return json(response, 400, { error: 'bad_json' });
+    const outcome = putRoom(roomSet, name, body);
+    if ('error' in outcome) return json(response, outcome.status, { error: outcome.error, message: outcome.message });
+    deps.logger.info({ room: name, created: outcome.status === 201 }, 'room put by operator');
+    return json(response, outcome.status, roomView(outcome.room));
+  }
+
   async function adminWrite(request: IncomingMessage, response: ServerResponse, room: ServedRoom, what: 'kick' | 'config') {
-    if (!deps.config.adminToken) return json(response, 403, { error: 'admin_disabled', message: 'start the server with --admin-token to enable writes' });
-    if (!bearerMatches(request.headers.authorization, deps.config.adminToken)) return json(response, 401, { error: 'unauthorized' });
+    if (!adminAllowed(request, response)) return;
     const body = await readJsonBody(request);
     if (body === undefined) return json(response, 400, { error: 'bad_json' });
     const commands = what === 'kick' ? kickCommands(body) : configCommands(body);
