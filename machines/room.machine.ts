@@ -3,10 +3,13 @@ import { createAdmissionState, type AdmissionSettings, type AdmissionState } fro
 import type { AdmissionCommand, AdmissionDecision } from './admission/admission-types.js';
 import { step } from './admission/step.js';
 
-export interface RoomInput extends Omit<AdmissionSettings, 'admissionRate'> {
+export interface RoomInput extends Omit<AdmissionSettings, 'admissionRate' | 'siteSessions' | 'siteSessionTimeoutMs'> {
   room: string;
   /** Most admissions per second (default 0 = no limit). */
   admissionRate?: number;
+  /** Seats follow visitors to the site (default false), for `siteSessionTimeoutMs` (default 120000) per refresh. */
+  siteSessions?: boolean;
+  siteSessionTimeoutMs?: number;
   /**
    * The time of the input being handled (ms epoch): the wall clock live, the recorded time in replay. Due
    * times in decisions (`held.expiresAt`, `admitted.ttlUntil`) are counted from it.
@@ -22,7 +25,23 @@ export interface RoomContext {
 }
 
 /** Commands about one connection or session, and settings: meaningful while the room is open or paused. */
-const placeCommands = ['join', 'leave', 'drop', 'evict', 'resume', 'kick', 'expireHold', 'expireSeat', 'setCapacity', 'setMaxQueue', 'setNotice', 'setAdmissionRate'] as const;
+const placeCommands = [
+  'join',
+  'leave',
+  'drop',
+  'evict',
+  'resume',
+  'kick',
+  'expireHold',
+  'expireSeat',
+  'setCapacity',
+  'setMaxQueue',
+  'setNotice',
+  'setAdmissionRate',
+  'refreshSite',
+  'releaseSite',
+  'expireSiteSession',
+] as const;
 
 /** Settings an operator may change whatever the status, a closed room included. */
 const settingCommands = ['setCapacity', 'setMaxQueue', 'setNotice', 'setAdmissionRate'] as const;
@@ -47,6 +66,9 @@ function publish(decisions: AdmissionDecision[], now: number, enqueue: Enqueue):
     } else if (decision.type === 'admitted' && decision.ttlUntil !== null) {
       const expire = { type: 'expireSeat', conn: decision.conn, ttlUntil: decision.ttlUntil } as const;
       enqueue.raise(expire, { delay: decision.ttlUntil - now, id: `ttl:${decision.conn}` });
+    } else if (decision.type === 'seatKept' || decision.type === 'siteRefreshed') {
+      const expire = { type: 'expireSiteSession', session: decision.session, until: decision.until } as const;
+      enqueue.raise(expire, { delay: decision.until - now, id: `site:${decision.session}:${decision.until}` });
     } else if (decision.type === 'paced') {
       enqueue.raise({ type: 'promote' }, { delay: decision.dueAt - now, id: `pace:${decision.dueAt}` });
     }

@@ -15,6 +15,8 @@ export interface Seat {
   session: SessionId;
   since: number;
   ttlUntil: number | null;
+  /** While the visitor is on the site (socket ended, seat kept): when the seat goes without a refresh (ms epoch). */
+  siteUntil?: number;
 }
 
 /** The settings admission decides by. The room's only copy: admin changes land here through `evolve`. */
@@ -28,6 +30,10 @@ export interface AdmissionSettings {
   sessionTtlMs: number;
   /** Most admissions per second, walk-ins and promotions alike; 0 = no limit. */
   admissionRate: number;
+  /** Whether a seat follows its visitor to the site: kept after an abnormal end of its socket. */
+  siteSessions: boolean;
+  /** How long a kept seat lasts without a refresh from the site, ms. */
+  siteSessionTimeoutMs: number;
 }
 
 /**
@@ -55,7 +61,7 @@ export interface AdmissionState extends AdmissionSettings {
 
 /**
  * An empty open room. `maxQueue`, `resumeWindowMs`, `sessionTtlMs` and `admissionRate` default to 0, 30000, 0
- * and 0; `notice` to null.
+ * and 0; `notice` to null; `siteSessions` to false, `siteSessionTimeoutMs` to 120000.
  */
 export function createAdmissionState(
   settings: Pick<AdmissionSettings, 'capacity'> & Partial<AdmissionSettings> & { status?: RoomStatus; notice?: string | null },
@@ -66,6 +72,8 @@ export function createAdmissionState(
     resumeWindowMs: settings.resumeWindowMs ?? 30_000,
     sessionTtlMs: settings.sessionTtlMs ?? 0,
     admissionRate: settings.admissionRate ?? 0,
+    siteSessions: settings.siteSessions ?? false,
+    siteSessionTimeoutMs: settings.siteSessionTimeoutMs ?? 120_000,
     status: settings.status ?? 'open',
     notice: settings.notice ?? null,
     opensAt: null,

@@ -29,6 +29,12 @@ export type AdmissionCommand =
   /** A seat's TTL timer fired; `ttlUntil` names the seat it was armed for. */
   | { type: 'expireSeat'; conn: ConnId; ttlUntil: number }
   | { type: 'kick'; session: SessionId }
+  /** The protected site refreshed a session whose seat follows the visitor (site sessions). */
+  | { type: 'refreshSite'; session: SessionId }
+  /** The protected site ended a site session: its seat goes to the head of the line. */
+  | { type: 'releaseSite'; session: SessionId }
+  /** A site session's timer fired; `until` names the refresh it was armed for. */
+  | { type: 'expireSiteSession'; session: SessionId; until: number }
   | { type: 'setCapacity'; capacity: number }
   | { type: 'setMaxQueue'; maxQueue: number }
   | { type: 'pause' }
@@ -53,7 +59,16 @@ export type AdmissionCommand =
   | { type: 'promote' };
 
 /** Why a place or seat was given up without an eviction message. */
-export type ReleaseReason = 'left' | 'dropped' | 'hold_expired' | 'superseded' | 'kicked' | 'room_closed' | 'shutdown';
+export type ReleaseReason =
+  | 'left'
+  | 'dropped'
+  | 'hold_expired'
+  | 'superseded'
+  | 'kicked'
+  | 'room_closed'
+  | 'shutdown'
+  | 'site_released'
+  | 'site_expired';
 
 /**
  * What the room decided. `evolve` applies these to the state; the edge acts on them; the event log records
@@ -87,6 +102,12 @@ export type AdmissionDecision =
   | { type: 'maxQueueChanged'; maxQueue: number }
   | { type: 'statusChanged'; status: RoomStatus }
   | { type: 'noticeChanged'; notice: string | null }
+  /**
+   * A seat follows its visitor to the site: its socket ended, and the seat is kept until `until` (ms epoch)
+   * unless the site refreshes it (`siteRefreshed` moves `until` on).
+   */
+  | { type: 'seatKept'; conn: ConnId; session: SessionId; until: number }
+  | { type: 'siteRefreshed'; conn: ConnId; session: SessionId; until: number }
   /** The room gathers a pre-queue until `opensAt` (ms epoch): status `scheduled`. */
   | { type: 'scheduled'; opensAt: number }
   /** The pre-queue was placed in the order the seed draws (see `pre-queue-draw.ts`), each priority on its own. */

@@ -31,6 +31,12 @@ export function decide(state: AdmissionState, command: AdmissionCommand, now: nu
       return state.seats.get(command.conn)?.ttlUntil === command.ttlUntil ? end(state, command.conn, { type: 'evicted', reason: 'session_expired' }) : [];
     case 'kick':
       return kick(state, command.session);
+    case 'refreshSite':
+      return refreshSite(state, command.session, now);
+    case 'releaseSite':
+      return endSiteSession(state, command.session, 'site_released', null);
+    case 'expireSiteSession':
+      return endSiteSession(state, command.session, 'site_expired', command.until);
     case 'setCapacity':
       return [{ type: 'capacityChanged', capacity: command.capacity }];
     case 'setMaxQueue':
@@ -148,9 +154,14 @@ function end(state: AdmissionState, conn: ConnId, ending: Ending): Decisions {
   return [{ ...ending, conn, session: state.queue.get(ticket)!.session, from: 'queue' }];
 }
 
-/** An abnormal end: a seat is released at once (seats are never held), a queued place is held. */
+/**
+ * An abnormal end (a page navigating away is one): a queued place is held; a seat is released at once, or,
+ * with site sessions, kept for the visitor on the site until `siteSessionTimeoutMs` passes without a refresh.
+ */
 function drop(state: AdmissionState, conn: ConnId, now: number): Decisions {
   const seat = state.seats.get(conn);
+  if (seat !== undefined && seat.siteUntil !== undefined) return [];
+  if (seat !== undefined && state.siteSessions) return [{ type: 'seatKept', conn, session: seat.session, until: now + state.siteSessionTimeoutMs }];
   if (seat !== undefined) return [{ type: 'released', conn, session: seat.session, from: 'seat', reason: 'dropped' }];
   const ticket = state.ticketByConn.get(conn);
   if (ticket === undefined) return [];
@@ -179,6 +190,22 @@ function resume(state: AdmissionState, conn: ConnId, session: SessionId): Decisi
   return [
     { type: 'resumed', conn, session, replacedSession: ownSession, replacedConn: waiter.conn, position, queueLength: state.queue.size - 1 },
   ];
+}
+
+/** A refresh from the site moves a kept seat's deadline on; a seat whose page is still open needs none. */
+function refreshSite(state: AdmissionState, session: SessionId, now: number): Decisions {
+  const conn = state.seatBySession.get(session);
+  const seat = conn === undefined ? undefined : state.seats.get(conn);
+  if (conn === undefined || seat?.siteUntil === undefined) return [];
+  return [{ type: 'siteRefreshed', conn, session, until: now + state.siteSessionTimeoutMs }];
+}
+
+/** A kept seat ends: released by the site, or expired (only by the timer of its latest refresh, `until`). */
+function endSiteSession(state: AdmissionState, session: SessionId, reason: 'site_released' | 'site_expired', until: number | null): Decisions {
+  const conn = state.seatBySession.get(session);
+  const seat = conn === undefined ? undefined : state.seats.get(conn);
+  if (conn === undefined || seat?.siteUntil === undefined || (until !== null && seat.siteUntil !== until)) return [];
+  return [{ type: 'released', conn, session, from: 'seat', reason }];
 }
 
 function expireHold(state: AdmissionState, session: SessionId, expiresAt: number): Decisions {

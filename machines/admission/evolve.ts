@@ -48,6 +48,10 @@ export function evolve(state: AdmissionState, decision: AdmissionDecision): Admi
     case 'admissionRateChanged':
       state.admissionRate = decision.admissionRate;
       break;
+    case 'seatKept':
+    case 'siteRefreshed':
+      state.seats.get(decision.conn)!.siteUntil = decision.until;
+      break;
     case 'scheduled':
       state.status = 'scheduled';
       state.opensAt = decision.opensAt;

@@ -8,7 +8,7 @@ import { ConfigError } from './config-error.js';
 import type { RoomConfig, RoomSettings } from './server-config.js';
 
 /** Room fields only the rooms file sets: text, per room, with no flag. */
-export const roomTextFields = ['ticketSecret', 'ticketJwks', 'opensAt'] as const;
+export const roomTextFields = ['ticketSecret', 'ticketJwks', 'opensAt', 'siteSessions'] as const;
 
 export const roomNamePattern = /^[a-z0-9_-]{1,64}$/;
 
@@ -32,6 +32,7 @@ export const roomSettingRanges: Readonly<Record<keyof RoomSettings, WholeNumberR
   tokenTtlMs: { min: 1000, max: maxTimerMs },
   admissionRate: { min: 0, max: 1_000_000 },
   maxPlacesPerIp: { min: 0, max: Number.MAX_SAFE_INTEGER },
+  siteSessionTimeoutMs: { min: 1000, max: maxTimerMs },
 };
 
 const roomSettingNames = Object.keys(roomSettingRanges) as (keyof RoomSettings)[];
@@ -145,6 +146,10 @@ function parseRoom(entry: unknown, defaults: RoomSettings, label: string, origin
   }
   Object.assign(room, ticketFields(entry, `${label} (room ${quoteValue(name)})`));
   if (entry.opensAt !== undefined) room.opensAt = parseOpensAt(entry.opensAt, `${label}.opensAt`);
+  if (entry.siteSessions !== undefined) {
+    if (typeof entry.siteSessions !== 'boolean') throw new ConfigError(`${label}.siteSessions must be true or false, got ${quoteValue(entry.siteSessions)}`);
+    room.siteSessions = entry.siteSessions;
+  }
   if (origin.intervalFollowsTimeout && entry.heartbeatIntervalMs === undefined && entry.heartbeatTimeoutMs !== undefined) {
     room.heartbeatIntervalMs = heartbeatIntervalFor(room.heartbeatTimeoutMs);
   }

@@ -28,6 +28,10 @@ export interface RoomConfig {
   admissionRate: number;
   /** Most places one client address may hold in the room; 0 = no limit. */
   maxPlacesPerIp: number;
+  /** How long a seat kept for a visitor on the site lasts without a refresh, ms. */
+  siteSessionTimeoutMs: number;
+  /** Whether seats follow visitors to the site; unset: on exactly when the server has a `--target-url`. */
+  siteSessions?: boolean;
   /** When the room opens (ms epoch; rooms file: ISO 8601 or ms). Before it, arrivals wait in a pre-queue. */
   opensAt?: number;
   /** HS256 secret that signs this room's join tickets (rooms file only; never written to the event log). */
@@ -37,7 +41,7 @@ export interface RoomConfig {
 }
 
 /** The part of a room that flags, environment and the rooms file can set; the name and ticket keys are per room. */
-export type RoomSettings = Omit<RoomConfig, 'name' | 'ticketSecret' | 'ticketJwks' | 'opensAt'>;
+export type RoomSettings = Omit<RoomConfig, 'name' | 'ticketSecret' | 'ticketJwks' | 'opensAt' | 'siteSessions'>;
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -76,6 +80,7 @@ export const defaultRoomSettings: Readonly<RoomSettings> = Object.freeze({
   tokenTtlMs: 300_000,
   admissionRate: 0,
   maxPlacesPerIp: 0,
+  siteSessionTimeoutMs: 120_000,
 });
 
 /** Server-wide defaults; the rooms default to one room `main` with defaultRoomSettings. */
@@ -225,6 +230,7 @@ const serveFlagSpecs = {
   'token-ttl': roomWholeNumber('tokenTtlMs', '<ms>', 'lifetime of an admission token (at least 1000)'),
   'admission-rate': roomWholeNumber('admissionRate', '<n>', 'most admissions per second, even with free seats', '0 (no limit)'),
   'max-places-per-ip': roomWholeNumber('maxPlacesPerIp', '<n>', 'most places one client address may hold in a room; over it, close 4029', '0 (no limit)'),
+  'site-session-timeout': roomWholeNumber('siteSessionTimeoutMs', '<ms>', 'how long a seat kept for a visitor on the site lasts without a refresh'),
   'max-queue': roomWholeNumber('maxQueue', '<n>', 'longest queue; later arrivals are closed with 4003', '0 (unlimited)'),
   config: {
     valueName: '<file>',
@@ -401,6 +407,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
     tokenTtlMs: read('token-ttl'),
     admissionRate: read('admission-rate'),
     maxPlacesPerIp: read('max-places-per-ip'),
+    siteSessionTimeoutMs: read('site-session-timeout'),
   };
   if (roomDefaults.heartbeatIntervalMs >= roomDefaults.heartbeatTimeoutMs) {
     throw new ConfigError(

@@ -113,7 +113,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
     // The feed and the runtime refer to each other; the feed is only used after both exist.
     let feed: PositionFeed | null = null;
     const runtime = new RoomRuntime({
-      settings: roomConfig,
+      settings: { ...roomConfig, siteSessions: roomConfig.siteSessions ?? config.targetUrl !== null },
       log,
       clockFor: () => wallClock,
       recordTimers: true,

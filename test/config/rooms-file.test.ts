@@ -48,6 +48,7 @@ describe('parseRoomsFile', () => {
       tokenTtlMs: 1000,
       admissionRate: 20,
       maxPlacesPerIp: 4,
+      siteSessionTimeoutMs: 5000,
     };
     expect(parse({ rooms: [{ name: 'x', ...all }] })).toEqual([{ name: 'x', ...all }]);
   });

@@ -224,3 +224,19 @@ describe('room machine: admission rate on the room clock', () => {
     expect(send({ type: 'open' })).toEqual([{ type: 'statusChanged', status: 'open' }]);
   });
 });
+
+describe('room machine: site sessions on the room clock', () => {
+  it('a kept seat is released exactly siteSessionTimeoutMs after the last refresh', () => {
+    const { send, advance } = startRoom({ capacity: 1, siteSessions: true, siteSessionTimeoutMs: 10_000 });
+    send(join('a'));
+    send(join('b'));
+    send({ type: 'drop', conn: 'a' });
+    advance(5000);
+    expect(send({ type: 'refreshSite', session: 'sa' })).toEqual([{ type: 'siteRefreshed', conn: 'a', session: 'sa', until: 15_000 }]);
+    expect(advance(9_999)).toEqual([]);
+    expect(advance(1)).toEqual([
+      { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'site_expired' },
+      { type: 'admitted', conn: 'b', session: 'sb', at: 15_000, ttlUntil: null },
+    ]);
+  });
+});

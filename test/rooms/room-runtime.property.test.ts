@@ -28,6 +28,8 @@ type Step =
   | { kind: 'notice'; notice: string | null }
   | { kind: 'rate'; admissionRate: number }
   | { kind: 'draw'; seed: string }
+  /** The protected site refreshes or releases a session's seat (site sessions). */
+  | { kind: 'site'; target: number; release: boolean }
   | { kind: 'closeRoom' };
 
 const who = fc.nat({ max: 40 });
@@ -50,14 +52,15 @@ export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.nat({ max: 4 }).map((n): Step => (n === 0 ? { kind: 'maintenance' } : { kind: 'open' })) },
   { weight: 1, arbitrary: fc.constantFrom(null, 'Doors at 8', '').map((notice) => ({ kind: 'notice' as const, notice })) },
   { weight: 1, arbitrary: fc.constantFrom(0, 1, 2, 5).map((admissionRate) => ({ kind: 'rate' as const, admissionRate })) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('site' as const), target: who, release: fc.boolean() }) },
   { weight: 1, arbitrary: fc.stringMatching(/^[0-9a-f]{32}$/).map((seed) => ({ kind: 'draw' as const, seed })) },
   // Closing ends every seat and place, so it is rare: most runs should exercise an open room.
   { weight: 1, arbitrary: fc.nat({ max: 9 }).map((n): Step => (n === 0 ? { kind: 'closeRoom' } : { kind: 'ping', who: n })) },
 );
 
 /** Runs steps against a simulated room; returns the room and the model for the caller's checks. */
-export function createStepRunner(capacity: number, sessionTtlMs = 0, admissionRate = 0, scheduled = false) {
-  const room = createSimulatedRoom({ capacity, resumeWindowMs: 30_000, queuePingMs: 15_000, sessionTtlMs, admissionRate });
+export function createStepRunner(capacity: number, sessionTtlMs = 0, admissionRate = 0, scheduled = false, siteSessions = false) {
+  const room = createSimulatedRoom({ capacity, resumeWindowMs: 30_000, queuePingMs: 15_000, sessionTtlMs, admissionRate, siteSessions, siteSessionTimeoutMs: 20_000 });
   const model = new RoomModel(capacity, admissionRate);
   // A room that opens later gathers a pre-queue until a `draw` step (or an operator's open) opens it.
   if (scheduled) room.runtime.configure({ type: 'schedule', opensAt: 1_000_000 });
@@ -151,6 +154,11 @@ export function createStepRunner(capacity: number, sessionTtlMs = 0, admissionRa
       case 'draw':
         room.runtime.configure({ type: 'draw', drawSeed: step.seed });
         break;
+      case 'site': {
+        const session = pick(sessions, step.target);
+        if (session) room.runtime.configure({ type: step.release ? 'releaseSite' : 'refreshSite', session });
+        break;
+      }
       case 'closeRoom':
         room.runtime.configure({ type: 'close' });
         break;
@@ -171,8 +179,8 @@ export function createStepRunner(capacity: number, sessionTtlMs = 0, admissionRa
 describe('room runtime under random interleavings', () => {
   it('keeps every invariant after every step, and its log replays to the same decisions', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 5 }), fc.constantFrom(0, 5000), fc.constantFrom(0, 0, 1, 3), fc.boolean(), fc.array(stepArbitrary, { size: 'max', maxLength: 120 }), (capacity, sessionTtlMs, admissionRate, scheduled, steps) => {
-        const { room, apply } = createStepRunner(capacity, sessionTtlMs, admissionRate, scheduled);
+      fc.property(fc.integer({ min: 0, max: 5 }), fc.constantFrom(0, 5000), fc.constantFrom(0, 0, 1, 3), fc.boolean(), fc.boolean(), fc.array(stepArbitrary, { size: 'max', maxLength: 120 }), (capacity, sessionTtlMs, admissionRate, scheduled, siteSessions, steps) => {
+        const { room, apply } = createStepRunner(capacity, sessionTtlMs, admissionRate, scheduled, siteSessions);
         for (const step of steps) apply(step);
         const result = replay(JSON.parse(JSON.stringify(room.records)));
         expect(result).toMatchObject({ ok: true });

@@ -798,3 +798,55 @@ describe('admission rules: pre-queue and the draw', () => {
     }
   });
 });
+
+describe('admission rules: seats that follow the visitor to the site', () => {
+  const site = (capacity: number) => createAdmissionState({ capacity, siteSessions: true, siteSessionTimeoutMs: 60_000 });
+
+  it('a seated drop keeps the seat until the timeout; the line waits for it', () => {
+    const state = site(1);
+    when(state, join('a'));
+    when(state, join('b'));
+    expect(when(state, drop('a'), 1000)).toEqual([{ type: 'seatKept', conn: 'a', session: 'sa', until: 61_000 }]);
+    expect(seated(state)).toEqual(['a']);
+    expect(line(state)).toEqual(['b']);
+    expect(when(state, drop('a'), 2000)).toEqual([]);
+  });
+
+  it('a refresh moves the deadline on; only the timer of the latest refresh expires it', () => {
+    const state = site(1);
+    when(state, join('a'));
+    when(state, join('b'));
+    when(state, drop('a'), 1000);
+    expect(when(state, { type: 'refreshSite', session: 'sa' }, 30_000)).toEqual([{ type: 'siteRefreshed', conn: 'a', session: 'sa', until: 90_000 }]);
+    expect(when(state, { type: 'expireSiteSession', session: 'sa', until: 61_000 }, 61_000)).toEqual([]);
+    expect(when(state, { type: 'expireSiteSession', session: 'sa', until: 90_000 }, 90_000)).toEqual([
+      { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'site_expired' },
+      { type: 'admitted', conn: 'b', session: 'sb', at: 90_000, ttlUntil: null },
+    ]);
+  });
+
+  it('a release gives the seat to the head at once; a released, kicked or expired session refreshes no more', () => {
+    const state = site(1);
+    when(state, join('a'));
+    when(state, join('b'));
+    when(state, drop('a'), 1000);
+    expect(when(state, { type: 'releaseSite', session: 'sa' }, 2000)).toEqual([
+      { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'site_released' },
+      { type: 'admitted', conn: 'b', session: 'sb', at: 2000, ttlUntil: null },
+    ]);
+    expect(when(state, { type: 'refreshSite', session: 'sa' }, 3000)).toEqual([]);
+    when(state, drop('b'), 3000);
+    expect(when(state, { type: 'kick', session: 'sb' }, 4000)).toEqual([{ type: 'evicted', conn: 'b', session: 'sb', from: 'seat', reason: 'kicked' }]);
+    expect(when(state, { type: 'refreshSite', session: 'sb' }, 5000)).toEqual([]);
+  });
+
+  it('without site sessions, or while the page is still open, nothing is kept or refreshed', () => {
+    const plain = given({ capacity: 1 }, join('a'));
+    expect(when(plain, drop('a'))).toEqual([{ type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'dropped' }]);
+    const open = site(1);
+    when(open, join('a'));
+    expect(when(open, { type: 'refreshSite', session: 'sa' })).toEqual([]);
+    expect(when(open, { type: 'releaseSite', session: 'sa' })).toEqual([]);
+    expect(when(open, leave('a'))).toEqual([{ type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'left' }]);
+  });
+});
