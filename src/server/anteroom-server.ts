@@ -17,6 +17,7 @@ import { AdmissionRate } from './admission-rate.js';
 import { sendToClient, type ClientSocket } from './client-socket.js';
 import { createHttpHandler } from './http-api.js';
 import { createRoomSet } from './run-time-rooms.js';
+import { createSiteSessionRoutes } from './site-sessions-api.js';
 import { HandshakeGuard } from './handshake-guard.js';
 import { createTicketVerifier, priorityForUpgrade, ticketFromUrl, type TicketVerifier } from './join-tickets.js';
 import { createLogger } from './logger.js';
@@ -125,6 +126,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
         issuer,
         resumeTokens,
         rate,
+        audience: config.targetUrl === null ? null : new URL(config.targetUrl).origin,
         outboundBudget: config.outboundBudget,
         logger,
         queueChanged: () => feed?.markDirty(),
@@ -174,7 +176,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
       isShuttingDown: () => shuttingDown,
       metrics,
       roomSet: createRoomSet(rooms, (roomConfig) => openRoom(roomConfig, 'operator')),
-      extraRoutes: [pages.route],
+      extraRoutes: [pages.route, createSiteSessionRoutes({ rooms, issuer, siteOrigin: config.targetUrl === null ? null : new URL(config.targetUrl).origin })],
     }),
   );
   http.once('close', () => pages.stop());

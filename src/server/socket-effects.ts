@@ -16,6 +16,8 @@ export interface SocketEffectsDeps {
   issuer: AdmissionTokenIssuer;
   resumeTokens: ResumeTokens;
   rate: AdmissionRate;
+  /** The protected site's origin, for the tokens' `aud`; null without a `--target-url`. */
+  audience: string | null;
   outboundBudget: number;
   logger: Logger;
   queueChanged: () => void;
@@ -39,7 +41,8 @@ export function createSocketEffects(deps: SocketEffectsDeps): ConnectionEffects 
 
   const issueToken = async (client: ClientSocket): Promise<{ token: string; expiresAt: number } | null> => {
     try {
-      return await deps.issuer.issue({ session: client.session, room: deps.room.name }, deps.room.tokenTtlMs, Date.now());
+      const claims = { session: client.session, room: deps.room.name, ...(deps.audience === null ? {} : { audience: deps.audience }) };
+      return await deps.issuer.issue(claims, deps.room.tokenTtlMs, Date.now());
     } catch (error) {
       deps.logger.error({ err: error, conn: client.conn, session: client.session }, 'could not sign an admission token');
       return null;
