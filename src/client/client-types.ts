@@ -47,6 +47,8 @@ export interface PositionUpdate {
   preQueue: boolean;
   /** When the room opens (ms epoch), while it is scheduled; else null. */
   opensAt: number | null;
+  /** The place's priority from a join ticket; 0 without one. */
+  priority: number;
 }
 
 /** Payload of the `room` event: the room's status or notice changed. */

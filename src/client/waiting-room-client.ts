@@ -313,6 +313,7 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
       notice: status.notice ?? null,
       preQueue: status.preQueue === true,
       opensAt: status.opensAt ?? null,
+      priority: status.priority ?? 0,
     });
   }
 

@@ -15,6 +15,8 @@ export interface QueuedStatus {
   roomStatus?: RoomStatus;
   /** v2: the operator's notice, or null. */
   notice?: string | null;
+  /** Present above 0: the place's priority from a join ticket. */
+  priority?: number;
   /** v2: present (true) while the place waits in the pre-queue for the draw. */
   preQueue?: true;
   /** v2: when the room opens (ms epoch), while the place is in the pre-queue. */

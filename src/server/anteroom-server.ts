@@ -237,6 +237,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
       tokenRefresh: null,
       overflowed: false,
       bucket: new TokenBucket(config.rateLimit, config.rateLimit * 2, Date.now()),
+      priority,
     };
     clients.set(conn, client);
     gate.opened(ip);

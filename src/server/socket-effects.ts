@@ -171,6 +171,7 @@ function placedStatus(client: ClientSocket, position: number | null, queueLength
     etaMs,
     roomStatus: client.room.status,
     notice: client.room.notice,
+    ...(client.priority > 0 ? { priority: client.priority } : {}),
   };
 }
 

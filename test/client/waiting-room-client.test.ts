@@ -239,7 +239,7 @@ describe('WaitingRoomClient', () => {
     };
     client.connect();
     await nextEvent(client, 'room');
-    expect(events.position).toEqual([{ position: null, queueLength: 10, etaMs: 4200, roomStatus: 'scheduled', notice: null, preQueue: true, opensAt: 5000 }]);
+    expect(events.position).toEqual([{ position: null, queueLength: 10, etaMs: 4200, roomStatus: 'scheduled', notice: null, preQueue: true, opensAt: 5000, priority: 0 }]);
     expect(events.room).toEqual([{ status: 'paused', notice: 'Back soon' }]);
   });
 
@@ -255,8 +255,8 @@ describe('WaitingRoomClient', () => {
 
     expect(events.state).toEqual(['connecting', 'queued']);
     expect(events.position).toEqual([
-      { position: 3, queueLength: 10, etaMs: 4200, roomStatus: 'open', notice: null, preQueue: false, opensAt: null },
-      { position: 2, queueLength: 9, etaMs: null, roomStatus: 'open', notice: null, preQueue: false, opensAt: null },
+      { position: 3, queueLength: 10, etaMs: 4200, roomStatus: 'open', notice: null, preQueue: false, opensAt: null, priority: 0 },
+      { position: 2, queueLength: 9, etaMs: null, roomStatus: 'open', notice: null, preQueue: false, opensAt: null, priority: 0 },
     ]);
     expect(events.status.map((s) => s.status)).toEqual(['queued', 'queued']);
     expect(events.status[1]).toMatchObject({ position: 2, session: 'session-a' });
