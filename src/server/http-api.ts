@@ -79,7 +79,7 @@ export function createHttpHandler(deps: HttpApiDeps) {
     }
     const roomMatch = /^\/api\/rooms\/([^/]+)(\/kick)?$/.exec(path);
     if (roomMatch) {
-      if (!roomMatch[2] && (method === 'PUT' || method === 'DELETE') && deps.roomSet) return roomSetWrite(request, response, decodeURIComponent(roomMatch[1]!), deps.roomSet);
+      if (!roomMatch[2] && (method === 'PUT' || method === 'DELETE') && deps.roomSet) return roomSetWrite(deps, request, response, decodeURIComponent(roomMatch[1]!), deps.roomSet);
       const room = deps.rooms.get(decodeURIComponent(roomMatch[1]!));
       if (!room) return json(response, 404, { error: 'unknown_room' });
       if (method === 'GET' && !roomMatch[2]) return json(response, 200, roomView(room));
@@ -100,32 +100,8 @@ export function createHttpHandler(deps: HttpApiDeps) {
     json(response, 404, { error: 'not_found' });
   }
 
-  /** Answers 403 or 401 and returns false unless the request carries the admin token. */
-  function adminAllowed(request: IncomingMessage, response: ServerResponse): boolean {
-    if (!deps.config.adminToken) json(response, 403, { error: 'admin_disabled', message: 'start the server with --admin-token to enable writes' });
-    else if (!bearerMatches(request.headers.authorization, deps.config.adminToken)) json(response, 401, { error: 'unauthorized' });
-    else return true;
-    return false;
-  }
-
-  async function roomSetWrite(request: IncomingMessage, response: ServerResponse, name: string, roomSet: RunTimeRooms) {
-    if (!adminAllowed(request, response)) return;
-    if (request.method === 'DELETE') {
-      if (!roomSet.rooms.has(name)) return json(response, 404, { error: 'unknown_room' });
-      roomSet.remove(name);
-      deps.logger.info({ room: name }, 'room removed by operator');
-      return json(response, 200, { removed: name });
-    }
-    const body = await readJsonBody(request);
-    if (body === undefined) return json(response, 400, { error: 'bad_json' });
-    const outcome = putRoom(roomSet, name, body);
-    if ('error' in outcome) return json(response, outcome.status, { error: outcome.error, message: outcome.message });
-    deps.logger.info({ room: name, created: outcome.status === 201 }, 'room put by operator');
-    return json(response, outcome.status, roomView(outcome.room));
-  }
-
   async function adminWrite(request: IncomingMessage, response: ServerResponse, room: ServedRoom, what: 'kick' | 'config') {
-    if (!adminAllowed(request, response)) return;
+    if (!adminAllowed(deps, request, response)) return;
     const body = await readJsonBody(request);
     if (body === undefined) return json(response, 400, { error: 'bad_json' });
     const commands = what === 'kick' ? kickCommands(body) : configCommands(body);
@@ -138,6 +114,30 @@ export function createHttpHandler(deps: HttpApiDeps) {
     deps.logger.info({ room: room.runtime.name, commands }, 'room changed by operator');
     return json(response, 200, roomView(room));
   }
+}
+
+/** Answers 403 or 401 and returns false unless the request carries the admin token. */
+function adminAllowed(deps: HttpApiDeps, request: IncomingMessage, response: ServerResponse): boolean {
+  if (!deps.config.adminToken) json(response, 403, { error: 'admin_disabled', message: 'start the server with --admin-token to enable writes' });
+  else if (!bearerMatches(request.headers.authorization, deps.config.adminToken)) json(response, 401, { error: 'unauthorized' });
+  else return true;
+  return false;
+}
+
+async function roomSetWrite(deps: HttpApiDeps, request: IncomingMessage, response: ServerResponse, name: string, roomSet: RunTimeRooms) {
+  if (!adminAllowed(deps, request, response)) return;
+  if (request.method === 'DELETE') {
+    if (!roomSet.rooms.has(name)) return json(response, 404, { error: 'unknown_room' });
+    roomSet.remove(name);
+    deps.logger.info({ room: name }, 'room removed by operator');
+    return json(response, 200, { removed: name });
+  }
+  const body = await readJsonBody(request);
+  if (body === undefined) return json(response, 400, { error: 'bad_json' });
+  const outcome = putRoom(roomSet, name, body);
+  if ('error' in outcome) return json(response, outcome.status, { error: outcome.error, message: outcome.message });
+  deps.logger.info({ room: name, created: outcome.status === 201 }, 'room put by operator');
+  return json(response, outcome.status, roomView(outcome.room));
 }
 
 /** Room fields `POST /api/rooms/<room>` accepts, in the order their commands are carried out. */
