@@ -85,7 +85,8 @@ describe('machineToMermaid', () => {
     expect(room).toContain('open --> closed : close');
     expect(room).toContain('open --> maintenance : maintenance');
     expect(room).toContain('closed --> open : open');
-    expect(room).toContain('join, leave, drop, evict, resume, kick, expireHold, expireSeat, setCapacity, setMaxQueue, setNotice, setAdmissionRate / applyCommand, promoteHead');
+    expect(room).toContain('scheduled --> open : open, draw');
+    expect(room).toContain('join, leave, drop, evict, resume, kick, expireHold, expireSeat, setCapacity, setMaxQueue, setNotice, setAdmissionRate, refreshSite, releaseSite, expireSiteSession / applyCommand, promoteHead');
     expect(room).toMatch(/note right of closed\n\s+join, setCapacity, setMaxQueue, setNotice, setAdmissionRate \/ applyCommand\n/);
     expect(room).not.toContain('always');
   });
