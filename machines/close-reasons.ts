@@ -6,7 +6,7 @@
  */
 
 /** Reasons sent in an `evicted` message just before the server closes a session. */
-export const EvictionReasons = ['heartbeat_timeout', 'session_expired', 'replaced', 'room_closed', 'shutdown', 'kicked'] as const;
+export const EvictionReasons = ['heartbeat_timeout', 'session_expired', 'replaced', 'room_closed', 'shutdown', 'kicked', 'maintenance'] as const;
 export type EvictionReason = (typeof EvictionReasons)[number];
 
 /**
@@ -115,10 +115,20 @@ export const closeReasons = {
     meaning: 'room closed',
     visitor: { title: 'This waiting room is closed', text: 'It is not letting anyone in at the moment.' },
   }),
+  maintenance: reason({
+    code: 4007, by: 'server', evicted: 'maintenance', place: 'released', reconnect: false,
+    meaning: 'room under maintenance: the seat is released; places in line are kept',
+    visitor: { title: 'Down for maintenance', text: 'The site behind this waiting room is under maintenance. Your visit has ended; you can join the line again.' },
+  }),
   kicked: reason({
     code: 4008, by: 'server', evicted: 'kicked', place: 'released', reconnect: false,
     meaning: 'removed by an operator',
     visitor: { title: 'Removed from the line', text: 'An operator ended your visit.' },
+  }),
+  placesPerIp: reason({
+    code: 4029, by: 'server', evicted: null, place: 'none', reconnect: false,
+    meaning: 'too many places in this room from one client address (room `maxPlacesPerIp`)',
+    visitor: { title: 'Too many visitors from your network', text: 'This waiting room allows only a few places per network address. Close another tab or try again later.' },
   }),
 } as const satisfies Record<string, CloseReason>;
 

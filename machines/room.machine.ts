@@ -4,8 +4,13 @@ import type { AdmissionCommand, AdmissionDecision } from './admission/admission-
 import { step } from './admission/step.js';
 
 /** What a room actor starts with: its name, the admission settings (ms for durations) and its clock. */
-export interface RoomInput extends AdmissionSettings {
+export interface RoomInput extends Omit<AdmissionSettings, 'admissionRate' | 'siteSessions' | 'siteSessionTimeoutMs'> {
   room: string;
+  /** Most admissions per second (default 0 = no limit). */
+  admissionRate?: number;
+  /** Seats follow visitors to the site (default false), for `siteSessionTimeoutMs` (default 120000) per refresh. */
+  siteSessions?: boolean;
+  siteSessionTimeoutMs?: number;
   /**
    * The time of the input being handled (ms epoch): the wall clock live, the recorded time in replay. Due
    * times in decisions (`held.expiresAt`, `admitted.ttlUntil`) are counted from it.
@@ -22,7 +27,26 @@ export interface RoomContext {
 }
 
 /** Commands about one connection or session, and settings: meaningful while the room is open or paused. */
-const placeCommands = ['join', 'leave', 'drop', 'evict', 'resume', 'kick', 'expireHold', 'expireSeat', 'setCapacity', 'setMaxQueue'] as const;
+const placeCommands = [
+  'join',
+  'leave',
+  'drop',
+  'evict',
+  'resume',
+  'kick',
+  'expireHold',
+  'expireSeat',
+  'setCapacity',
+  'setMaxQueue',
+  'setNotice',
+  'setAdmissionRate',
+  'refreshSite',
+  'releaseSite',
+  'expireSiteSession',
+] as const;
+
+/** Settings an operator may change whatever the status, a closed room included. */
+const settingCommands = ['setCapacity', 'setMaxQueue', 'setNotice', 'setAdmissionRate'] as const;
 
 /** The part of XState's `enqueue` that `publish` uses. */
 interface Enqueue {
@@ -44,17 +68,25 @@ function publish(decisions: AdmissionDecision[], now: number, enqueue: Enqueue):
     } else if (decision.type === 'admitted' && decision.ttlUntil !== null) {
       const expire = { type: 'expireSeat', conn: decision.conn, ttlUntil: decision.ttlUntil } as const;
       enqueue.raise(expire, { delay: decision.ttlUntil - now, id: `ttl:${decision.conn}` });
+    } else if (decision.type === 'seatKept' || decision.type === 'siteRefreshed') {
+      const expire = { type: 'expireSiteSession', session: decision.session, until: decision.until } as const;
+      enqueue.raise(expire, { delay: decision.until - now, id: `site:${decision.session}:${decision.until}` });
+    } else if (decision.type === 'paced') {
+      enqueue.raise({ type: 'promote' }, { delay: decision.dueAt - now, id: `pace:${decision.dueAt}` });
     }
   }
 }
 
-const on = <T>(events: readonly string[], transition: T) => Object.fromEntries(events.map((event) => [event, transition])) as Record<(typeof placeCommands)[number], T>;
+const on = <T, E extends string>(events: readonly E[], transition: T) => Object.fromEntries(events.map((event) => [event, transition])) as Record<E, T>;
 
 /**
  * The room admission actor: the only writer of seats and queue. Commands arrive through its mailbox one at a
  * time; `decide` makes the decisions and `evolve` applies them (`applyCommand`), and every decision is
  * emitted (`actor.on('*', …)`). While open, every command is followed by `promoteHead`, which gives free seats
- * to the head of the line; paused, the line waits; closed, newcomers are turned away.
+ * to the head of the line as fast as the admission rate allows (a `promote` the room raised for itself when
+ * the rate was spent); paused, the line waits; under maintenance, seats are ended and the line waits; closed,
+ * newcomers are turned away; scheduled, arrivals gather in a pre-queue until the draw opens the room. Every
+ * status but `scheduled` can be left for any other.
  */
 export const roomMachine = setup({
   types: {
@@ -82,10 +114,25 @@ export const roomMachine = setup({
   }),
   initial: 'open',
   states: {
+    // Before `opensAt`: arrivals gather in the pre-queue; the draw (or an operator's open) opens the room.
+    scheduled: {
+      on: {
+        ...on(placeCommands, { actions: 'applyCommand' }),
+        open: { target: 'open', actions: ['applyCommand', 'promoteHead'] },
+        draw: { target: 'open', actions: ['applyCommand', 'promoteHead'] },
+        pause: { target: 'paused', actions: 'applyCommand' },
+        maintenance: { target: 'maintenance', actions: 'applyCommand' },
+        close: { target: 'closed', actions: 'applyCommand' },
+      },
+    },
     open: {
       on: {
         ...on(placeCommands, { actions: ['applyCommand', 'promoteHead'] }),
+        promote: { actions: 'promoteHead' },
+        schedule: { target: 'scheduled', actions: 'applyCommand' },
+        draw: { actions: ['applyCommand', 'promoteHead'] },
         pause: { target: 'paused', actions: 'applyCommand' },
+        maintenance: { target: 'maintenance', actions: 'applyCommand' },
         close: { target: 'closed', actions: 'applyCommand' },
       },
     },
@@ -93,15 +140,30 @@ export const roomMachine = setup({
       on: {
         ...on(placeCommands, { actions: 'applyCommand' }),
         open: { target: 'open', actions: ['applyCommand', 'promoteHead'] },
+        draw: { actions: 'applyCommand' },
+        maintenance: { target: 'maintenance', actions: 'applyCommand' },
         close: { target: 'closed', actions: 'applyCommand' },
       },
     },
-    // Not final: a closed room still answers joins (with `rejected`) until the edge stops it.
+    // Like paused, but entered by ending every seat; new arrivals still queue.
+    maintenance: {
+      on: {
+        ...on(placeCommands, { actions: 'applyCommand' }),
+        open: { target: 'open', actions: ['applyCommand', 'promoteHead'] },
+        draw: { actions: 'applyCommand' },
+        pause: { target: 'paused', actions: 'applyCommand' },
+        close: { target: 'closed', actions: 'applyCommand' },
+      },
+    },
+    // Not final: a closed room still answers joins (with `rejected`) and can be reopened.
     closed: {
       on: {
         join: { actions: 'applyCommand' },
-        setCapacity: { actions: 'applyCommand' },
-        setMaxQueue: { actions: 'applyCommand' },
+        ...on(settingCommands, { actions: 'applyCommand' }),
+        draw: { actions: 'applyCommand' },
+        open: { target: 'open', actions: ['applyCommand', 'promoteHead'] },
+        pause: { target: 'paused', actions: 'applyCommand' },
+        maintenance: { target: 'maintenance', actions: 'applyCommand' },
       },
     },
   },

@@ -1,4 +1,5 @@
-import { TicketQueue, type Ticket } from '../queue/ticket-queue.js';
+import { PriorityLine } from '../queue/priority-line.js';
+import type { Ticket } from '../queue/ticket-queue.js';
 import type { ConnId, RoomStatus, SessionId } from './admission-types.js';
 
 /** A place in line. `conn` is null while the place is held for a dropped connection, until `holdUntil`. */
@@ -14,6 +15,8 @@ export interface Seat {
   session: SessionId;
   since: number;
   ttlUntil: number | null;
+  /** While the visitor is on the site (socket ended, seat kept): when the seat goes without a refresh (ms epoch). */
+  siteUntil?: number;
 }
 
 /** The settings admission decides by. The room's only copy: admin changes land here through `evolve`. */
@@ -25,6 +28,12 @@ export interface AdmissionSettings {
   resumeWindowMs: number;
   /** How long an admitted session may stay, ms; 0 = no limit. */
   sessionTtlMs: number;
+  /** Most admissions per second, walk-ins and promotions alike; 0 = no limit. */
+  admissionRate: number;
+  /** Whether a seat follows its visitor to the site: kept after an abnormal end of its socket. */
+  siteSessions: boolean;
+  /** How long a kept seat lasts without a refresh from the site, ms. */
+  siteSessionTimeoutMs: number;
 }
 
 /**
@@ -33,26 +42,45 @@ export interface AdmissionSettings {
  */
 export interface AdmissionState extends AdmissionSettings {
   status: RoomStatus;
+  /** The operator's notice to everyone in the room, or null. */
+  notice: string | null;
+  /** While the pre-queue's draw is pending: when the room opens (ms epoch); null once drawn, or never scheduled. */
+  opensAt: number | null;
+  /** The admission-rate bucket: when it is next empty (ms epoch; 0 = full). See `admission-pacing.ts`. */
+  pacingNextAt: number;
+  /** The due time of the last `paced` decision: a promotion is already asked for then, so it is not asked twice. */
+  pacedDueAt: number | null;
   /** Active sessions by connection, in seating order. */
   readonly seats: Map<ConnId, Seat>;
-  readonly queue: TicketQueue<Waiter>;
+  /** The line: by priority (higher first), FIFO within one priority. */
+  readonly queue: PriorityLine<Waiter>;
   readonly ticketByConn: Map<ConnId, Ticket>;
   readonly ticketBySession: Map<SessionId, Ticket>;
   readonly seatBySession: Map<SessionId, ConnId>;
 }
 
-/** An empty open room. `maxQueue`, `resumeWindowMs` and `sessionTtlMs` default to 0, 30000 and 0. */
+/**
+ * An empty open room. `maxQueue`, `resumeWindowMs`, `sessionTtlMs` and `admissionRate` default to 0, 30000, 0
+ * and 0; `notice` to null; `siteSessions` to false, `siteSessionTimeoutMs` to 120000.
+ */
 export function createAdmissionState(
-  settings: Pick<AdmissionSettings, 'capacity'> & Partial<AdmissionSettings> & { status?: RoomStatus },
+  settings: Pick<AdmissionSettings, 'capacity'> & Partial<AdmissionSettings> & { status?: RoomStatus; notice?: string | null },
 ): AdmissionState {
   return {
     capacity: settings.capacity,
     maxQueue: settings.maxQueue ?? 0,
     resumeWindowMs: settings.resumeWindowMs ?? 30_000,
     sessionTtlMs: settings.sessionTtlMs ?? 0,
+    admissionRate: settings.admissionRate ?? 0,
+    siteSessions: settings.siteSessions ?? false,
+    siteSessionTimeoutMs: settings.siteSessionTimeoutMs ?? 120_000,
     status: settings.status ?? 'open',
+    notice: settings.notice ?? null,
+    opensAt: null,
+    pacingNextAt: 0,
+    pacedDueAt: null,
     seats: new Map(),
-    queue: new TicketQueue<Waiter>(),
+    queue: new PriorityLine<Waiter>(),
     ticketByConn: new Map(),
     ticketBySession: new Map(),
     seatBySession: new Map(),

@@ -2,7 +2,14 @@ import type { EvictionReason } from '../close-reasons.js';
 
 export type ConnId = string;
 export type SessionId = string;
-export type RoomStatus = 'open' | 'paused' | 'closed';
+/**
+ * What a room does with its line: `scheduled` (before `opensAt`) gathers a pre-queue; `open` admits; `paused` and `maintenance` admit no one and keep every place
+ * (maintenance also ends every seat); `closed` turns everyone away.
+ */
+export type RoomStatus = 'scheduled' | 'open' | 'paused' | 'maintenance' | 'closed';
+
+/** Longest operator notice, in UTF-16 units. */
+export const maxNoticeLength = 280;
 
 /** What the room is asked to do. Every change to seats or queue starts as one of these. */
 export type AdmissionCommand =
@@ -10,7 +17,7 @@ export type AdmissionCommand =
    * A new connection asks for a place. With `resume`, the session of a place the client says is its own (a
    * resume token presented at the upgrade): that place is taken back instead of a fresh one being made.
    */
-  | { type: 'join'; conn: ConnId; session: SessionId; resume?: SessionId }
+  | { type: 'join'; conn: ConnId; session: SessionId; resume?: SessionId; priority?: number }
   /** Deliberate end: `leave`, a close frame with 1000 or no status (1005), or a close the server decided. */
   | { type: 'leave'; conn: ConnId }
   /** Abnormal end (1006, 1001, backpressure): a queued place is held for the resume window. */
@@ -22,17 +29,46 @@ export type AdmissionCommand =
   /** A seat's TTL timer fired; `ttlUntil` names the seat it was armed for. */
   | { type: 'expireSeat'; conn: ConnId; ttlUntil: number }
   | { type: 'kick'; session: SessionId }
+  /** The protected site refreshed a session whose seat follows the visitor (site sessions). */
+  | { type: 'refreshSite'; session: SessionId }
+  /** The protected site ended a site session: its seat goes to the head of the line. */
+  | { type: 'releaseSite'; session: SessionId }
+  /** A site session's timer fired; `until` names the refresh it was armed for. */
+  | { type: 'expireSiteSession'; session: SessionId; until: number }
   | { type: 'setCapacity'; capacity: number }
   | { type: 'setMaxQueue'; maxQueue: number }
   | { type: 'pause' }
-  | { type: 'open' }
+  /** Open; `drawSeed` (32 hex digits) draws the pre-queue's order when its draw is still pending. */
+  | { type: 'open'; drawSeed?: string }
+  /** Before `opensAt` (ms epoch): arrivals wait in a pre-queue, without positions, until the draw. */
+  | { type: 'schedule'; opensAt: number }
+  /**
+   * `opensAt` came: the pre-queue is placed in the random order `drawSeed` gives (32 hex digits, from a
+   * cryptographic source, recorded), and a room still `scheduled` opens.
+   */
+  | { type: 'draw'; drawSeed: string }
+  /** Maintenance: every seated session is evicted (`maintenance`); the line stays and new arrivals queue. */
+  | { type: 'maintenance' }
+  /** The operator's notice to everyone in the room (text of at most `maxNoticeLength`, or null for none). */
+  | { type: 'setNotice'; notice: string | null }
+  /** At most `admissionRate` admissions per second (0 = no limit), paced by a token bucket on the room's clock. */
+  | { type: 'setAdmissionRate'; admissionRate: number }
   /** Close the room: everyone is evicted (`room_closed`, or `shutdown` when the server stops). */
   | { type: 'close'; reason?: 'room_closed' | 'shutdown' }
   /** Give free seats to the head of the line. The room asks it after every command while it is open. */
   | { type: 'promote' };
 
 /** Why a place or seat was given up without an eviction message. */
-export type ReleaseReason = 'left' | 'dropped' | 'hold_expired' | 'superseded' | 'kicked' | 'room_closed' | 'shutdown';
+export type ReleaseReason =
+  | 'left'
+  | 'dropped'
+  | 'hold_expired'
+  | 'superseded'
+  | 'kicked'
+  | 'room_closed'
+  | 'shutdown'
+  | 'site_released'
+  | 'site_expired';
 
 /**
  * What the room decided. `evolve` applies these to the state; the edge acts on them; the event log records
@@ -40,7 +76,8 @@ export type ReleaseReason = 'left' | 'dropped' | 'hold_expired' | 'superseded' |
  * so the log alone says when each timer is due.
  */
 export type AdmissionDecision =
-  | { type: 'queued'; conn: ConnId; session: SessionId; position: number; queueLength: number }
+  /** `priority` is present only above 0, so a line without priorities records what it always did. */
+  | { type: 'queued'; conn: ConnId; session: SessionId; position: number; queueLength: number; priority?: number }
   /** `at`: when the seat was taken; `ttlUntil`: when it expires (null: no session limit). */
   | { type: 'admitted'; conn: ConnId; session: SessionId; at: number; ttlUntil: number | null }
   | { type: 'rejected'; conn: ConnId; session: SessionId; reason: 'queue_full' | 'room_closed' }
@@ -63,7 +100,24 @@ export type AdmissionDecision =
   | { type: 'resumeRefused'; conn: ConnId; session: SessionId }
   | { type: 'capacityChanged'; capacity: number }
   | { type: 'maxQueueChanged'; maxQueue: number }
-  | { type: 'statusChanged'; status: RoomStatus };
+  | { type: 'statusChanged'; status: RoomStatus }
+  | { type: 'noticeChanged'; notice: string | null }
+  /**
+   * A seat follows its visitor to the site: its socket ended, and the seat is kept until `until` (ms epoch)
+   * unless the site refreshes it (`siteRefreshed` moves `until` on).
+   */
+  | { type: 'seatKept'; conn: ConnId; session: SessionId; until: number }
+  | { type: 'siteRefreshed'; conn: ConnId; session: SessionId; until: number }
+  /** The room gathers a pre-queue until `opensAt` (ms epoch): status `scheduled`. */
+  | { type: 'scheduled'; opensAt: number }
+  /** The pre-queue was placed in the order the seed draws (see `pre-queue-draw.ts`), each priority on its own. */
+  | { type: 'drawn'; drawSeed: string }
+  | { type: 'admissionRateChanged'; admissionRate: number }
+  /**
+   * Free seats wait for the admission rate: the room asks itself to `promote` again at `dueAt` (ms epoch on the
+   * room's clock), when the token bucket next holds an admission.
+   */
+  | { type: 'paced'; dueAt: number };
 
 export type AdmissionDecisionType = AdmissionDecision['type'];
 export type DecisionOf<K extends AdmissionDecisionType> = Extract<AdmissionDecision, { type: K }>;

@@ -1,4 +1,5 @@
 import type { EvictionReason } from '../close-reasons.js';
+import { paceAfterAdmission, paceAllows, paceDueAt, type Pacing } from './admission-pacing.js';
 import type { AdmissionState } from './admission-state.js';
 import type { AdmissionCommand, AdmissionDecision, ConnId, SessionId } from './admission-types.js';
 
@@ -13,7 +14,9 @@ type Decisions = AdmissionDecision[];
 export function decide(state: AdmissionState, command: AdmissionCommand, now: number): Decisions {
   switch (command.type) {
     case 'join':
-      return command.resume === undefined ? join(state, command.conn, command.session, now) : rejoin(state, command.conn, command.session, command.resume, now);
+      return command.resume === undefined
+        ? join(state, command.conn, command.session, now, command.priority ?? 0)
+        : rejoin(state, command.conn, command.session, command.resume, now, command.priority ?? 0);
     case 'leave':
       return end(state, command.conn, { type: 'released', reason: 'left' });
     case 'drop':
@@ -28,14 +31,30 @@ export function decide(state: AdmissionState, command: AdmissionCommand, now: nu
       return state.seats.get(command.conn)?.ttlUntil === command.ttlUntil ? end(state, command.conn, { type: 'evicted', reason: 'session_expired' }) : [];
     case 'kick':
       return kick(state, command.session);
+    case 'refreshSite':
+      return refreshSite(state, command.session, now);
+    case 'releaseSite':
+      return endSiteSession(state, command.session, 'site_released', null);
+    case 'expireSiteSession':
+      return endSiteSession(state, command.session, 'site_expired', command.until);
     case 'setCapacity':
       return [{ type: 'capacityChanged', capacity: command.capacity }];
     case 'setMaxQueue':
       return [{ type: 'maxQueueChanged', maxQueue: command.maxQueue }];
     case 'pause':
-      return state.status === 'open' ? [{ type: 'statusChanged', status: 'paused' }] : [];
+      return state.status !== 'paused' ? [{ type: 'statusChanged', status: 'paused' }] : [];
     case 'open':
-      return state.status === 'paused' ? [{ type: 'statusChanged', status: 'open' }] : [];
+      return openRoom(state, command.drawSeed);
+    case 'schedule':
+      return state.status === 'open' && state.seats.size === 0 && state.queue.size === 0 ? [{ type: 'scheduled', opensAt: command.opensAt }] : [];
+    case 'draw':
+      return state.opensAt === null ? [] : openRoom(state, command.drawSeed, state.status === 'scheduled');
+    case 'maintenance':
+      return enterMaintenance(state);
+    case 'setNotice':
+      return state.notice !== command.notice ? [{ type: 'noticeChanged', notice: command.notice }] : [];
+    case 'setAdmissionRate':
+      return [{ type: 'admissionRateChanged', admissionRate: command.admissionRate }];
     case 'close':
       return closeRoom(state, command.reason ?? 'room_closed');
     case 'promote':
@@ -44,19 +63,51 @@ export function decide(state: AdmissionState, command: AdmissionCommand, now: nu
 }
 
 /**
- * Every free seat goes to the earliest live waiter, in line order, while the room is open. Held places are
- * passed over, never admitted: they keep their positions but a seat waits for no one.
+ * Every free seat goes to the earliest live waiter, in line order, while the room is open and the admission
+ * rate allows. Held places are passed over, never admitted: they keep their positions but a seat waits for no
+ * one. When the rate holds back a free seat, the room asks to promote again when the bucket next allows
+ * (`paced`), once per due time.
  */
 function promoteHead(state: AdmissionState, now: number): Decisions {
   if (state.status !== 'open') return [];
   const out: Decisions = [];
   const free = state.capacity - state.seats.size;
+  let pacing = pacingOf(state);
   for (let n = 1; n <= free; n++) {
     const ticket = state.queue.nthLive(n);
     if (ticket === undefined) break;
+    if (!paceAllows(pacing, now)) {
+      const dueAt = paceDueAt(pacing, now);
+      if (state.pacedDueAt !== dueAt) out.push({ type: 'paced', dueAt });
+      break;
+    }
     const waiter = state.queue.get(ticket)!;
     out.push(admitted(state, waiter.conn!, waiter.session, now));
+    pacing = paceAfterAdmission(pacing, now);
   }
+  return out;
+}
+
+function pacingOf(state: AdmissionState): Pacing {
+  return { admissionRate: state.admissionRate, nextAt: state.pacingNextAt };
+}
+
+/**
+ * Opens the room (or, for a draw while an operator holds the room paused, only draws): a pending pre-queue is
+ * drawn first when a seed comes with the command, so the line is in its drawn order before anyone is admitted.
+ */
+function openRoom(state: AdmissionState, drawSeed: string | undefined, open = true): Decisions {
+  const out: Decisions = [];
+  if (state.opensAt !== null && drawSeed !== undefined) out.push({ type: 'drawn', drawSeed });
+  if (open && state.status !== 'open') out.push({ type: 'statusChanged', status: 'open' });
+  return out;
+}
+
+/** Maintenance ends every seat (`maintenance`, 4007) and keeps the line. */
+function enterMaintenance(state: AdmissionState): Decisions {
+  if (state.status === 'maintenance') return [];
+  const out: Decisions = [{ type: 'statusChanged', status: 'maintenance' }];
+  for (const [conn, seat] of state.seats) out.push({ type: 'evicted', conn, session: seat.session, from: 'seat', reason: 'maintenance' });
   return out;
 }
 
@@ -64,15 +115,16 @@ function admitted(state: AdmissionState, conn: ConnId, session: SessionId, now: 
   return { type: 'admitted', conn, session, at: now, ttlUntil: state.sessionTtlMs > 0 ? now + state.sessionTtlMs : null };
 }
 
-function join(state: AdmissionState, conn: ConnId, session: SessionId, now: number): Decisions {
+function join(state: AdmissionState, conn: ConnId, session: SessionId, now: number, priority: number): Decisions {
   if (state.seats.has(conn) || state.ticketByConn.has(conn)) return [];
   if (state.status === 'closed') return [{ type: 'rejected', conn, session, reason: 'room_closed' }];
-  if (state.status === 'open' && state.seats.size < state.capacity && state.queue.liveCount === 0) {
+  if (state.status === 'open' && state.seats.size < state.capacity && state.queue.liveCount === 0 && paceAllows(pacingOf(state), now)) {
     return [admitted(state, conn, session, now)];
   }
   if (state.maxQueue > 0 && state.queue.size >= state.maxQueue) return [{ type: 'rejected', conn, session, reason: 'queue_full' }];
-  const length = state.queue.size + 1;
-  return [{ type: 'queued', conn, session, position: length, queueLength: length }];
+  const queueLength = state.queue.size + 1;
+  const position = state.queue.placesAheadOfArrival(priority) + 1;
+  return [{ type: 'queued', conn, session, position, queueLength, ...(priority > 0 ? { priority } : {}) }];
 }
 
 /**
@@ -80,11 +132,11 @@ function join(state: AdmissionState, conn: ConnId, session: SessionId, now: numb
  * taken back as it stands, with no fresh place made first, so a full line never turns its owner away. A
  * place that is gone, or a seat, gives an ordinary join and says the resume was refused.
  */
-function rejoin(state: AdmissionState, conn: ConnId, session: SessionId, resume: SessionId, now: number): Decisions {
+function rejoin(state: AdmissionState, conn: ConnId, session: SessionId, resume: SessionId, now: number, priority: number): Decisions {
   if (state.seats.has(conn) || state.ticketByConn.has(conn)) return [];
   const ticket = state.ticketBySession.get(resume);
   if (ticket === undefined || state.status === 'closed') {
-    const placed = join(state, conn, session, now);
+    const placed = join(state, conn, session, now, priority);
     return placed[0]?.type === 'rejected' ? placed : [...placed, { type: 'resumeRefused', conn, session: resume }];
   }
   const replacedConn = state.queue.get(ticket)!.conn;
@@ -102,9 +154,14 @@ function end(state: AdmissionState, conn: ConnId, ending: Ending): Decisions {
   return [{ ...ending, conn, session: state.queue.get(ticket)!.session, from: 'queue' }];
 }
 
-/** An abnormal end: a seat is released at once (seats are never held), a queued place is held. */
+/**
+ * An abnormal end (a page navigating away is one): a queued place is held; a seat is released at once, or,
+ * with site sessions, kept for the visitor on the site until `siteSessionTimeoutMs` passes without a refresh.
+ */
 function drop(state: AdmissionState, conn: ConnId, now: number): Decisions {
   const seat = state.seats.get(conn);
+  if (seat !== undefined && seat.siteUntil !== undefined) return [];
+  if (seat !== undefined && state.siteSessions) return [{ type: 'seatKept', conn, session: seat.session, until: now + state.siteSessionTimeoutMs }];
   if (seat !== undefined) return [{ type: 'released', conn, session: seat.session, from: 'seat', reason: 'dropped' }];
   const ticket = state.ticketByConn.get(conn);
   if (ticket === undefined) return [];
@@ -128,10 +185,27 @@ function resume(state: AdmissionState, conn: ConnId, session: SessionId): Decisi
   }
   // A place still live on an older connection (a second tab, a half-open socket) goes to the newer one; the
   // fresh tail place is given up, so the resumed place moves up by one if the tail place was ahead of it.
-  const position = state.queue.rank(ticket) - (ownTicket < ticket ? 1 : 0);
+  const rank = state.queue.rank(ticket);
+  const position = rank - (state.queue.rank(ownTicket) < rank ? 1 : 0);
   return [
     { type: 'resumed', conn, session, replacedSession: ownSession, replacedConn: waiter.conn, position, queueLength: state.queue.size - 1 },
   ];
+}
+
+/** A refresh from the site moves a kept seat's deadline on; a seat whose page is still open needs none. */
+function refreshSite(state: AdmissionState, session: SessionId, now: number): Decisions {
+  const conn = state.seatBySession.get(session);
+  const seat = conn === undefined ? undefined : state.seats.get(conn);
+  if (conn === undefined || seat?.siteUntil === undefined) return [];
+  return [{ type: 'siteRefreshed', conn, session, until: now + state.siteSessionTimeoutMs }];
+}
+
+/** A kept seat ends: released by the site, or expired (only by the timer of its latest refresh, `until`). */
+function endSiteSession(state: AdmissionState, session: SessionId, reason: 'site_released' | 'site_expired', until: number | null): Decisions {
+  const conn = state.seatBySession.get(session);
+  const seat = conn === undefined ? undefined : state.seats.get(conn);
+  if (conn === undefined || seat?.siteUntil === undefined || (until !== null && seat.siteUntil !== until)) return [];
+  return [{ type: 'released', conn, session, from: 'seat', reason }];
 }
 
 function expireHold(state: AdmissionState, session: SessionId, expiresAt: number): Decisions {

@@ -1,4 +1,6 @@
 import type { Ticket } from '../queue/ticket-queue.js';
+import { paceAfterAdmission } from './admission-pacing.js';
+import { seededUint32, shuffleInPlace } from './pre-queue-draw.js';
 import type { AdmissionState } from './admission-state.js';
 import type { AdmissionDecision, ConnId, SessionId } from './admission-types.js';
 
@@ -11,13 +13,14 @@ import type { AdmissionDecision, ConnId, SessionId } from './admission-types.js'
 export function evolve(state: AdmissionState, decision: AdmissionDecision): AdmissionState {
   switch (decision.type) {
     case 'queued': {
-      const ticket = state.queue.enqueue({ session: decision.session, conn: decision.conn, holdUntil: null });
+      const ticket = state.queue.enqueue({ session: decision.session, conn: decision.conn, holdUntil: null }, decision.priority ?? 0);
       state.ticketByConn.set(decision.conn, ticket);
       state.ticketBySession.set(decision.session, ticket);
       break;
     }
     case 'admitted':
       seat(state, decision.conn, decision.session, decision.at, decision.ttlUntil);
+      state.pacingNextAt = paceAfterAdmission({ admissionRate: state.admissionRate, nextAt: state.pacingNextAt }, decision.at).nextAt;
       break;
     case 'released':
     case 'evicted':
@@ -39,11 +42,41 @@ export function evolve(state: AdmissionState, decision: AdmissionDecision): Admi
       state.status = decision.status;
       // A closed room holds no one: every seat and place was ended by the decisions that follow.
       break;
+    case 'noticeChanged':
+      state.notice = decision.notice;
+      break;
+    case 'admissionRateChanged':
+      state.admissionRate = decision.admissionRate;
+      break;
+    case 'seatKept':
+    case 'siteRefreshed':
+      state.seats.get(decision.conn)!.siteUntil = decision.until;
+      break;
+    case 'scheduled':
+      state.status = 'scheduled';
+      state.opensAt = decision.opensAt;
+      break;
+    case 'drawn':
+      drawPreQueue(state, decision.drawSeed);
+      break;
+    case 'paced':
+      state.pacedDueAt = decision.dueAt;
+      break;
     case 'rejected':
     case 'resumeRefused':
       break;
   }
   return state;
+}
+
+/** Places the pre-queue in the order the seed draws; every place gets a new ticket. */
+function drawPreQueue(state: AdmissionState, drawSeed: string): void {
+  const next = seededUint32(drawSeed);
+  for (const [ticket, waiter] of state.queue.reorderLanes((places) => shuffleInPlace(places, next))) {
+    state.ticketBySession.set(waiter.session, ticket);
+    if (waiter.conn !== null) state.ticketByConn.set(waiter.conn, ticket);
+  }
+  state.opensAt = null;
 }
 
 function seat(state: AdmissionState, conn: ConnId, session: SessionId, since: number, ttlUntil: number | null): void {

@@ -34,11 +34,27 @@ export type ClientState = 'connecting' | 'queued' | 'active' | 'reconnecting' | 
 
 /** Payload of the `position` event, from every queued `status`. */
 export interface PositionUpdate {
-  /** Place in line, 1 = next to be admitted. */
-  position: number;
+  /** Place in line, 1 = next to be admitted; null in the pre-queue, before the room's draw. */
+  position: number | null;
   queueLength: number;
   /** The server's estimate of the wait, or `null` when it has none. */
   etaMs: number | null;
+  /** The room's status (`open` from a server that does not say). */
+  roomStatus: string;
+  /** The operator's notice, or null. */
+  notice: string | null;
+  /** In the pre-queue: the place is drawn at `opensAt`. */
+  preQueue: boolean;
+  /** When the room opens (ms epoch), while it is scheduled; else null. */
+  opensAt: number | null;
+  /** The place's priority from a join ticket; 0 without one. */
+  priority: number;
+}
+
+/** Payload of the `room` event: the room's status or notice changed. */
+export interface RoomChange {
+  status: string;
+  notice: string | null;
 }
 
 /** Payload of the `admitted` event. */
@@ -86,6 +102,8 @@ export interface WaitingRoomClientEvents {
   status: [status: QueuedStatus | ActiveStatus];
   /** Every queued `status`: the place in line. */
   position: [update: PositionUpdate];
+  /** The room's status or notice changed (`room` message). */
+  room: [change: RoomChange];
   /** The session was given a seat. */
   admitted: [admission: Admission];
   /** The server replaced the admission token before it expired. */

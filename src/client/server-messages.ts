@@ -9,7 +9,7 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 export function isQueuedStatus(m: Record<string, unknown>): m is Record<string, unknown> & QueuedStatus {
   return (
     m.status === 'queued' &&
-    typeof m.position === 'number' &&
+    (typeof m.position === 'number' || (m.position === null && m.preQueue === true)) &&
     typeof m.queueLength === 'number' &&
     typeof m.session === 'string' &&
     typeof m.resumeToken === 'string' &&

@@ -256,6 +256,11 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
         if (isQueuedStatus(message)) this.#handleQueued(message);
         else if (isActiveStatus(message)) this.#handleActive(message);
         return;
+      case 'room':
+        if (typeof message.status === 'string' && (typeof message.notice === 'string' || message.notice === null)) {
+          this.emit('room', { status: message.status, notice: message.notice });
+        }
+        return;
       case 'token':
         if (typeof message.token === 'string' && typeof message.expiresAt === 'number') {
           this.#token = message.token;
@@ -300,7 +305,16 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
     this.#etaMs = status.etaMs;
     this.#setState('queued');
     this.emit('status', status);
-    this.emit('position', { position: status.position, queueLength: status.queueLength, etaMs: status.etaMs });
+    this.emit('position', {
+      position: status.position,
+      queueLength: status.queueLength,
+      etaMs: status.etaMs,
+      roomStatus: status.roomStatus ?? 'open',
+      notice: status.notice ?? null,
+      preQueue: status.preQueue === true,
+      opensAt: status.opensAt ?? null,
+      priority: status.priority ?? 0,
+    });
   }
 
   #handleActive(status: ActiveStatus): void {

@@ -22,6 +22,9 @@ export const roomSettingRanges: Readonly<Record<keyof RoomSettings, WholeNumberR
   sessionTtlMs: { min: 0, max: maxTimerMs },
   // JWT times are whole seconds: a shorter lifetime would give exp == iat.
   tokenTtlMs: { min: 1000, max: maxTimerMs },
+  admissionRate: { min: 0, max: 1_000_000 },
+  maxPlacesPerIp: { min: 0, max: Number.MAX_SAFE_INTEGER },
+  siteSessionTimeoutMs: { min: 1000, max: maxTimerMs },
 };
 
 export const roomSettingNames = Object.keys(roomSettingRanges) as (keyof RoomSettings)[];

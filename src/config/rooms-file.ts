@@ -8,6 +8,9 @@ import { ConfigError } from './config-error.js';
 import { quoteValue, roomSettingNames, roomSettingProblem } from './room-settings.js';
 import type { RoomConfig, RoomSettings } from './server-config.js';
 
+/** Room fields only the rooms file sets: text, per room, with no flag. */
+export const roomTextFields = ['ticketSecret', 'ticketJwks', 'opensAt', 'siteSessions'] as const;
+
 export const roomNamePattern = /^[a-z0-9_-]{1,64}$/;
 
 export { describeRange, isInRange, maxTimerMs, quoteValue, roomSettingRanges, type WholeNumberRange } from './room-settings.js';
@@ -72,6 +75,14 @@ export function parseRoomsFile(text: string, defaults: RoomSettings, label: stri
   });
 }
 
+/**
+ * Validates one room entry exactly as the rooms file does (`PUT /api/rooms/<room>` uses it too): unknown
+ * fields, ranges, ticket keys, `opensAt`, heartbeat order. Throws ConfigError with `label` in its message.
+ */
+export function parseRoomEntry(entry: unknown, defaults: RoomSettings, label: string): RoomConfig {
+  return parseRoom(entry, defaults, label, { intervalFollowsTimeout: true });
+}
+
 function parseRoom(entry: unknown, defaults: RoomSettings, label: string, origin: RoomDefaultsOrigin): RoomConfig {
   if (!isPlainObject(entry)) throw new ConfigError(`${label} must be an object, got ${quoteValue(entry)}`);
   const { name } = entry;
@@ -79,7 +90,7 @@ function parseRoom(entry: unknown, defaults: RoomSettings, label: string, origin
     throw new ConfigError(`${label}.name must be 1 to 64 of a-z 0-9 _ -, got ${quoteValue(name)}`);
   }
   for (const key of Object.keys(entry)) {
-    if (key !== 'name' && !(roomSettingNames as string[]).includes(key)) {
+    if (key !== 'name' && !(roomSettingNames as string[]).includes(key) && !(roomTextFields as readonly string[]).includes(key)) {
       throw new ConfigError(`${label} (room ${quoteValue(name)}) has an unknown field ${quoteValue(key)}`);
     }
   }
@@ -91,6 +102,12 @@ function parseRoom(entry: unknown, defaults: RoomSettings, label: string, origin
     const problem = roomSettingProblem(field, value);
     if (problem !== null) throw new ConfigError(`${label}.${problem}`);
     room[field] = value as number;
+  }
+  Object.assign(room, ticketFields(entry, `${label} (room ${quoteValue(name)})`));
+  if (entry.opensAt !== undefined) room.opensAt = parseOpensAt(entry.opensAt, `${label}.opensAt`);
+  if (entry.siteSessions !== undefined) {
+    if (typeof entry.siteSessions !== 'boolean') throw new ConfigError(`${label}.siteSessions must be true or false, got ${quoteValue(entry.siteSessions)}`);
+    room.siteSessions = entry.siteSessions;
   }
   if (origin.intervalFollowsTimeout && entry.heartbeatIntervalMs === undefined && entry.heartbeatTimeoutMs !== undefined) {
     room.heartbeatIntervalMs = heartbeatIntervalFor(room.heartbeatTimeoutMs);
@@ -104,6 +121,32 @@ function parseRoom(entry: unknown, defaults: RoomSettings, label: string, origin
     );
   }
   return room;
+}
+
+/**
+ * `opensAt` as ms epoch: a whole number of ms, or an ISO 8601 date-time with a time zone (`Z` or an offset).
+ * Throws ConfigError otherwise.
+ */
+export function parseOpensAt(value: unknown, label: string): number {
+  if (Number.isSafeInteger(value) && (value as number) >= 0) return value as number;
+  const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+  if (typeof value === 'string' && iso.test(value) && !Number.isNaN(Date.parse(value))) return Date.parse(value);
+  throw new ConfigError(`${label} must be an ISO 8601 date-time with a time zone (e.g. "2026-12-01T19:00:00Z") or ms since the epoch, got ${quoteValue(value)}`);
+}
+
+/** A room's join-ticket key: `ticketSecret` (at least 32 characters) or `ticketJwks`, not both. */
+function ticketFields(entry: Record<string, unknown>, label: string): Pick<RoomConfig, 'ticketSecret' | 'ticketJwks'> {
+  const { ticketSecret, ticketJwks } = entry;
+  if (ticketSecret !== undefined && ticketJwks !== undefined) throw new ConfigError(`${label}: give ticketSecret or ticketJwks, not both`);
+  if (ticketSecret !== undefined) {
+    if (typeof ticketSecret !== 'string' || ticketSecret.length < 32) throw new ConfigError(`${label}.ticketSecret must be a string of at least 32 characters`);
+    return { ticketSecret };
+  }
+  if (ticketJwks !== undefined) {
+    if (typeof ticketJwks !== 'string' || ticketJwks === '') throw new ConfigError(`${label}.ticketJwks must be an http(s) URL or a file path`);
+    return { ticketJwks };
+  }
+  return {};
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -25,10 +25,24 @@ export interface RoomConfig {
   resumeWindowMs: number;
   sessionTtlMs: number;
   tokenTtlMs: number;
+  /** Most admissions per second, even with free seats; 0 = no limit. */
+  admissionRate: number;
+  /** Most places one client address may hold in the room; 0 = no limit. */
+  maxPlacesPerIp: number;
+  /** How long a seat kept for a visitor on the site lasts without a refresh, ms. */
+  siteSessionTimeoutMs: number;
+  /** Whether seats follow visitors to the site; unset: on exactly when the server has a `--target-url`. */
+  siteSessions?: boolean;
+  /** When the room opens (ms epoch; rooms file: ISO 8601 or ms). Before it, arrivals wait in a pre-queue. */
+  opensAt?: number;
+  /** HS256 secret that signs this room's join tickets (rooms file only; never written to the event log). */
+  ticketSecret?: string;
+  /** JWKS (an http(s) URL or a file path) whose keys sign this room's join tickets (rooms file only). */
+  ticketJwks?: string;
 }
 
-/** The part of a room that flags, environment and the rooms file can set; the name is per room. */
-export type RoomSettings = Omit<RoomConfig, 'name'>;
+/** The part of a room that flags, environment and the rooms file can set; the name and ticket keys are per room. */
+export type RoomSettings = Omit<RoomConfig, 'name' | 'ticketSecret' | 'ticketJwks' | 'opensAt' | 'siteSessions'>;
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -72,6 +86,9 @@ export const defaultRoomSettings: Readonly<RoomSettings> = Object.freeze({
   resumeWindowMs: 30_000,
   sessionTtlMs: 0,
   tokenTtlMs: 300_000,
+  admissionRate: 0,
+  maxPlacesPerIp: 0,
+  siteSessionTimeoutMs: 120_000,
 });
 
 /** Server-wide defaults; the rooms default to one room `main` with defaultRoomSettings. */
@@ -223,6 +240,9 @@ const serveFlagSpecs = {
   'resume-window': roomWholeNumber('resumeWindowMs', '<ms>', 'how long a dropped queue place is held for resume'),
   'session-ttl': roomWholeNumber('sessionTtlMs', '<ms>', 'longest an admitted session may stay', '0 (no limit)'),
   'token-ttl': roomWholeNumber('tokenTtlMs', '<ms>', 'lifetime of an admission token (at least 1000)'),
+  'admission-rate': roomWholeNumber('admissionRate', '<n>', 'most admissions per second, even with free seats', '0 (no limit)'),
+  'max-places-per-ip': roomWholeNumber('maxPlacesPerIp', '<n>', 'most places one client address may hold in a room; over it, close 4029', '0 (no limit)'),
+  'site-session-timeout': roomWholeNumber('siteSessionTimeoutMs', '<ms>', 'how long a seat kept for a visitor on the site lasts without a refresh'),
   'max-queue': roomWholeNumber('maxQueue', '<n>', 'longest queue; later arrivals are closed with 4003', '0 (unlimited)'),
   config: {
     valueName: '<file>',
@@ -422,6 +442,9 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
     resumeWindowMs: read('resume-window'),
     sessionTtlMs: read('session-ttl'),
     tokenTtlMs: read('token-ttl'),
+    admissionRate: read('admission-rate'),
+    maxPlacesPerIp: read('max-places-per-ip'),
+    siteSessionTimeoutMs: read('site-session-timeout'),
   };
   if (roomDefaults.heartbeatIntervalMs >= roomDefaults.heartbeatTimeoutMs) {
     throw new ConfigError(

@@ -23,12 +23,15 @@ type Input<K extends string, C, D> = RecordBase & { kind: K; conn: C; data: D };
 
 /** External inputs: everything that reached the actors from outside. Replay feeds these back in. */
 export type InputRecord =
-  | Input<'room.opened', null, { settings: RoomConfig }>
+  /** A room started: at server start, or created at run time by an operator (`createdBy: "operator"`). */
+  | Input<'room.opened', null, { settings: RoomConfig; createdBy?: 'operator' }>
+  /** An operator removed the room at run time (after closing it): it takes no more inputs. */
+  | Input<'room.removed', null, Record<string, never>>
   /**
    * A socket opened. `resume`: the session named by a resume token presented at the upgrade (null: a token
-   * that is not valid; absent: none presented).
+   * that is not valid; absent: none presented). `priority`: from a verified join ticket, present only above 0.
    */
-  | Input<'connected', string, { session: string; resume?: string | null }>
+  | Input<'connected', string, { session: string; resume?: string | null; priority?: number }>
   | Input<'message', string, InboundMessage>
   | Input<'pong', string, Record<string, never>>
   /** The server closes the connection for what the client did (binary frame, flood, protocol error…). */
@@ -53,7 +56,7 @@ export type InputKind = InputRecord['kind'];
 export type RecordOf<K extends EventKind> = Extract<EventRecord, { kind: K }>;
 
 /** The kinds of input records, in no particular order: everything else in a log is a decision. */
-export const inputKinds = ['room.opened', 'connected', 'message', 'pong', 'fault', 'closed', 'overflow', 'timer', 'config'] as const satisfies readonly InputKind[];
+export const inputKinds = ['room.opened', 'room.removed', 'connected', 'message', 'pong', 'fault', 'closed', 'overflow', 'timer', 'config'] as const satisfies readonly InputKind[];
 
 const inputKindSet: ReadonlySet<string> = new Set(inputKinds);
 
@@ -68,7 +71,16 @@ export function isDecisionRecord(record: EventRecord): record is DecisionRecord 
 }
 
 /** Decisions about the room as a whole: they name no connection. */
-const roomWideDecisions: ReadonlySet<AdmissionDecisionType> = new Set(['capacityChanged', 'maxQueueChanged', 'statusChanged']);
+const roomWideDecisions: ReadonlySet<AdmissionDecisionType> = new Set([
+  'capacityChanged',
+  'maxQueueChanged',
+  'statusChanged',
+  'noticeChanged',
+  'admissionRateChanged',
+  'paced',
+  'scheduled',
+  'drawn',
+]);
 
 /** The decision a record holds. */
 export function decisionOf(record: DecisionRecord): AdmissionDecision {

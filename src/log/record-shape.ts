@@ -11,19 +11,30 @@ const oneOf = (values: readonly string[]) => (value: unknown) => isString(value)
 const stringOrNull = (value: unknown) => value === null || isString(value);
 
 const settingNames = ['capacity', 'maxQueue', 'heartbeatTimeoutMs', 'heartbeatIntervalMs', 'queuePingMs', 'resumeWindowMs', 'sessionTtlMs', 'tokenTtlMs'];
+const roomStatuses = ['scheduled', 'open', 'paused', 'maintenance', 'closed'];
+const noticeOrNull = (value: unknown) => value === null || isString(value);
 const isSettings = (value: unknown) =>
   typeof value === 'object' && value !== null && isString((value as Data).name) && settingNames.every((name) => isCount((value as Data)[name]));
 
 const isMessage = (data: Data) =>
   data.type === 'ping' || data.type === 'leave' || (data.type === 'resume' && stringOrNull(data.session)) || (data.type === 'invalid' && oneOf(Object.keys(errorCodes))(data.code));
 
-const isConfig = (data: Data) =>
-  (data.type === 'setCapacity' && isCount(data.capacity)) ||
-  (data.type === 'setMaxQueue' && isCount(data.maxQueue)) ||
-  data.type === 'pause' ||
-  data.type === 'open' ||
-  (data.type === 'close' && (data.reason === undefined || oneOf(['room_closed', 'shutdown'])(data.reason))) ||
-  (data.type === 'kick' && isString(data.session));
+const configChecks: Readonly<Record<string, (data: Data) => boolean>> = {
+  setCapacity: (d) => isCount(d.capacity),
+  setMaxQueue: (d) => isCount(d.maxQueue),
+  setAdmissionRate: (d) => isCount(d.admissionRate),
+  setNotice: (d) => noticeOrNull(d.notice),
+  pause: () => true,
+  maintenance: () => true,
+  open: (d) => d.drawSeed === undefined || isString(d.drawSeed),
+  close: (d) => d.reason === undefined || oneOf(['room_closed', 'shutdown'])(d.reason),
+  kick: (d) => isString(d.session),
+  schedule: (d) => isTime(d.opensAt),
+  draw: (d) => isString(d.drawSeed),
+  refreshSite: (d) => isString(d.session),
+  releaseSite: (d) => isString(d.session),
+};
+const isConfig = (data: Data) => isString(data.type) && Object.hasOwn(configChecks, data.type) && configChecks[data.type]!(data);
 
 /**
  * What each kind of record this release writes holds in `data` (and `conn`), checked before a log from a file
@@ -32,7 +43,9 @@ const isConfig = (data: Data) =>
  */
 const checks: Readonly<Record<string, Check>> = {
   'room.opened': (d) => isSettings(d.settings),
-  connected: (d, conn) => isString(conn) && isString(d.session) && (d.resume === undefined || stringOrNull(d.resume)),
+  'room.removed': () => true,
+  connected: (d, conn) =>
+    isString(conn) && isString(d.session) && (d.resume === undefined || stringOrNull(d.resume)) && (d.priority === undefined || isCount(d.priority)),
   message: (d, conn) => isString(conn) && isMessage(d),
   pong: (_d, conn) => isString(conn),
   overflow: (_d, conn) => isString(conn),
@@ -40,7 +53,7 @@ const checks: Readonly<Record<string, Check>> = {
   closed: (d, conn) => isString(conn) && typeof d.code === 'number' && Number.isInteger(d.code),
   timer: (d, conn) => stringOrNull(conn) && isCount(d.timer),
   config: (d) => isConfig(d),
-  queued: (d, conn) => isString(conn) && isString(d.session) && isCount(d.position) && isCount(d.queueLength),
+  queued: (d, conn) => isString(conn) && isString(d.session) && isCount(d.position) && isCount(d.queueLength) && (d.priority === undefined || isCount(d.priority)),
   admitted: (d, conn) => isString(conn) && isString(d.session) && isTime(d.at) && (d.ttlUntil === null || isTime(d.ttlUntil)),
   rejected: (d, conn) => isString(conn) && isString(d.session) && oneOf(['queue_full', 'room_closed'])(d.reason),
   released: (d, conn) => stringOrNull(conn) && isString(d.session) && oneOf(['seat', 'queue'])(d.from) && isString(d.reason),
@@ -51,7 +64,14 @@ const checks: Readonly<Record<string, Check>> = {
   resumeRefused: (d, conn) => isString(conn) && isString(d.session),
   capacityChanged: (d) => isCount(d.capacity),
   maxQueueChanged: (d) => isCount(d.maxQueue),
-  statusChanged: (d) => oneOf(['open', 'paused', 'closed'])(d.status),
+  statusChanged: (d) => oneOf(roomStatuses)(d.status),
+  noticeChanged: (d) => noticeOrNull(d.notice),
+  admissionRateChanged: (d) => isCount(d.admissionRate),
+  seatKept: (d, conn) => isString(conn) && isString(d.session) && isTime(d.until),
+  siteRefreshed: (d, conn) => isString(conn) && isString(d.session) && isTime(d.until),
+  scheduled: (d) => isTime(d.opensAt),
+  drawn: (d) => isString(d.drawSeed),
+  paced: (d) => isTime(d.dueAt),
 };
 
 /** Why a record's `data` or `conn` is not what its kind holds, or null when it is (or the kind is not known here). */

@@ -130,8 +130,14 @@ function readRecord(records: readonly EventRecord[]): Recorded {
       recorded.waits.absorb(record.at, record);
       readDecision(record, step, seatTakenAt, recorded.seatKept);
     } else if (record.kind === 'connected') {
-      const resume = record.data.resume;
-      step({ type: 'join', conn: record.conn, session: record.data.session, ...(typeof resume === 'string' ? { resume } : {}) });
+      const { resume, priority } = record.data;
+      step({
+        type: 'join',
+        conn: record.conn,
+        session: record.data.session,
+        ...(typeof resume === 'string' ? { resume } : {}),
+        ...(priority === undefined ? {} : { priority }),
+      });
     } else if (record.kind === 'message' && record.data.type === 'resume' && record.data.session !== null) {
       step({ type: 'resume', conn: record.conn, session: record.data.session });
     } else if (record.kind === 'config') {

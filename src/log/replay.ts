@@ -117,6 +117,11 @@ class ReplayRun {
     }
     const runtime = this.rooms.get(record.room);
     if (!runtime) return `room "${record.room}" was never opened in this log`;
+    if (record.kind === 'room.removed') {
+      runtime.stop();
+      this.rooms.delete(record.room);
+      return null;
+    }
     return this.deliverTo(runtime, record);
   }
 
@@ -134,10 +139,10 @@ class ReplayRun {
     });
   }
 
-  private deliverTo(runtime: RoomRuntime, record: Exclude<InputRecord, { kind: 'room.opened' }>): string | null {
+  private deliverTo(runtime: RoomRuntime, record: Exclude<InputRecord, { kind: 'room.opened' | 'room.removed' }>): string | null {
     switch (record.kind) {
       case 'connected':
-        runtime.connect(record.conn, record.data.session, record.data.resume);
+        runtime.connect(record.conn, record.data.session, record.data.resume, record.data.priority);
         break;
       case 'message':
         runtime.message(record.conn, record.data);

@@ -37,6 +37,10 @@ export class RoomFold {
       this.rooms.set(record.room, room);
       return room;
     }
+    if (record.kind === 'room.removed') {
+      this.rooms.delete(record.room);
+      return undefined;
+    }
     const room = this.rooms.get(record.room);
     if (room && isDecisionRecord(record)) {
       try {

@@ -9,5 +9,11 @@ import type { ErrorCode } from '../protocol/codes.js';
  */
 export type InboundMessage = ClientMessageEvent | { type: 'invalid'; code: ErrorCode };
 
-/** Operator commands a room accepts at run time. */
-export type RoomAdminCommand = Extract<AdmissionCommand, { type: 'setCapacity' | 'setMaxQueue' | 'pause' | 'open' | 'close' | 'kick' }>;
+/**
+ * Commands from outside the sockets a room accepts at run time: the operator's, the opening schedule's, and the
+ * protected site's (`refreshSite`, `releaseSite`). Each is recorded as a `config` input.
+ */
+export type RoomAdminCommand = Extract<
+  AdmissionCommand,
+  { type: 'setCapacity' | 'setMaxQueue' | 'setNotice' | 'setAdmissionRate' | 'pause' | 'open' | 'maintenance' | 'close' | 'kick' | 'schedule' | 'draw' | 'refreshSite' | 'releaseSite' }
+>;

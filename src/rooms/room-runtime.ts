@@ -23,6 +23,8 @@ export interface ConnectionEffects {
   terminateSocket(conn: string): void;
   /** Positions may have changed: the edge schedules a coalesced fan-out. */
   queueChanged(room: string): void;
+  /** The room's status or notice changed: every connection in the room is told at once. */
+  roomChanged(room: string): void;
 }
 
 /** Effects that do nothing: for replay and benchmarks, where no socket is on the other end. */
@@ -34,6 +36,7 @@ export const silentConnectionEffects: ConnectionEffects = {
   sendPingFrame() {},
   terminateSocket() {},
   queueChanged() {},
+  roomChanged() {},
 };
 
 export interface RoomRuntimeOptions {
@@ -56,6 +59,8 @@ export interface RoomRuntimeOptions {
    * Without it the error is kept in `failure` and nothing is thrown.
    */
   onActorError?: (error: unknown, conn: string | null) => void;
+  /** Set for a room an operator created at run time; recorded in its `room.opened`. */
+  createdBy?: 'operator';
 }
 
 /** How long a connection the full line turned away may still present `resume` before it is closed with 4003. */
@@ -86,6 +91,8 @@ export class RoomRuntime {
    * no actor runs inside another's action and the order is the same live and in replay.
    */
   private readonly roomInbox: AdmissionCommand[] = [];
+  /** The join-ticket priority of each connection that has one above 0, until the connection ends. */
+  private readonly priorities = new Map<string, number>();
   private draining = false;
 
   constructor(options: RoomRuntimeOptions) {
@@ -96,7 +103,10 @@ export class RoomRuntime {
     this.effects = options.effects;
     this.now = options.now ?? Date.now;
     this.machine = this.wireConnectionMachine();
-    this.log.append(this.name, 'room.opened', null, { settings: { ...this.config } }, this.beginInput());
+    // A ticket secret is a key, not a setting: it never reaches the log.
+    const { ticketSecret: _secret, ...settings } = this.config;
+    const opened = options.createdBy === undefined ? { settings } : { settings, createdBy: options.createdBy };
+    this.log.append(this.name, 'room.opened', null, opened, this.beginInput());
     this.room = createActor(roomMachine, {
       id: `room:${this.name}`,
       systemId: `room:${this.name}`,
@@ -113,11 +123,14 @@ export class RoomRuntime {
 
   /**
    * A socket opened with a fresh `session`. `resume`: the session a resume token presented at the upgrade
-   * names (null for a token that is not valid; undefined when none was presented).
+   * names (null for a token that is not valid; undefined when none was presented). `priority`: from a
+   * verified join ticket (an integer ≥ 0; 0 or undefined without one), recorded only above 0.
    */
-  connect(conn: string, session: string, resume?: string | null): void {
+  connect(conn: string, session: string, resume?: string | null, priority = 0): void {
     if (this.connections.has(conn)) return;
-    this.log.append(this.name, 'connected', conn, resume === undefined ? { session } : { session, resume }, this.beginInput());
+    const data = { session, ...(resume === undefined ? {} : { resume }), ...(priority > 0 ? { priority } : {}) };
+    this.log.append(this.name, 'connected', conn, data, this.beginInput());
+    if (priority > 0) this.priorities.set(conn, priority);
     const actor = createActor(this.machine, {
       id: `conn:${conn}`,
       systemId: `conn:${conn}`,
@@ -186,6 +199,16 @@ export class RoomRuntime {
     this.configure({ type: 'close', reason: 'shutdown' });
   }
 
+  /**
+   * An operator removes the room: it closes (everyone is told `room_closed` and closed with 4006), the removal
+   * is recorded, and the actors stop. The runtime takes no inputs after it.
+   */
+  remove(): void {
+    this.configure({ type: 'close' });
+    this.log.append(this.name, 'room.removed', null, {}, this.beginInput());
+    this.stop();
+  }
+
   stop(): void {
     for (const actor of this.connections.values()) actor.stop();
     this.connections.clear();
@@ -214,11 +237,15 @@ export class RoomRuntime {
   }
   /** The room's settings as they stand now: the configured ones, with admin changes applied. */
   get settings(): RoomConfig {
-    const { capacity, maxQueue } = this.admission;
-    return { ...this.config, capacity, maxQueue };
+    const { capacity, maxQueue, admissionRate } = this.admission;
+    return { ...this.config, capacity, maxQueue, admissionRate };
   }
   get status(): RoomStatus {
     return this.admission.status;
+  }
+  /** The operator's notice to the room, or null. */
+  get notice(): string | null {
+    return this.admission.notice;
   }
   get capacity(): number {
     return this.admission.capacity;
@@ -252,7 +279,8 @@ export class RoomRuntime {
   /** Whether a place in line is held for `session` (it has no connection until a resume takes it back). */
   holdsPlaceFor(session: string): boolean {
     const ticket = this.admission.ticketBySession.get(session);
-    return ticket !== undefined && !this.admission.queue.isLive(ticket);
+    // A held place has no connection; a live one names its own.
+    return ticket !== undefined && this.admission.queue.get(ticket)!.conn === null;
   }
   isActive(conn: string): boolean {
     return this.admission.seats.has(conn);
@@ -350,7 +378,17 @@ export class RoomRuntime {
         return this.effects.queueChanged(this.name);
       case 'resumeRefused':
         return actor(decision.conn)?.send({ type: 'resumeRefused' });
+      case 'statusChanged':
+      case 'noticeChanged':
+      case 'scheduled':
+      case 'drawn':
+        return this.effects.roomChanged(this.name);
     }
+  }
+
+  private joinCommand(conn: string, session: string, resume: string | null | undefined): AdmissionCommand {
+    const priority = this.priorities.get(conn);
+    return { type: 'join', conn, session, ...(typeof resume === 'string' ? { resume } : {}), ...(priority === undefined ? {} : { priority }) };
   }
 
   private wireConnectionMachine(): typeof connectionMachine {
@@ -358,7 +396,7 @@ export class RoomRuntime {
     const effects = this.effects;
     return connectionMachine.provide({
       actions: {
-        requestPlace: ({ context }) => room({ type: 'join', conn: context.conn, session: context.session, ...(typeof context.resume === 'string' ? { resume: context.resume } : {}) }),
+        requestPlace: ({ context }) => room(this.joinCommand(context.conn, context.session, context.resume)),
         reportLeave: ({ context }) => room({ type: 'leave', conn: context.conn }),
         reportResume: ({ context }, { session }) => room({ type: 'resume', conn: context.conn, session }),
         reportHeartbeatExpired: ({ context }) => room({ type: 'evict', conn: context.conn, reason: 'heartbeat_timeout' }),
@@ -371,7 +409,10 @@ export class RoomRuntime {
         closeSocket: ({ context }, { reason }) => effects.closeSocket(context.conn, reason),
         sendPingFrame: ({ context }) => effects.sendPingFrame(context.conn),
         terminateSocket: ({ context }) => effects.terminateSocket(context.conn),
-        connectionEnded: ({ context }) => this.connections.delete(context.conn),
+        connectionEnded: ({ context }) => {
+          this.connections.delete(context.conn);
+          this.priorities.delete(context.conn);
+        },
       },
     });
   }

@@ -11,6 +11,7 @@ import { EventLog } from '../log/event-log.js';
 import { JsonlSink } from '../log/jsonl-sink.js';
 import { lastSeqInFile } from '../log/read-event-log.js';
 import { createPageRoutes, type PageRoutes } from '../pages/page-routes.js';
+import { scheduleOpening } from '../rooms/room-opening.js';
 import { RoomRuntime } from '../rooms/room-runtime.js';
 import { createAdmissionTokenIssuer, type AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
 import { createResumeTokens, type ResumeTokens } from '../tokens/resume-tokens.js';
@@ -27,6 +28,10 @@ import { closeWith, createSocketEffects, queuedStatus } from './socket-effects.j
 import { createSocketHandlers } from './socket-handlers.js';
 import { TokenBucket } from './token-bucket.js';
 import { UpgradeGate } from './upgrade-gate.js';
+import { createRoomSet, type RunTimeRooms } from './run-time-rooms.js';
+import { createSiteSessionRoutes } from './site-sessions-api.js';
+import { createTicketVerifier, priorityForUpgrade, ticketFromUrl, type TicketVerifier } from './join-tickets.js';
+import { PlacesPerIp } from './places-per-ip.js';
 import { HeldPlaces } from './held-places.js';
 
 /**
@@ -37,6 +42,12 @@ export interface ServedRoom {
   runtime: RoomRuntime;
   feed: PositionFeed;
   rate: AdmissionRate;
+  /** Verifies the room's join tickets; null when it accepts none. */
+  tickets: TicketVerifier | null;
+  /** Open places per client address, for `maxPlacesPerIp`. */
+  placesPerIp: PlacesPerIp;
+  /** Cancels the timer that opens a scheduled room at `opensAt`. */
+  cancelOpening: () => void;
 }
 
 /** What a caller (the command line, a test, a bench) may add to the configuration. */
@@ -145,11 +156,14 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
     resumeTokens: parts.resumeTokens,
     floodCloseAfter: options.floodCloseAfter ?? config.rateLimit * 2,
     // The connection counts are given back when the TCP socket closes (see `routeUpgrade`), not here.
-    forget: (client) => parts.clients.delete(client.conn),
+    forget: (client) => {
+      parts.clients.delete(client.conn);
+      parts.rooms.get(client.room.name)?.placesPerIp.release(client.ip);
+    },
     placeHeld: (client) => parts.heldPlaces.held(client.room.name, client.session, client.ip),
   });
   listeners.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
-    routeUpgrade(parts, request, socket, head, (ws, room, ip, resumeToken) => acceptClient(parts, socketHandlers, ws, room, ip, resumeToken), wss),
+    routeUpgrade(parts, request, socket, head, (ws, room, ip, resumeToken, priority) => acceptClient(parts, socketHandlers, ws, room, ip, resumeToken, priority), wss),
   );
   listeners.ops?.on('upgrade', (_request: IncomingMessage, socket: Duplex) => refuseUpgrade(socket, 404, 'not a room path', parts.closeTimeoutMs));
   return serverFacade(parts, listeners);
@@ -223,14 +237,16 @@ function openEventLog(config: ServerConfig, onFailure: (error: Error, lostRecord
   return new EventLog({ ringSize: config.eventRingSize, sink, afterSeq: lastSeqInFile(config.eventLog) });
 }
 
-function openRoom(parts: ServerParts, roomConfig: RoomConfig): ServedRoom {
+function openRoom(parts: ServerParts, roomConfig: RoomConfig, createdBy?: 'operator'): ServedRoom {
   const { config, logger, clients } = parts;
   const rate = new AdmissionRate();
   // The feed and the runtime refer to each other; the feed is only used after both exist.
   let feed: PositionFeed | null = null;
   const runtime = new RoomRuntime({
-    settings: roomConfig,
+    // Seats follow visitors to the site by default when the room sends them there.
+    settings: { ...roomConfig, siteSessions: roomConfig.siteSessions ?? config.targetUrl !== null },
     log: parts.log,
+    createdBy,
     clockFor: () => wallClock,
     recordTimers: true,
     inspect: parts.options.inspect,
@@ -247,6 +263,7 @@ function openRoom(parts: ServerParts, roomConfig: RoomConfig): ServedRoom {
       issuer: parts.issuer,
       resumeTokens: parts.resumeTokens,
       rate,
+      audience: siteOrigin(config),
       outboundBudget: config.outboundBudget,
       logger,
       queueChanged: () => feed?.markDirty(),
@@ -259,7 +276,13 @@ function openRoom(parts: ServerParts, roomConfig: RoomConfig): ServedRoom {
     }),
   });
   feed = new PositionFeed(runtime, positionSender(parts, runtime, rate), parts.options.positionFeedTiming ?? defaultPositionFeedTiming);
-  return { runtime, feed, rate };
+  const cancelOpening = scheduleOpening(runtime, roomConfig.opensAt);
+  return { runtime, feed, rate, tickets: createTicketVerifier(roomConfig), placesPerIp: new PlacesPerIp(), cancelOpening };
+}
+
+/** The protected site's origin (`--target-url`): the audience of admission tokens and of site sessions. */
+function siteOrigin(config: ServerConfig): string | null {
+  return config.targetUrl === null ? null : new URL(config.targetUrl).origin;
 }
 
 /** Sends a waiter its new place, unless it already has it or reads too slowly to take another update now. */
@@ -300,8 +323,9 @@ function createListeners(parts: ServerParts): Listeners {
     eventStreams: { maxStreams: config.maxEventStreams },
   });
   const opsReads = new AddressRate(opsReadRate, opsReadBurst);
+  const roomSet = createRoomSet(parts.rooms, (roomConfig) => openRoom(parts, roomConfig, 'operator'));
   const listener = (surface: HttpSurface): Server => {
-    const handler = createHttpHandler(httpDeps(parts, surface, pages, opsReads));
+    const handler = createHttpHandler(httpDeps(parts, surface, pages, opsReads, roomSet));
     return boundedHttpServer(parts, handler);
   };
   const split = config.opsPort !== null;
@@ -311,7 +335,7 @@ function createListeners(parts: ServerParts): Listeners {
   return { http, ops, pages };
 }
 
-function httpDeps(parts: ServerParts, surface: HttpSurface, pages: PageRoutes, opsReads: AddressRate): HttpApiDeps {
+function httpDeps(parts: ServerParts, surface: HttpSurface, pages: PageRoutes, opsReads: AddressRate, roomSet: RunTimeRooms): HttpApiDeps {
   return {
     rooms: parts.rooms,
     log: parts.log,
@@ -321,7 +345,9 @@ function httpDeps(parts: ServerParts, surface: HttpSurface, pages: PageRoutes, o
     isShuttingDown: () => parts.state.shuttingDown,
     notReadyReason: () => (parts.state.eventLogFailure ? 'event log write failed' : null),
     metrics: parts.metrics,
-    extraRoutes: [pages.routeFor(surface)],
+    roomSet,
+    // Site pages refresh their seats from the visitors' side; operators' listeners do not serve them.
+    extraRoutes: surface === 'ops' ? [pages.routeFor(surface)] : [pages.routeFor(surface), createSiteSessionRoutes({ rooms: parts.rooms, issuer: parts.issuer, siteOrigin: siteOrigin(parts.config) })],
     surface,
     opsReads,
     addressOf: (request) => parts.gate.clientIp(request),
@@ -354,7 +380,7 @@ function routeUpgrade(
   request: IncomingMessage,
   socket: Duplex,
   head: Buffer,
-  accept: (ws: WebSocket, room: ServedRoom, ip: string, resumeToken: string | null) => void,
+  accept: (ws: WebSocket, room: ServedRoom, ip: string, resumeToken: string | null, priority: number) => void,
   wss: WebSocketServer,
 ): void {
   const { gate, logger, metrics, closeTimeoutMs } = parts;
@@ -370,12 +396,19 @@ function routeUpgrade(
   }
   gate.opened(verdict.ip);
   socket.once('close', () => gate.closed(verdict.ip));
-  wss.handleUpgrade(request, socket, head, (ws) => {
-    const room = parts.rooms.get(path.room);
-    // Accepted first so a browser can read why: the close code says the room does not exist.
-    if (!room) return closeWithoutRoom(ws, 'unknownRoom');
-    if (parts.state.shuttingDown) return closeWithoutRoom(ws, 'shutdown');
-    accept(ws, room, verdict.ip, resumeTokenFromUrl(request.url));
+  const upgrade = (priority: number) =>
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      const room = parts.rooms.get(path.room);
+      // Accepted first so a browser can read why: the close code says the room does not exist.
+      if (!room) return closeWithoutRoom(ws, 'unknownRoom');
+      if (parts.state.shuttingDown) return closeWithoutRoom(ws, 'shutdown');
+      accept(ws, room, verdict.ip, resumeTokenFromUrl(request.url), priority);
+    });
+  if (ticketFromUrl(request.url) === null) return upgrade(0);
+  // A join ticket is checked before any WebSocket exists: a bad one is refused with 401.
+  void priorityForUpgrade(parts.rooms.get(path.room)?.tickets ?? null, request.url).then((priority) => {
+    if (priority === null) return refuseUpgrade(socket, 401, 'join ticket refused', closeTimeoutMs);
+    upgrade(priority);
   });
 }
 
@@ -384,13 +417,15 @@ function routeUpgrade(
  * what the peer sends may be refused by `ws` (too large, bad UTF-8, a protocol error): that error is this
  * socket's alone, so it is caught here, never left to end the process.
  */
-function closeWithoutRoom(ws: WebSocket, reason: 'unknownRoom' | 'shutdown'): void {
+function closeWithoutRoom(ws: WebSocket, reason: 'unknownRoom' | 'shutdown' | 'placesPerIp'): void {
   ws.on('error', () => {});
   closeWith(ws, reason);
 }
 
 /** Registers a new socket in its room: it gets a session, a resume token and its place. */
-function acceptClient(parts: ServerParts, handlers: SocketHandlers, ws: WebSocket, room: ServedRoom, ip: string, resumeToken: string | null): void {
+function acceptClient(parts: ServerParts, handlers: SocketHandlers, ws: WebSocket, room: ServedRoom, ip: string, resumeToken: string | null, priority: number): void {
+  // Refused before it is placed, like an unknown room: the log never sees it.
+  if (!room.placesPerIp.take(ip, room.runtime.settings.maxPlacesPerIp)) return closeWithoutRoom(ws, 'placesPerIp');
   const conn = nanoid(12);
   const session = nanoid();
   const client: ClientSocket = {
@@ -405,13 +440,14 @@ function acceptClient(parts: ServerParts, handlers: SocketHandlers, ws: WebSocke
     tokenRefresh: null,
     overflowed: false,
     bucket: new TokenBucket(parts.config.rateLimit, parts.config.rateLimit * 2, Date.now()),
+    priority,
   };
   parts.clients.set(conn, client);
   handlers.attach(client);
   parts.logger.debug({ conn, session, room: room.runtime.name, ip }, 'connected');
   // A resume token in the URL names the place asked for, so a full line cannot turn its owner away.
   const resume = resumeToken === null ? undefined : parts.resumeTokens.read(room.runtime.name, resumeToken);
-  room.runtime.connect(conn, session, resume);
+  room.runtime.connect(conn, session, resume, priority);
 }
 
 function serverFacade(parts: ServerParts, listeners: Listeners): AnteroomServer {
@@ -466,6 +502,7 @@ async function shutDown(parts: ServerParts, listeners: Listeners): Promise<void>
   for (const server of servers) server.closeAllConnections();
   await closedHttp;
   for (const room of parts.rooms.values()) {
+    room.cancelOpening();
     room.feed.stop();
     room.runtime.stop();
   }
@@ -501,7 +538,7 @@ async function evictEveryone(parts: ServerParts): Promise<void> {
  * close its side is cut after `closeTimeoutMs`, so a refused socket cannot be held open either.
  */
 function refuseUpgrade(socket: Duplex, status: number, reason: string, closeTimeoutMs: number): void {
-  const text = { 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const text = { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
   const cut = setTimeout(() => socket.destroy(), closeTimeoutMs);
   cut.unref();
   socket.once('close', () => clearTimeout(cut));

@@ -20,6 +20,8 @@ export interface ClientSocket {
   overflowed: boolean;
   /** Its message rate limit. */
   readonly bucket: TokenBucket;
+  /** Its place's priority, from a verified join ticket (0 without one). */
+  readonly priority: number;
 }
 
 export type SendOutcome = 'sent' | 'skipped' | 'overflow';

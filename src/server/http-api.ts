@@ -3,12 +3,15 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { roomNamePattern } from '../config/rooms-file.js';
 import { roomSettingProblem } from '../config/room-settings.js';
+import { maxNoticeLength } from '../../machines/admission/admission-types.js';
 import type { ServerConfig } from '../config/server-config.js';
 import type { EventLog } from '../log/event-log.js';
+import { openCommand } from '../rooms/room-opening.js';
 import type { RoomAdminCommand } from '../rooms/room-runtime.js';
 import type { AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
 import type { AddressRate } from './address-rate.js';
 import type { ServedRoom } from './anteroom-server.js';
+import { putRoom, type RunTimeRooms } from './run-time-rooms.js';
 
 /** What a listener answers: the visitors' side, the operators' side, or both on one port. */
 export type HttpSurface = 'public' | 'ops' | 'both';
@@ -24,6 +27,8 @@ export interface HttpApiDeps {
   notReadyReason?: () => string | null;
   /** Prometheus text for GET /metrics; without it /metrics is not served. */
   metrics?: { readonly contentType: string; render(): Promise<string> };
+  /** Creating and removing rooms at run time (`PUT`/`DELETE /api/rooms/<room>`); without it they answer 405. */
+  roomSet?: RunTimeRooms;
   /** Extra routes (pages, metrics) tried before the API answers 404. Returns true when it answered. */
   extraRoutes?: ((request: IncomingMessage, response: ServerResponse, path: string) => boolean | Promise<boolean>)[];
   /** Which endpoints this listener serves; 'both' by default. Health and readiness are on every listener. */
@@ -46,7 +51,9 @@ export function roomView(room: ServedRoom) {
   return {
     name: room.runtime.name,
     status: runtime.status,
+    notice: runtime.notice,
     capacity: runtime.capacity,
+    admissionRate: runtime.admission.admissionRate,
     active: runtime.activeCount,
     queued: runtime.queueLength,
     held: runtime.heldCount,
@@ -144,6 +151,7 @@ function createOpsRoutes(deps: HttpApiDeps) {
   async function roomRoute(request: IncomingMessage, response: ServerResponse, encoded: string, what: 'kick' | 'config', method: string) {
     const name = decodePathSegment(encoded);
     if (name === null) return json(response, 400, { error: 'bad_request', message: 'the room name is not valid percent-encoding' });
+    if (what === 'config' && (method === 'PUT' || method === 'DELETE') && deps.roomSet) return roomSetWrite(deps, request, response, name, deps.roomSet);
     const room = roomNamePattern.test(name) ? deps.rooms.get(name) : undefined;
     if (!room) return json(response, 404, { error: 'unknown_room' });
     if (method === 'GET' && what === 'config') return json(response, 200, roomView(room));
@@ -161,8 +169,7 @@ function createOpsRoutes(deps: HttpApiDeps) {
   }
 
   async function adminWrite(request: IncomingMessage, response: ServerResponse, room: ServedRoom, what: 'kick' | 'config') {
-    if (!deps.config.adminToken) return json(response, 403, { error: 'admin_disabled', message: 'start the server with --admin-token to enable writes' });
-    if (!bearerMatches(request.headers.authorization, deps.config.adminToken)) return json(response, 401, { error: 'unauthorized' });
+    if (!adminAllowed(deps, request, response)) return;
     const read = await readJsonBody(request);
     if ('refused' in read) return json(response, read.refused === 'too_large' ? 413 : 400, { error: read.refused });
     const body = read.value;
@@ -172,7 +179,7 @@ function createOpsRoutes(deps: HttpApiDeps) {
     if (kicked !== null && !room.runtime.holdsSession(kicked)) {
       return json(response, 404, { error: 'unknown_session', message: 'no seat or place in this room has that session' });
     }
-    for (const command of commands) room.runtime.configure(command);
+    for (const command of commands) room.runtime.configure(command.type === 'open' ? openCommand(room.runtime) : command);
     deps.logger.info({ room: room.runtime.name, commands }, 'room changed by operator');
     return json(response, 200, roomView(room));
   }
@@ -196,29 +203,77 @@ export function decodePathSegment(segment: string): string | null {
   }
 }
 
+/** Answers 403 or 401 and returns false unless the request carries the admin token. */
+function adminAllowed(deps: HttpApiDeps, request: IncomingMessage, response: ServerResponse): boolean {
+  if (!deps.config.adminToken) json(response, 403, { error: 'admin_disabled', message: 'start the server with --admin-token to enable writes' });
+  else if (!bearerMatches(request.headers.authorization, deps.config.adminToken)) json(response, 401, { error: 'unauthorized' });
+  else return true;
+  return false;
+}
+
+async function roomSetWrite(deps: HttpApiDeps, request: IncomingMessage, response: ServerResponse, name: string, roomSet: RunTimeRooms) {
+  if (!adminAllowed(deps, request, response)) return;
+  if (request.method === 'DELETE') {
+    if (!roomSet.rooms.has(name)) return json(response, 404, { error: 'unknown_room' });
+    roomSet.remove(name);
+    deps.logger.info({ room: name }, 'room removed by operator');
+    return json(response, 200, { removed: name });
+  }
+  const read = await readJsonBody(request);
+  if ('refused' in read) return json(response, read.refused === 'too_large' ? 413 : 400, { error: read.refused });
+  const outcome = putRoom(roomSet, name, read.value);
+  if ('error' in outcome) return json(response, outcome.status, { error: outcome.error, message: outcome.message });
+  deps.logger.info({ room: name, created: outcome.status === 201 }, 'room put by operator');
+  return json(response, outcome.status, roomView(outcome.room));
+}
+
+/** Room fields `POST /api/rooms/<room>` accepts, in the order their commands are carried out. */
+const configFields = ['capacity', 'maxQueue', 'admissionRate', 'notice', 'status'] as const;
+
+const statusCommands: Record<string, RoomAdminCommand> = {
+  open: { type: 'open' },
+  paused: { type: 'pause' },
+  maintenance: { type: 'maintenance' },
+  closed: { type: 'close' },
+};
+
 function configCommands(body: unknown): RoomAdminCommand[] | string {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'body must be a JSON object';
   const fields = body as Record<string, unknown>;
-  const commands: RoomAdminCommand[] = [];
   for (const key of Object.keys(fields)) {
-    if (!['capacity', 'maxQueue', 'status'].includes(key)) return `unknown field "${key}"`;
+    if (!(configFields as readonly string[]).includes(key)) return `unknown field "${key}"`;
   }
-  for (const field of ['capacity', 'maxQueue'] as const) {
+  const commands: RoomAdminCommand[] = [];
+  for (const field of configFields) {
     if (!(field in fields)) continue;
-    const problem = roomSettingProblem(field, fields[field]);
-    if (problem !== null) return problem;
-    const value = fields[field] as number;
-    commands.push(field === 'capacity' ? { type: 'setCapacity', capacity: value } : { type: 'setMaxQueue', maxQueue: value });
+    const command = configCommand(field, fields[field]);
+    if (typeof command === 'string') return command;
+    commands.push(command);
   }
-  if ('status' in fields) {
-    const status = fields.status;
-    if (status === 'paused') commands.push({ type: 'pause' });
-    else if (status === 'open') commands.push({ type: 'open' });
-    else if (status === 'closed') commands.push({ type: 'close' });
-    else return 'status must be "open", "paused" or "closed"';
-  }
-  if (commands.length === 0) return 'nothing to change: give capacity, maxQueue or status';
+  if (commands.length === 0) return 'nothing to change: give capacity, maxQueue, admissionRate, notice or status';
   return commands;
+}
+
+/** The command for one field of an admin change, or why the value is refused (the room settings' own rules). */
+function configCommand(field: (typeof configFields)[number], value: unknown): RoomAdminCommand | string {
+  switch (field) {
+    case 'capacity':
+    case 'maxQueue':
+    case 'admissionRate': {
+      const problem = roomSettingProblem(field, value);
+      if (problem !== null) return problem;
+      const number = value as number;
+      if (field === 'capacity') return { type: 'setCapacity', capacity: number };
+      return field === 'maxQueue' ? { type: 'setMaxQueue', maxQueue: number } : { type: 'setAdmissionRate', admissionRate: number };
+    }
+    case 'notice':
+      if (value === null || (typeof value === 'string' && value.length <= maxNoticeLength)) return { type: 'setNotice', notice: value === '' ? null : value };
+      return `notice must be a string of at most ${maxNoticeLength} characters, or null`;
+    case 'status':
+      return typeof value === 'string' && Object.hasOwn(statusCommands, value)
+        ? statusCommands[value]!
+        : 'status must be "open", "paused", "maintenance" or "closed"';
+  }
 }
 
 function kickCommands(body: unknown): RoomAdminCommand[] | string {

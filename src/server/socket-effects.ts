@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { RoomConfig } from '../config/server-config.js';
 import { closeReasons, type CloseReasonName } from '../protocol/codes.js';
-import type { QueuedStatus, ServerMessage } from '../protocol/messages.js';
+import type { RoomStatus } from '../../machines/admission/admission-types.js';
+import type { QueuedStatus, RoomMessage, ServerMessage } from '../protocol/messages.js';
 import type { ConnectionEffects } from '../rooms/room-runtime.js';
 import type { AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
 import type { ResumeTokens } from '../tokens/resume-tokens.js';
@@ -16,6 +17,8 @@ export interface SocketEffectsDeps {
   issuer: AdmissionTokenIssuer;
   resumeTokens: ResumeTokens;
   rate: AdmissionRate;
+  /** The protected site's origin, for the tokens' `aud`; null without a `--target-url`. */
+  audience: string | null;
   outboundBudget: number;
   logger: Logger;
   queueChanged: () => void;
@@ -86,6 +89,20 @@ class SocketEffects implements ConnectionEffects {
     this.deps.clients.get(conn)?.ws.terminate();
   }
 
+  /**
+   * Sends the `room` message to every connection in the room (an operator change or the draw: rare, so a full
+   * pass), and has the next fan-out send every waiter a fresh status, which carries the new room status and,
+   * after the draw, the drawn position.
+   */
+  roomChanged(): void {
+    for (const client of this.deps.clients.values()) {
+      if (client.room.name !== this.deps.room.name) continue;
+      this.send(client, roomMessage(client.room));
+      if (client.sentPosition !== 0) client.sentPosition = -1;
+    }
+    this.deps.queueChanged();
+  }
+
   private send(client: ClientSocket, message: ServerMessage): boolean {
     const outcome = sendToClient(client, message, this.deps.outboundBudget);
     if (outcome === 'overflow') this.deps.overflowed(client);
@@ -97,7 +114,8 @@ class SocketEffects implements ConnectionEffects {
   private async issueToken(client: ClientSocket): Promise<{ token: string; expiresAt: number } | null> {
     const { issuer, room, logger } = this.deps;
     try {
-      return await issuer.issue({ session: client.session, room: room.name }, room.tokenTtlMs, Date.now());
+      const claims = { session: client.session, room: room.name, ...(this.deps.audience === null ? {} : { audience: this.deps.audience }) };
+      return await issuer.issue(claims, room.tokenTtlMs, Date.now());
     } catch (error) {
       logger.error({ err: error, conn: client.conn, session: client.session }, 'could not sign an admission token');
       return null;
@@ -131,8 +149,20 @@ class SocketEffects implements ConnectionEffects {
   }
 }
 
+/** The `room` message: the room's status and notice as they stand. */
+export function roomMessage(room: { readonly status: RoomStatus; readonly notice: string | null }): RoomMessage {
+  return { type: 'room', status: room.status, notice: room.notice };
+}
+
 /** The queued `status` message for a client at `position`: the one builder, for placement and fan-out alike. */
 export function queuedStatus(client: ClientSocket, position: number, queueLength: number, rate: AdmissionRate): QueuedStatus {
+  const opensAt = client.room.admission.opensAt;
+  // In the pre-queue no place has a position until the draw.
+  if (opensAt !== null) return { ...placedStatus(client, null, queueLength, null), preQueue: true, opensAt };
+  return placedStatus(client, position, queueLength, pacedEtaMs(rate.etaMs(position, Date.now()), position, client.room.admission.admissionRate));
+}
+
+function placedStatus(client: ClientSocket, position: number | null, queueLength: number, etaMs: number | null): QueuedStatus {
   return {
     type: 'status',
     status: 'queued',
@@ -140,8 +170,21 @@ export function queuedStatus(client: ClientSocket, position: number, queueLength
     queueLength,
     session: client.session,
     resumeToken: client.resumeToken,
-    etaMs: rate.etaMs(position, Date.now()),
+    etaMs,
+    roomStatus: client.room.status,
+    notice: client.room.notice,
+    ...(client.priority > 0 ? { priority: client.priority } : {}),
   };
+}
+
+/**
+ * The wait estimate with the admission rate taken into account: `position` admissions cannot come faster than
+ * `admissionRate` per second, whatever the recent pace says. Null (no estimate) stays null without a rate.
+ */
+export function pacedEtaMs(estimateMs: number | null, position: number, admissionRate: number): number | null {
+  if (admissionRate <= 0) return estimateMs;
+  const floorMs = Math.round((position * 1000) / admissionRate);
+  return estimateMs === null ? floorMs : Math.max(estimateMs, floorMs);
 }
 
 /**

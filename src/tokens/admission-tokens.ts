@@ -1,9 +1,10 @@
 /**
- * Admission tokens: ES256 JWTs (`sub` = session, `room`, `iat`, `exp`, `iss`) that the protected site verifies
- * offline against the public key served at /.well-known/jwks.json.
+ * Admission tokens: ES256 JWTs (`sub` = `sid` = session, `room`, `jti`, `iat`, `exp`, `iss`, and `aud` = the
+ * protected site's origin when there is one) that the protected site verifies offline against the public key
+ * served at /.well-known/jwks.json.
  */
 import { readFile } from 'node:fs/promises';
-import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
 import {
   SignJWT,
   calculateJwkThumbprint,
@@ -20,12 +21,16 @@ import { ConfigError } from '../config/config-error.js';
 export interface AdmissionClaims {
   session: string;
   room: string;
+  /** The protected site's origin (`aud`), when the server has a `--target-url`. */
+  audience?: string;
 }
 
 export interface VerifiedAdmission extends AdmissionClaims {
   /** Seconds since the epoch, as in the JWT. */
   exp: number;
   iat: number;
+  /** Unique per token. */
+  jti: string;
 }
 
 export interface AdmissionTokenIssuer {
@@ -62,13 +67,15 @@ export async function createAdmissionTokenIssuer(opts: {
       if (!Number.isFinite(exp) || exp <= iat) {
         throw new RangeError(`token lifetime must reach the next whole second, got ttlMs=${ttlMs} at nowMs=${nowMs}`);
       }
-      const token = await new SignJWT({ room: claims.room })
+      // `sid` names the session for a site's refresh; `jti` makes every token unique.
+      const jwt = new SignJWT({ room: claims.room, sid: claims.session })
         .setProtectedHeader({ alg: admissionTokenAlgorithm, kid, typ: 'JWT' })
+        .setJti(randomUUID())
         .setSubject(claims.session)
         .setIssuer(issuer)
         .setIssuedAt(iat)
-        .setExpirationTime(exp)
-        .sign(privateKey);
+        .setExpirationTime(exp);
+      const token = await (claims.audience === undefined ? jwt : jwt.setAudience(claims.audience)).sign(privateKey);
       return { token, expiresAt: exp * 1000 };
     },
 
@@ -78,11 +85,11 @@ export async function createAdmissionTokenIssuer(opts: {
 
     async verify(token) {
       const { payload } = await jwtVerify(token, keySet, { issuer, algorithms: [admissionTokenAlgorithm] });
-      const { sub, room, exp, iat } = payload;
-      if (typeof sub !== 'string' || typeof room !== 'string' || typeof exp !== 'number' || typeof iat !== 'number') {
-        throw new Error('admission token lacks sub, room, exp or iat');
+      const { sub, room, exp, iat, jti, aud } = payload;
+      if (typeof sub !== 'string' || typeof room !== 'string' || typeof exp !== 'number' || typeof iat !== 'number' || typeof jti !== 'string') {
+        throw new Error('admission token lacks sub, room, exp, iat or jti');
       }
-      return { session: sub, room, exp, iat };
+      return { session: sub, room, exp, iat, jti, ...(typeof aud === 'string' ? { audience: aud } : {}) };
     },
   };
 }

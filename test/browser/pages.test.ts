@@ -121,7 +121,10 @@ describe('waiting page and dashboard in Chromium', () => {
       const token = url.searchParams.get('anteroom_token')!;
       const jwks = createLocalJWKSet(await (await fetch(`${shop.httpUrl}/.well-known/jwks.json`)).json());
       const { payload } = await jwtVerify(token, jwks);
-      expect(payload).toMatchObject({ room: 'main', sub: expect.any(String) });
+      expect(payload).toMatchObject({ room: 'main', sub: expect.any(String), aud: new URL(target).origin });
+      // The seat follows the visitor to the site: kept after the waiting page's socket went away.
+      const seats = shop.server.rooms.get('main')!.runtime.admission.seats;
+      await expect.poll(() => [...seats.values()].map((seat) => seat.siteUntil !== undefined), { timeout: 10_000 }).toEqual([true]);
       await page.close();
     } finally {
       await shop.close();

@@ -1,12 +1,14 @@
 /**
  * Regenerates the README's screenshots in docs/img/: the waiting page while queued, while its connection is
- * being restored and once admitted (phone size), and the operators' dashboard after a minute of traffic.
+ * being restored and once admitted (phone size), in the pre-queue before a sale opens and while the line is
+ * paused with an operator's notice, and the operators' dashboard after a minute of traffic.
  * Run: npx tsx test/browser/screenshots.ts
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createNodeClient, type WaitingRoomClient } from '../../src/client/node.js';
 import { startHttpRelay } from '../support/http-relay.js';
+import { defaultRoomSettings } from '../../src/config/server-config.js';
 import { startServer } from '../support/live-server.js';
 import { launchChromium } from './chromium.js';
 
@@ -71,10 +73,38 @@ try {
   }
   await sleep(800);
   await visitor.screenshot({ path: `${imageDir}waiting-admitted.png` });
+  await saleScreenshots();
   process.stdout.write(`screenshots written to ${imageDir}\n`);
 } finally {
   for (const client of crowd) client.close();
   await browser.close();
   await relay.close();
   await live.close();
+}
+
+/** A room before its sale opens (the pre-queue), then opened and paused with a notice. */
+async function saleScreenshots(): Promise<void> {
+  const adminToken = 'screenshots';
+  const sale = await startServer(['--admin-token', adminToken], {}, {
+    rooms: [{ ...defaultRoomSettings, name: 'main', capacity: 0, opensAt: Date.now() + 12 * 60_000 + 30_000 }],
+  });
+  const others = [0, 1, 2].map(() => createNodeClient({ url: sale.url }));
+  try {
+    for (const client of others) client.connect();
+    const page = await (await browser.newContext({ viewport: { width: 390, height: 760 } })).newPage();
+    await page.goto(`${sale.httpUrl}/`);
+    await page.waitForFunction(() => document.body.dataset.prequeue === 'true');
+    await sleep(1200);
+    await page.screenshot({ path: `${imageDir}waiting-prequeue.png` });
+    const admin = (body: unknown) =>
+      fetch(`${sale.httpUrl}/api/rooms/main`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}` }, body: JSON.stringify(body) });
+    await admin({ status: 'open' });
+    await admin({ status: 'paused', notice: 'Payment provider down, back in 5 minutes' });
+    await page.waitForFunction(() => document.body.dataset.roomStatus === 'paused' && document.body.dataset.prequeue === 'false');
+    await sleep(800);
+    await page.screenshot({ path: `${imageDir}waiting-paused.png` });
+  } finally {
+    for (const client of others) client.close();
+    await sale.close();
+  }
 }

@@ -64,7 +64,7 @@ describe('the client library against a real anteroom server', () => {
     // Cut the first client's socket from the server side: to the client this is a 1006 drop.
     const server = live.server;
     const conn = [...server.clients.values()].find((c) => c.session === session)!;
-    const positions: number[] = [];
+    const positions: (number | null)[] = [];
     first.on('position', ({ position }) => positions.push(position));
     const back = once<{ position: number }>(first, 'position');
     conn.ws.terminate();

@@ -140,6 +140,8 @@ function queued(fields: Partial<QueuedStatus> = {}): QueuedStatus {
     session: 'session-a',
     resumeToken: `resume-${resumeCounter}`,
     etaMs: 4200,
+    roomStatus: 'open',
+    notice: null,
     ...fields,
   };
 }
@@ -167,6 +169,7 @@ function recordEvents(client: WaitingRoomClient) {
     state: [],
     status: [],
     position: [],
+    room: [],
     admitted: [],
     token: [],
     evicted: [],
@@ -228,6 +231,18 @@ afterEach(async () => {
 });
 
 describe('WaitingRoomClient', () => {
+  it('reports a pre-queue place without a position, and room changes', async () => {
+    const { server, client, events } = await setup();
+    server.script = (conn) => {
+      conn.send(queued({ position: null, preQueue: true, opensAt: 5000, roomStatus: 'scheduled' }));
+      conn.send({ type: 'room', status: 'paused', notice: 'Back soon' });
+    };
+    client.connect();
+    await nextEvent(client, 'room');
+    expect(events.position).toEqual([{ position: null, queueLength: 10, etaMs: 4200, roomStatus: 'scheduled', notice: null, preQueue: true, opensAt: 5000, priority: 0 }]);
+    expect(events.room).toEqual([{ status: 'paused', notice: 'Back soon' }]);
+  });
+
   it('reports state, raw status and position while queued', async () => {
     const { server, client, events } = await setup({}, '/rooms/launch');
     server.script = (conn) => {
@@ -240,8 +255,8 @@ describe('WaitingRoomClient', () => {
 
     expect(events.state).toEqual(['connecting', 'queued']);
     expect(events.position).toEqual([
-      { position: 3, queueLength: 10, etaMs: 4200 },
-      { position: 2, queueLength: 9, etaMs: null },
+      { position: 3, queueLength: 10, etaMs: 4200, roomStatus: 'open', notice: null, preQueue: false, opensAt: null, priority: 0 },
+      { position: 2, queueLength: 9, etaMs: null, roomStatus: 'open', notice: null, preQueue: false, opensAt: null, priority: 0 },
     ]);
     expect(events.status.map((s) => s.status)).toEqual(['queued', 'queued']);
     expect(events.status[1]).toMatchObject({ position: 2, session: 'session-a' });

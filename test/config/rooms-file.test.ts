@@ -46,6 +46,9 @@ describe('parseRoomsFile', () => {
       resumeWindowMs: 0,
       sessionTtlMs: 1,
       tokenTtlMs: 1000,
+      admissionRate: 20,
+      maxPlacesPerIp: 4,
+      siteSessionTimeoutMs: 5000,
     };
     expect(parse({ rooms: [{ name: 'x', ...all }] })).toEqual([{ name: 'x', ...all }]);
   });
@@ -134,5 +137,35 @@ describe('loadRoomsFile', () => {
     expect(messageOf(() => loadRoomsFile(file, fromFlags, 'ANTEROOM_CONFIG'))).toBe(
       `ANTEROOM_CONFIG ${file}: rooms[1] repeats the room name "a"`,
     );
+  });
+});
+
+describe('parseRoomsFile: join-ticket keys', () => {
+  const secret = 's'.repeat(32);
+
+  it('accepts ticketSecret or ticketJwks per room', () => {
+    expect(parse({ rooms: [{ name: 'a', ticketSecret: secret }] })[0]).toMatchObject({ ticketSecret: secret });
+    expect(parse({ rooms: [{ name: 'b', ticketJwks: 'https://tickets.example/jwks.json' }] })[0]).toMatchObject({ ticketJwks: 'https://tickets.example/jwks.json' });
+    expect(parse({ rooms: [{ name: 'c' }] })[0]).not.toHaveProperty('ticketSecret');
+  });
+
+  it('refuses both at once, a short secret, and an empty JWKS', () => {
+    expect(messageOf(() => parse({ rooms: [{ name: 'a', ticketSecret: secret, ticketJwks: 'x.json' }] }))).toContain('not both');
+    expect(messageOf(() => parse({ rooms: [{ name: 'a', ticketSecret: 'short' }] }))).toContain('at least 32 characters');
+    expect(messageOf(() => parse({ rooms: [{ name: 'a', ticketJwks: '' }] }))).toContain('ticketJwks');
+  });
+});
+
+describe('parseRoomsFile: opensAt', () => {
+  it('reads an ISO 8601 date-time with a zone, or ms since the epoch', () => {
+    expect(parse({ rooms: [{ name: 'a', opensAt: '2026-12-01T19:00:00Z' }] })[0]!.opensAt).toBe(Date.UTC(2026, 11, 1, 19));
+    expect(parse({ rooms: [{ name: 'a', opensAt: '2026-12-01T20:00:00+01:00' }] })[0]!.opensAt).toBe(Date.UTC(2026, 11, 1, 19));
+    expect(parse({ rooms: [{ name: 'a', opensAt: 1_800_000_000_000 }] })[0]!.opensAt).toBe(1_800_000_000_000);
+  });
+
+  it('refuses a date without a zone, a date alone, and nonsense', () => {
+    for (const opensAt of ['2026-12-01T19:00:00', '2026-12-01', 'tonight', -5, 1.5]) {
+      expect(messageOf(() => parse({ rooms: [{ name: 'a', opensAt }] }))).toContain('opensAt must be an ISO 8601 date-time');
+    }
   });
 });

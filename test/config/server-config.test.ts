@@ -37,6 +37,9 @@ const flagCases: Record<string, { value: string; read: (config: ServerConfig) =>
   '--session-ttl': { value: '60000', read: (c) => c.rooms[0]?.sessionTtlMs, expected: 60_000 },
   '--token-ttl': { value: '120000', read: (c) => c.rooms[0]?.tokenTtlMs, expected: 120_000 },
   '--max-queue': { value: '1000', read: (c) => c.rooms[0]?.maxQueue, expected: 1000 },
+  '--site-session-timeout': { value: '60000', read: (c) => c.rooms[0]?.siteSessionTimeoutMs, expected: 60_000 },
+  '--max-places-per-ip': { value: '3', read: (c) => c.rooms[0]?.maxPlacesPerIp, expected: 3 },
+  '--admission-rate': { value: '25', read: (c) => c.rooms[0]?.admissionRate, expected: 25 },
   '--event-log': { value: 'events.jsonl', read: (c) => c.eventLog, expected: 'events.jsonl' },
   '--event-ring': { value: '50', read: (c) => c.eventRingSize, expected: 50 },
   '--max-connections': { value: '0', read: (c) => c.maxConnections, expected: 0 },
@@ -89,6 +92,9 @@ describe('parseServeArgs defaults', () => {
         resumeWindowMs: 30_000,
         sessionTtlMs: 0,
         tokenTtlMs: 300_000,
+        admissionRate: 0,
+        maxPlacesPerIp: 0,
+        siteSessionTimeoutMs: 120_000,
       },
     ]);
   });

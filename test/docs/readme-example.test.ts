@@ -42,3 +42,10 @@ describe('the README example', () => {
     expect(out).toMatch(/admitted until \d{4}-/);
   }, 20_000);
 });
+
+describe('the protected-site example', () => {
+  it('is the file examples/protected-site.mjs, word for word, in docs/site-integration.md', () => {
+    const doc = readFileSync(join(root, 'docs', 'site-integration.md'), 'utf8');
+    expect(doc).toContain(readFileSync(join(root, 'examples', 'protected-site.mjs'), 'utf8').trim());
+  });
+});

@@ -89,13 +89,15 @@ describe('room machine: status', () => {
     expect(actor.getSnapshot().value).toBe('closed');
   });
 
-  it('still answers joins after close, with rejected, and stays closed', () => {
+  it('still answers joins after close, with rejected, until it is reopened', () => {
     const { actor, send } = startRoom();
     send({ type: 'close' });
     expect(send(join('a'))).toEqual([{ type: 'rejected', conn: 'a', session: 'sa', reason: 'room_closed' }]);
-    expect(send({ type: 'open' })).toEqual([]);
     expect(actor.getSnapshot().value).toBe('closed');
     expect(actor.getSnapshot().status).toBe('active');
+    expect(send({ type: 'open' })).toEqual([{ type: 'statusChanged', status: 'open' }]);
+    expect(send(join('b'))).toEqual([{ type: 'admitted', conn: 'b', session: 'sb', at: 0, ttlUntil: null }]);
+    expect(actor.getSnapshot().value).toBe('open');
   });
 });
 
@@ -172,5 +174,69 @@ describe('room machine: session TTL', () => {
     const { send, advance } = startRoom({ sessionTtlMs: 0 });
     send(join('a'));
     expect(advance(24 * 3600 * 1000)).toEqual([]);
+  });
+});
+
+describe('room machine: admission rate on the room clock', () => {
+  it('paces promotions exactly: with 3 free seats at 1 per second, one now and one each second after', () => {
+    const { send, advance } = startRoom({ capacity: 3, admissionRate: 1 });
+    send({ type: 'pause' });
+    for (const conn of ['a', 'b', 'c']) send(join(conn));
+    expect(send({ type: 'open' })).toEqual([
+      { type: 'statusChanged', status: 'open' },
+      { type: 'admitted', conn: 'a', session: 'sa', at: 0, ttlUntil: null },
+      { type: 'paced', dueAt: 1000 },
+    ]);
+    expect(advance(999)).toEqual([]);
+    expect(advance(1)).toEqual([
+      { type: 'admitted', conn: 'b', session: 'sb', at: 1000, ttlUntil: null },
+      { type: 'paced', dueAt: 2000 },
+    ]);
+    expect(advance(1000)).toEqual([{ type: 'admitted', conn: 'c', session: 'sc', at: 2000, ttlUntil: null }]);
+  });
+
+  it('a paced promotion that comes due while paused admits no one; reopening does', () => {
+    const { send, advance } = startRoom({ capacity: 2, admissionRate: 1 });
+    send(join('a'));
+    send(join('b'));
+    send({ type: 'pause' });
+    expect(advance(1000)).toEqual([]);
+    expect(send({ type: 'open' })).toEqual([
+      { type: 'statusChanged', status: 'open' },
+      { type: 'admitted', conn: 'b', session: 'sb', at: 1000, ttlUntil: null },
+    ]);
+  });
+
+  it('maintenance can be entered from every status and left for open', () => {
+    const { actor, send } = startRoom();
+    send(join('a'));
+    expect(send({ type: 'maintenance' })).toEqual([
+      { type: 'statusChanged', status: 'maintenance' },
+      { type: 'evicted', conn: 'a', session: 'sa', from: 'seat', reason: 'maintenance' },
+    ]);
+    expect(actor.getSnapshot().value).toBe('maintenance');
+    send(join('b'));
+    send({ type: 'close' });
+    send({ type: 'maintenance' });
+    expect(actor.getSnapshot().value).toBe('maintenance');
+    send({ type: 'pause' });
+    send({ type: 'maintenance' });
+    expect(send({ type: 'open' })).toEqual([{ type: 'statusChanged', status: 'open' }]);
+  });
+});
+
+describe('room machine: site sessions on the room clock', () => {
+  it('a kept seat is released exactly siteSessionTimeoutMs after the last refresh', () => {
+    const { send, advance } = startRoom({ capacity: 1, siteSessions: true, siteSessionTimeoutMs: 10_000 });
+    send(join('a'));
+    send(join('b'));
+    send({ type: 'drop', conn: 'a' });
+    advance(5000);
+    expect(send({ type: 'refreshSite', session: 'sa' })).toEqual([{ type: 'siteRefreshed', conn: 'a', session: 'sa', until: 15_000 }]);
+    expect(advance(9_999)).toEqual([]);
+    expect(advance(1)).toEqual([
+      { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'site_expired' },
+      { type: 'admitted', conn: 'b', session: 'sb', at: 15_000, ttlUntil: null },
+    ]);
   });
 });

@@ -49,7 +49,7 @@ describe('room runtime under adversarial asynchronous delivery', () => {
                 input();
                 answerServerCloses();
                 model.absorb(room.records);
-                model.check(room.runtime);
+                model.check(room.runtime, room.clock.now());
               } catch (error) {
                 failures.push(error);
               }

@@ -7,7 +7,8 @@ import { clientCloseCodes, faultReasons } from '../support/room-steps.js';
 import { createSimulatedRoom } from '../support/simulated-room.js';
 
 type Step =
-  | { kind: 'connect' }
+  /** A new connection; `priority` above 0 as a verified join ticket gives it. */
+  | { kind: 'connect'; priority: number }
   /** A new connection presenting a resume token in its upgrade URL (a forged one reads as null). */
   | { kind: 'return'; target: number; forged: boolean }
   | { kind: 'ping'; who: number }
@@ -23,12 +24,18 @@ type Step =
   | { kind: 'open' }
   | { kind: 'kick'; target: number }
   | { kind: 'maxQueue'; maxQueue: number }
+  | { kind: 'maintenance' }
+  | { kind: 'notice'; notice: string | null }
+  | { kind: 'rate'; admissionRate: number }
+  | { kind: 'draw'; seed: string }
+  /** The protected site refreshes or releases a session's seat (site sessions). */
+  | { kind: 'site'; target: number; release: boolean }
   | { kind: 'closeRoom' };
 
 const who = fc.nat({ max: 40 });
 
 export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 6, arbitrary: fc.constant({ kind: 'connect' as const }) },
+  { weight: 6, arbitrary: fc.constantFrom(0, 0, 0, 1, 2).map((priority) => ({ kind: 'connect' as const, priority })) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('return' as const), target: who, forged: fc.boolean() }) },
   { weight: 4, arbitrary: who.map((w) => ({ kind: 'ping' as const, who: w })) },
   { weight: 1, arbitrary: who.map((w) => ({ kind: 'pong' as const, who: w })) },
@@ -42,14 +49,21 @@ export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   { weight: 1, arbitrary: fc.constant({ kind: 'open' as const }) },
   { weight: 1, arbitrary: who.map((target) => ({ kind: 'kick' as const, target })) },
   { weight: 1, arbitrary: fc.nat({ max: 4 }).map((maxQueue) => ({ kind: 'maxQueue' as const, maxQueue })) },
-  // Closing ends the room for good, so it is rare: most runs should exercise an open room.
+  { weight: 1, arbitrary: fc.nat({ max: 4 }).map((n): Step => (n === 0 ? { kind: 'maintenance' } : { kind: 'open' })) },
+  { weight: 1, arbitrary: fc.constantFrom(null, 'Doors at 8', '').map((notice) => ({ kind: 'notice' as const, notice })) },
+  { weight: 1, arbitrary: fc.constantFrom(0, 1, 2, 5).map((admissionRate) => ({ kind: 'rate' as const, admissionRate })) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('site' as const), target: who, release: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.stringMatching(/^[0-9a-f]{32}$/).map((seed) => ({ kind: 'draw' as const, seed })) },
+  // Closing ends every seat and place, so it is rare: most runs should exercise an open room.
   { weight: 1, arbitrary: fc.nat({ max: 9 }).map((n): Step => (n === 0 ? { kind: 'closeRoom' } : { kind: 'ping', who: n })) },
 );
 
 /** Runs steps against a simulated room; returns the room and the model for the caller's checks. */
-export function createStepRunner(capacity: number, sessionTtlMs = 0) {
-  const room = createSimulatedRoom({ capacity, resumeWindowMs: 30_000, queuePingMs: 15_000, sessionTtlMs });
-  const model = new RoomModel(capacity);
+export function createStepRunner(capacity: number, sessionTtlMs = 0, admissionRate = 0, scheduled = false, siteSessions = false) {
+  const room = createSimulatedRoom({ capacity, resumeWindowMs: 30_000, queuePingMs: 15_000, sessionTtlMs, admissionRate, siteSessions, siteSessionTimeoutMs: 20_000 });
+  const model = new RoomModel(capacity, admissionRate);
+  // A room that opens later gathers a pre-queue until a `draw` step (or an operator's open) opens it.
+  if (scheduled) room.runtime.configure({ type: 'schedule', opensAt: 1_000_000 });
   const conns: string[] = [];
   const sessions: string[] = [];
   const pick = <T>(list: T[], i: number) => (list.length === 0 ? undefined : list[i % list.length]);
@@ -59,7 +73,7 @@ export function createStepRunner(capacity: number, sessionTtlMs = 0) {
         const n = conns.length + 1;
         conns.push(`c${n}`);
         sessions.push(`s${n}`);
-        room.runtime.connect(`c${n}`, `s${n}`);
+        room.runtime.connect(`c${n}`, `s${n}`, undefined, step.priority);
         break;
       }
       case 'return': {
@@ -128,6 +142,23 @@ export function createStepRunner(capacity: number, sessionTtlMs = 0) {
       case 'maxQueue':
         room.runtime.configure({ type: 'setMaxQueue', maxQueue: step.maxQueue });
         break;
+      case 'maintenance':
+        room.runtime.configure({ type: 'maintenance' });
+        break;
+      case 'notice':
+        room.runtime.configure({ type: 'setNotice', notice: step.notice });
+        break;
+      case 'rate':
+        room.runtime.configure({ type: 'setAdmissionRate', admissionRate: step.admissionRate });
+        break;
+      case 'draw':
+        room.runtime.configure({ type: 'draw', drawSeed: step.seed });
+        break;
+      case 'site': {
+        const session = pick(sessions, step.target);
+        if (session) room.runtime.configure({ type: step.release ? 'releaseSite' : 'refreshSite', session });
+        break;
+      }
       case 'closeRoom':
         room.runtime.configure({ type: 'close' });
         break;
@@ -140,7 +171,7 @@ export function createStepRunner(capacity: number, sessionTtlMs = 0) {
       }
     }
     model.absorb(room.records);
-    model.check(room.runtime);
+    model.check(room.runtime, room.clock.now());
   };
   return { room, model, apply };
 }
@@ -148,8 +179,8 @@ export function createStepRunner(capacity: number, sessionTtlMs = 0) {
 describe('room runtime under random interleavings', () => {
   it('keeps every invariant after every step, and its log replays to the same decisions', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 5 }), fc.constantFrom(0, 5000), fc.array(stepArbitrary, { size: 'max', maxLength: 120 }), (capacity, sessionTtlMs, steps) => {
-        const { room, apply } = createStepRunner(capacity, sessionTtlMs);
+      fc.property(fc.integer({ min: 0, max: 5 }), fc.constantFrom(0, 5000), fc.constantFrom(0, 0, 1, 3), fc.boolean(), fc.boolean(), fc.array(stepArbitrary, { size: 'max', maxLength: 120 }), (capacity, sessionTtlMs, admissionRate, scheduled, siteSessions, steps) => {
+        const { room, apply } = createStepRunner(capacity, sessionTtlMs, admissionRate, scheduled, siteSessions);
         for (const step of steps) apply(step);
         const result = replay(JSON.parse(JSON.stringify(room.records)));
         expect(result).toMatchObject({ ok: true });

@@ -61,6 +61,7 @@ describe('an admission token that cannot be signed', () => {
       issuer,
       resumeTokens,
       rate: new AdmissionRate(),
+      audience: null,
       outboundBudget: 1 << 20,
       logger: pino({ level: 'silent' }),
       queueChanged: () => {},

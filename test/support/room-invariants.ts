@@ -1,10 +1,13 @@
 import { expect } from 'vitest';
 import type { EventRecord } from '../../src/log/event-record.js';
+import { paceAllows } from '../../machines/admission/admission-pacing.js';
+import { seededUint32, shuffleInPlace } from '../../machines/admission/pre-queue-draw.js';
 import type { RoomRuntime } from '../../src/rooms/room-runtime.js';
 
 interface ModelPlace {
   session: string;
   conn: string | null;
+  priority: number;
 }
 
 /**
@@ -20,9 +23,31 @@ export class RoomModel {
   /** Connections the test closed: none may hold a seat or a live place. */
   readonly closed = new Set<string>();
   private seen = 0;
+  private status = 'open';
+  private admissionRate: number;
+  /** Admission times since the rate last changed, to check the rate holds. */
+  private admissionTimes: number[] = [];
 
-  constructor(capacity: number) {
+  constructor(capacity: number, admissionRate = 0) {
     this.capacity = capacity;
+    this.admissionRate = admissionRate;
+  }
+
+  /** The draw: each priority's places shuffled by the seed's generator, highest priority first. */
+  private draw(seed: string): void {
+    const next = seededUint32(seed);
+    const priorities = [...new Set(this.line.map((p) => p.priority))];
+    const drawn = priorities.flatMap((priority) => shuffleInPlace(this.line.filter((p) => p.priority === priority), next));
+    this.line.splice(0, this.line.length, ...drawn);
+  }
+
+  /** No admission while the room is not open, and never more in one second than a full bucket plus its refill. */
+  private checkAdmissionAllowed(at: number): void {
+    expect(this.status, 'admission while the room is not open').toBe('open');
+    if (this.admissionRate <= 0) return;
+    this.admissionTimes.push(at);
+    const inLastSecond = this.admissionTimes.filter((t) => t > at - 1000).length;
+    expect(inLastSecond, `admissions in the second up to ${at}`).toBeLessThanOrEqual(Math.max(1, this.admissionRate) + this.admissionRate);
   }
 
   /** Applies the decisions recorded since the last call, checking the rules each one must obey. */
@@ -31,12 +56,18 @@ export class RoomModel {
       const r = records[this.seen]!;
       const d = r.data as Record<string, any>;
       switch (r.kind) {
-        case 'queued':
-          this.line.push({ session: d.session, conn: r.conn });
-          expect(d.position, `queued position of ${r.conn}`).toBe(this.line.length);
+        case 'queued': {
+          // Higher priorities first, FIFO within one: a new place goes behind every place of its priority or higher.
+          const priority = d.priority ?? 0;
+          const behind = this.line.findIndex((p) => p.priority < priority);
+          const at = behind < 0 ? this.line.length : behind;
+          this.line.splice(at, 0, { session: d.session, conn: r.conn, priority });
+          expect(d.position, `queued position of ${r.conn}`).toBe(at + 1);
           expect(d.queueLength).toBe(this.line.length);
           break;
+        }
         case 'admitted': {
+          this.checkAdmissionAllowed(d.at);
           expect(this.seated.size, `admission of ${r.conn} with ${this.seated.size} of ${this.capacity} seats taken`).toBeLessThan(this.capacity);
           const index = this.line.findIndex((p) => p.session === d.session);
           if (index >= 0) {
@@ -79,6 +110,17 @@ export class RoomModel {
           expect(d.queueLength).toBe(this.line.length);
           break;
         }
+        case 'statusChanged':
+        case 'scheduled':
+          this.status = r.kind === 'scheduled' ? 'scheduled' : d.status;
+          break;
+        case 'drawn':
+          this.draw(d.drawSeed);
+          break;
+        case 'admissionRateChanged':
+          this.admissionRate = d.admissionRate;
+          this.admissionTimes = [];
+          break;
         case 'capacityChanged':
           this.capacity = d.capacity;
           if (this.seated.size > this.capacity) this.drainCeiling = this.seated.size;
@@ -90,13 +132,15 @@ export class RoomModel {
   }
 
   /** The room's invariants, checked against the runtime's own views. */
-  check(runtime: RoomRuntime): void {
+  check(runtime: RoomRuntime, now: number): void {
     // At most `capacity` active; after a lowering, the extra seats only drain.
     this.drainCeiling = Math.min(this.drainCeiling, runtime.activeCount);
     expect(runtime.activeCount).toBeLessThanOrEqual(Math.max(runtime.capacity, this.drainCeiling));
     expect(runtime.activeCount).toBe(this.seated.size);
     for (const conn of runtime.activeConnections()) {
       expect(this.seated.has(conn)).toBe(true);
+      // A seat kept for a visitor on the site has no connection any more.
+      if (runtime.admission.seats.get(conn)!.siteUntil !== undefined) continue;
       expect(this.closed.has(conn), `closed connection ${conn} holds a seat`).toBe(false);
       expect(runtime.connectionState(conn)?.matches({ open: 'active' }), `seat of ${conn} not open.active`).toBe(true);
     }
@@ -111,9 +155,14 @@ export class RoomModel {
       expect(runtime.connectionState(conn)?.matches({ open: 'queued' }), `place of ${conn} not open.queued`).toBe(true);
     }
     expect(runtime.heldCount).toBe(this.line.length - live.length);
-    // Work-conserving: an open room never leaves a seat free while someone live is waiting.
-    if (runtime.status === 'open') {
+    // Work-conserving: an open room never leaves a seat free while someone live is waiting, unless the
+    // admission rate is spent (and a promotion is then due).
+    const paced = !paceAllows({ admissionRate: runtime.admission.admissionRate, nextAt: runtime.admission.pacingNextAt }, now);
+    if (runtime.status === 'open' && !paced) {
       expect(runtime.activeCount < runtime.capacity && live.length > 0, 'free seat beside a live waiter').toBe(false);
+    }
+    if (runtime.status === 'open' && paced && runtime.activeCount < runtime.capacity && live.length > 0) {
+      expect(runtime.admission.pacedDueAt, 'a paced room has a promotion due').toBeGreaterThan(now);
     }
   }
 }

@@ -36,6 +36,7 @@ export function createSocketRecorder(): SocketRecorder {
     },
     terminateSocket: (conn) => recorder.terminated.add(conn),
     queueChanged: () => {},
+    roomChanged: () => {},
   };
   return recorder;
 }

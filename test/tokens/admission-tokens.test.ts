@@ -27,12 +27,24 @@ describe('createAdmissionTokenIssuer with a generated key', () => {
     expect(protectedHeader.alg).toBe('ES256');
     expect(protectedHeader.kid).toBe(issuer.jwks().keys[0]?.kid);
 
+    expect(payload).toMatchObject({ sid: claims.session, jti: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(payload).not.toHaveProperty('aud');
     await expect(issuer.verify(token)).resolves.toEqual({
       session: claims.session,
       room: claims.room,
       exp: payload.exp,
       iat: payload.iat,
+      jti: payload.jti,
     });
+  });
+
+  it('gives every token its own jti, and the site origin as aud when there is one', async () => {
+    const issuer = await createAdmissionTokenIssuer({});
+    const claims = { session: 's1', room: 'main', audience: 'https://shop.example' };
+    const [a, b] = await Promise.all([issuer.issue(claims, 60_000, Date.now()), issuer.issue(claims, 60_000, Date.now())]);
+    const [va, vb] = await Promise.all([issuer.verify(a.token), issuer.verify(b.token)]);
+    expect(va.jti).not.toBe(vb.jti);
+    expect(va.audience).toBe('https://shop.example');
   });
 
   it('publishes only the public key, with kid (its RFC 7638 thumbprint), alg and use', async () => {

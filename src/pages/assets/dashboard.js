@@ -19,11 +19,67 @@ function card(room) {
     element = $('room-card').content.firstElementChild.cloneNode(true);
     element.dataset.room = room;
     element.querySelector('.room-name').textContent = room;
+    element.querySelector('.controls').addEventListener('submit', (event) => {
+      event.preventDefault();
+      void applyControls(room, event.currentTarget);
+    });
     $('rooms').append(element);
     cards.set(room, element);
   }
   return element;
 }
+
+// The admin token stays in this tab only.
+const tokenInput = $('admin-token');
+tokenInput.value = sessionStorage.getItem('anteroom:admin-token') ?? '';
+tokenInput.addEventListener('change', () => sessionStorage.setItem('anteroom:admin-token', tokenInput.value));
+
+/** Sends the room's controls to the admin API (`POST /api/rooms/<room>`) and says how it went. */
+async function applyControls(room, form) {
+  const result = form.querySelector('.result');
+  const token = tokenInput.value.trim();
+  if (!token) {
+    result.dataset.ok = 'false';
+    result.textContent = 'Enter the admin token first.';
+    tokenInput.focus();
+    return;
+  }
+  const data = new FormData(form);
+  const body = {
+    status: data.get('status'),
+    capacity: Number(data.get('capacity')),
+    admissionRate: Number(data.get('admissionRate')),
+    notice: String(data.get('notice') ?? '').trim() || null,
+  };
+  try {
+    const answer = await fetch(`/api/rooms/${encodeURIComponent(room)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    });
+    const reply = await answer.json();
+    result.dataset.ok = String(answer.ok);
+    result.textContent = answer.ok ? `Applied: ${reply.status}` : answer.status === 401 ? 'The admin token was refused.' : reply.message ?? reply.error;
+    form.dataset.dirty = 'false';
+  } catch {
+    result.dataset.ok = 'false';
+    result.textContent = 'The server could not be reached.';
+  }
+}
+
+/** Fills a room's controls from its stats, unless the operator is editing them. */
+function fillControls(element, stats) {
+  const form = element.querySelector('.controls');
+  if (form.dataset.dirty === 'true' || form.contains(document.activeElement)) return;
+  form.elements.status.value = stats.status === 'scheduled' ? 'open' : stats.status;
+  form.elements.capacity.value = String(stats.capacity);
+  form.elements.admissionRate.value = String(stats.admissionRate ?? 0);
+  form.elements.notice.value = stats.notice ?? '';
+}
+document.addEventListener('input', (event) => {
+  const form = event.target.closest?.('.controls');
+  if (form) form.dataset.dirty = 'true';
+});
 
 function renderRoom(stats) {
   const element = card(stats.name);
@@ -41,6 +97,8 @@ function renderRoom(stats) {
   field('admissions').textContent = String(stats.admissionsPerMinute);
   field('evictions').textContent = String(stats.evictionsPerMinute);
   element.querySelector('[data-field="evictions"]').dataset.alert = String(stats.evictionsPerMinute > 0);
+  field('notice').textContent = stats.notice ? `Notice: ${stats.notice}` : '';
+  fillControls(element, stats);
 }
 
 function pushSample(room, at, queued) {

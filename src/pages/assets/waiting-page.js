@@ -6,11 +6,14 @@ const config = JSON.parse(document.getElementById('anteroom-config').textContent
 const params = new URLSearchParams(location.search);
 const room = params.get('room') || 'main';
 const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
-const roomUrl = scheme + location.host + (room === 'main' ? '/' : '/rooms/' + encodeURIComponent(room));
+const ticket = params.get('ticket');
+const roomPath = scheme + location.host + (room === 'main' ? '/' : '/rooms/' + encodeURIComponent(room));
+// A priority join ticket from the site's link rides in the upgrade URL.
+const roomUrl = ticket ? `${roomPath}?ticket=${encodeURIComponent(ticket)}` : roomPath;
 
 const $ = (id) => document.getElementById(id);
 const panels = { connecting: $('panel-connecting'), queued: $('panel-queued'), active: $('panel-active'), ended: $('panel-ended') };
-const startKey = 'anteroom:start:' + roomUrl;
+const startKey = 'anteroom:start:' + roomPath;
 
 if (room !== 'main') {
   $('room-name').textContent = room;
@@ -81,9 +84,50 @@ function startPosition(session, position) {
   return position;
 }
 
-function renderQueued({ position, queueLength, etaMs }) {
+/** What a visitor is told about the room's status; nothing while it is open or scheduled. */
+const roomStatusText = {
+  paused: ['The line is paused.', 'Everyone keeps their place; admissions resume shortly.'],
+  maintenance: ['Down for maintenance.', 'Everyone in line keeps their place; admissions resume when it is over.'],
+  closed: ['This waiting room is closed.', ''],
+};
+
+function renderRoom({ status, notice }) {
+  document.body.dataset.roomStatus = status;
+  const [title, text] = roomStatusText[status] ?? ['', ''];
+  $('room-notice-title').textContent = notice ? (title || 'Notice:') : title;
+  $('room-notice-text').textContent = notice ?? text;
+  $('room-notice').hidden = !title && !notice;
+}
+
+let countdownTimer = null;
+function renderPreQueue(opensAt) {
+  clearInterval(countdownTimer);
+  $('prequeue').hidden = opensAt === null;
+  document.body.dataset.prequeue = String(opensAt !== null);
+  if (opensAt === null) return;
+  const tick = () => {
+    const seconds = Math.max(0, Math.ceil((opensAt - Date.now()) / 1000));
+    const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), sec = seconds % 60;
+    $('countdown').textContent = h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
+  };
+  tick();
+  countdownTimer = setInterval(tick, 1000);
+}
+
+function renderQueued({ position, queueLength, etaMs, roomStatus, notice, preQueue, opensAt, priority }) {
   show('queued');
   setConnection('connected', 'Connected');
+  renderRoom({ status: roomStatus, notice });
+  $('priority-badge').hidden = !(priority > 0);
+  renderPreQueue(preQueue ? opensAt : null);
+  if (position === null) {
+    $('position').textContent = '–';
+    $('ahead').textContent = '–';
+    $('queue-length').textContent = String(queueLength);
+    $('eta').textContent = '—';
+    announce('You are in the pre-queue. Your place is drawn when the line opens.');
+    return;
+  }
   $('position').textContent = String(position);
   $('ahead').textContent = String(position - 1);
   $('queue-length').textContent = String(queueLength);
@@ -117,6 +161,7 @@ function showReconnecting(reconnecting, placeReleased = false) {
 
 function renderAdmitted({ token, expiresAt }) {
   showReconnecting(false);
+  renderPreQueue(null);
   show('active');
   setConnection('connected', 'Connected');
   lastPosition = null;
@@ -198,6 +243,7 @@ function join() {
   client.on('error', (error) => {
     if (error.code === 'bad_resume') showTailPlace();
   });
+  client.on('room', renderRoom);
   client.on('admitted', (admission) => {
     resuming = null;
     tailPlace = null;

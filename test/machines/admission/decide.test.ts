@@ -477,15 +477,19 @@ describe('admission rules: close', () => {
     expect(state.seatBySession.size).toBe(0);
   });
 
-  it('rejects later joins, ignores pause, open and a second close, and admits nobody on a capacity change', () => {
+  it('rejects later joins, ignores a second close, and admits nobody on a capacity change', () => {
     const state = given({ capacity: 1 }, join('a'), { type: 'close' });
     expect(when(state, join('b'))).toEqual([{ type: 'rejected', conn: 'b', session: 'sb', reason: 'room_closed' }]);
     expect(when(state, { type: 'close' })).toEqual([]);
-    expect(when(state, { type: 'pause' })).toEqual([]);
-    expect(when(state, { type: 'open' })).toEqual([]);
     expect(when(state, { type: 'setCapacity', capacity: 5 })).toEqual([{ type: 'capacityChanged', capacity: 5 }]);
     expect(state.status).toBe('closed');
     expect(seated(state)).toEqual([]);
+  });
+
+  it('can be undone: open reopens a closed room, which then admits again', () => {
+    const state = given({ capacity: 1 }, join('a'), { type: 'close' });
+    expect(when(state, { type: 'open' })).toEqual([{ type: 'statusChanged', status: 'open' }]);
+    expect(when(state, join('b'))).toEqual([{ type: 'admitted', conn: 'b', session: 'sb', at: 0, ttlUntil: null }]);
   });
 });
 
@@ -576,5 +580,273 @@ describe('admission rules: invariants under any sequence of commands', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('admission rules: maintenance and notices', () => {
+  it('maintenance evicts every seat with `maintenance`, keeps the line, and queues new arrivals', () => {
+    const state = given({ capacity: 2 }, join('a'), join('b'), join('c'));
+    expect(when(state, { type: 'maintenance' })).toEqual([
+      { type: 'statusChanged', status: 'maintenance' },
+      { type: 'evicted', conn: 'a', session: 'sa', from: 'seat', reason: 'maintenance' },
+      { type: 'evicted', conn: 'b', session: 'sb', from: 'seat', reason: 'maintenance' },
+    ]);
+    expect(when(state, join('d'))).toEqual([{ type: 'queued', conn: 'd', session: 'sd', position: 2, queueLength: 2 }]);
+    expect(seated(state)).toEqual([]);
+    expect(line(state)).toEqual(['c', 'd']);
+  });
+
+  it('reopening after maintenance admits the line in order', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), join('c'), { type: 'maintenance' });
+    expect(when(state, { type: 'open' })).toEqual([
+      { type: 'statusChanged', status: 'open' },
+      { type: 'admitted', conn: 'b', session: 'sb', at: 0, ttlUntil: null },
+    ]);
+    expect(line(state)).toEqual(['c']);
+  });
+
+  it('every status can be left for every other', () => {
+    const statuses = ['open', 'paused', 'maintenance', 'closed'] as const;
+    const commandFor = { open: { type: 'open' }, paused: { type: 'pause' }, maintenance: { type: 'maintenance' }, closed: { type: 'close' } } as const;
+    for (const from of statuses) {
+      for (const to of statuses) {
+        const state = given({ capacity: 1, status: from });
+        const decisions = when(state, commandFor[to]);
+        expect(state.status, `${from} → ${to}`).toBe(to);
+        expect(decisions.filter((d) => d.type === 'statusChanged')).toHaveLength(from === to ? 0 : 1);
+      }
+    }
+  });
+
+  it('a notice is decided only when it changes', () => {
+    const state = given({ capacity: 1 });
+    expect(when(state, { type: 'setNotice', notice: 'Doors at 8' })).toEqual([{ type: 'noticeChanged', notice: 'Doors at 8' }]);
+    expect(when(state, { type: 'setNotice', notice: 'Doors at 8' })).toEqual([]);
+    expect(state.notice).toBe('Doors at 8');
+    expect(when(state, { type: 'setNotice', notice: null })).toEqual([{ type: 'noticeChanged', notice: null }]);
+  });
+});
+
+describe('admission rules: admission rate', () => {
+  const admittedAt = (conn: string, at: number) => ({ type: 'admitted', conn, session: `s${conn}`, at, ttlUntil: null }) as const;
+
+  it('at 2 per second, a burst of 2 walks in, then one every 500 ms even with free seats', () => {
+    const state = createAdmissionState({ capacity: 10, admissionRate: 2 });
+    expect(when(state, join('a'), 1000)).toEqual([admittedAt('a', 1000)]);
+    expect(when(state, join('b'), 1000)).toEqual([admittedAt('b', 1000)]);
+    expect(when(state, join('c'), 1000)).toEqual([
+      { type: 'queued', conn: 'c', session: 'sc', position: 1, queueLength: 1 },
+      { type: 'paced', dueAt: 1500 },
+    ]);
+    // The promotion the room asked for is not asked again for the same due time.
+    expect(when(state, join('d'), 1200)).toEqual([{ type: 'queued', conn: 'd', session: 'sd', position: 2, queueLength: 2 }]);
+    expect(when(state, { type: 'promote' }, 1499)).toEqual([]);
+    expect(when(state, { type: 'promote' }, 1500)).toEqual([admittedAt('c', 1500), { type: 'paced', dueAt: 2000 }]);
+    expect(when(state, { type: 'promote' }, 2000)).toEqual([admittedAt('d', 2000)]);
+  });
+
+  it('at 1 per second the bucket holds one admission: an idle room admits one at once, then one a second', () => {
+    const state = createAdmissionState({ capacity: 10, admissionRate: 1 });
+    expect(when(state, join('a'), 5000)).toEqual([admittedAt('a', 5000)]);
+    expect(when(state, join('b'), 5999)).toEqual([
+      { type: 'queued', conn: 'b', session: 'sb', position: 1, queueLength: 1 },
+      { type: 'paced', dueAt: 6000 },
+    ]);
+    expect(when(state, { type: 'promote' }, 6000)).toEqual([admittedAt('b', 6000)]);
+  });
+
+  it('a rate of 0 is no limit, and a rate set at run time paces from then on', () => {
+    const state = createAdmissionState({ capacity: 10 });
+    for (const conn of ['a', 'b', 'c']) expect(when(state, join(conn))).toEqual([admittedAt(conn, 0)]);
+    expect(when(state, { type: 'setAdmissionRate', admissionRate: 1 })).toEqual([{ type: 'admissionRateChanged', admissionRate: 1 }]);
+    expect(when(state, join('d'), 10_000)).toEqual([admittedAt('d', 10_000)]);
+    expect(when(state, join('e'), 10_000)[1]).toEqual({ type: 'paced', dueAt: 11_000 });
+  });
+
+  it('never admits faster than the rate, whatever the arrivals, and the fold of the decisions paces the same', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5 }), fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 60 }), (rate, gaps) => {
+        const state = createAdmissionState({ capacity: 1000, admissionRate: rate });
+        const refold = createAdmissionState({ capacity: 1000, admissionRate: rate });
+        const times: number[] = [];
+        let t = 0;
+        gaps.forEach((gap, i) => {
+          t += gap;
+          const decisions = [...when(state, join(`c${i}`), t), ...when(state, { type: 'promote' }, t)];
+          for (const d of decisions) {
+            evolve(refold, d);
+            if (d.type === 'admitted') times.push(d.at);
+          }
+        });
+        // Any window of one second holds at most max(1, rate) + rate admissions (a full bucket plus its refill).
+        for (let i = 0; i < times.length; i++) {
+          const inWindow = times.filter((x) => x >= times[i]! && x < times[i]! + 1000).length;
+          expect(inWindow).toBeLessThanOrEqual(Math.max(1, rate) + rate);
+        }
+        expect(refold.pacingNextAt).toBe(state.pacingNextAt);
+      }),
+    );
+  });
+});
+
+describe('admission rules: priority', () => {
+  const joinWith = (conn: string, priority: number): AdmissionCommand => ({ type: 'join', conn, session: `s${conn}`, priority });
+
+  it('a higher priority is placed ahead of lower ones, FIFO within its own, and the others move back', () => {
+    const state = given({ capacity: 1 }, join('a'), join('b'), join('c'));
+    expect(when(state, joinWith('v', 5))).toEqual([{ type: 'queued', conn: 'v', session: 'sv', position: 1, queueLength: 3, priority: 5 }]);
+    expect(when(state, joinWith('w', 5))).toEqual([{ type: 'queued', conn: 'w', session: 'sw', position: 2, queueLength: 4, priority: 5 }]);
+    expect(when(state, joinWith('x', 1))).toEqual([{ type: 'queued', conn: 'x', session: 'sx', position: 3, queueLength: 5, priority: 1 }]);
+    expect(line(state)).toEqual(['v', 'w', 'x', 'b', 'c']);
+    expect(positionOfConn(state, 'b')).toBe(4);
+    expect(when(state, leave('a'))).toEqual([
+      { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'left' },
+      { type: 'admitted', conn: 'v', session: 'sv', at: 0, ttlUntil: null },
+    ]);
+  });
+
+  it('priority 0 is the default and is not recorded', () => {
+    const state = given({ capacity: 0 });
+    expect(when(state, joinWith('a', 0))).toEqual([{ type: 'queued', conn: 'a', session: 'sa', position: 1, queueLength: 1 }]);
+  });
+
+  it('a held priority place keeps its rank and a resume takes it back there', () => {
+    const state = given({ capacity: 0 }, join('a'), joinWith('v', 3), drop('v'));
+    expect(line(state)).toEqual(['held:sv', 'a']);
+    expect(when(state, { type: 'join', conn: 'v2', session: 'sv2', resume: 'sv' })).toEqual([
+      { type: 'resumed', conn: 'v2', session: 'sv', replacedSession: null, replacedConn: null, position: 1, queueLength: 2 },
+    ]);
+  });
+});
+
+describe('admission rules: pre-queue and the draw', () => {
+  const seed = '0123456789abcdef0123456789abcdef';
+
+  it('a scheduled room queues arrivals and admits no one until the draw opens it', () => {
+    const state = createAdmissionState({ capacity: 1 });
+    expect(when(state, { type: 'schedule', opensAt: 60_000 })).toEqual([{ type: 'scheduled', opensAt: 60_000 }]);
+    expect(state.status).toBe('scheduled');
+    expect(when(state, join('a'))).toEqual([{ type: 'queued', conn: 'a', session: 'sa', position: 1, queueLength: 1 }]);
+    for (const conn of ['b', 'c', 'd']) when(state, join(conn));
+    expect(seated(state)).toEqual([]);
+    const decisions = when(state, { type: 'draw', drawSeed: seed }, 60_000);
+    expect(decisions.slice(0, 2)).toEqual([{ type: 'drawn', drawSeed: seed }, { type: 'statusChanged', status: 'open' }]);
+    expect(decisions[2]).toMatchObject({ type: 'admitted' });
+    expect(state.opensAt).toBeNull();
+    // Later arrivals queue behind the whole drawn pre-queue.
+    expect(when(state, join('e'), 60_001)).toEqual([{ type: 'queued', conn: 'e', session: 'se', position: 4, queueLength: 4 }]);
+    expect(line(state).at(-1)).toBe('e');
+  });
+
+  it('the same seed draws the same order; the fold of the decisions rebuilds it', () => {
+    const order = (drawSeed: string) => {
+      const state = given({ capacity: 0 }, { type: 'schedule', opensAt: 1 }, ...['a', 'b', 'c', 'd', 'e', 'f'].map((c) => join(c)));
+      const refold = createAdmissionState({ capacity: 0 });
+      const decisions = [
+        ...settle(createAdmissionState({ capacity: 0 }), { type: 'schedule', opensAt: 1 }, 0),
+      ];
+      for (const d of decisions) evolve(refold, d);
+      for (const c of ['a', 'b', 'c', 'd', 'e', 'f']) for (const d of decide(refold, join(c), 0)) evolve(refold, d);
+      for (const d of when(state, { type: 'draw', drawSeed })) evolve(refold, d);
+      expect(line(refold)).toEqual(line(state));
+      return line(state);
+    };
+    expect(order(seed)).toEqual(order(seed));
+    expect(order(seed)).not.toEqual(order('fedcba9876543210fedcba9876543210'));
+    expect([...order(seed)].sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('the draw keeps priorities first and a held place drawn like any other; positions stay exact', () => {
+    const state = given({ capacity: 0 }, { type: 'schedule', opensAt: 1 }, join('a'), { type: 'join', conn: 'v', session: 'sv', priority: 2 }, join('b'), drop('b'), join('c'));
+    when(state, { type: 'draw', drawSeed: seed });
+    expect(line(state)[0]).toBe('v');
+    expect([...line(state)].sort()).toEqual(['a', 'c', 'held:sb', 'v']);
+    line(state).forEach((place, i) => {
+      if (!place.startsWith('held:')) expect(positionOfConn(state, place)).toBe(i + 1);
+    });
+  });
+
+  it('an operator may open early (drawing with the seed given) or pause; a draw while paused only draws', () => {
+    const early = given({ capacity: 1 }, { type: 'schedule', opensAt: 1 }, join('a'), join('b'));
+    expect(when(early, { type: 'open', drawSeed: seed }).slice(0, 2)).toEqual([{ type: 'drawn', drawSeed: seed }, { type: 'statusChanged', status: 'open' }]);
+    const paused = given({ capacity: 1 }, { type: 'schedule', opensAt: 1 }, join('a'), join('b'), { type: 'pause' });
+    expect(when(paused, { type: 'draw', drawSeed: seed })).toEqual([{ type: 'drawn', drawSeed: seed }]);
+    expect(paused.status).toBe('paused');
+    expect(when(paused, { type: 'draw', drawSeed: seed })).toEqual([]);
+  });
+
+  it('draws every order of a small pre-queue equally often (chi-square over 24,000 seeded draws)', () => {
+    const members = ['a', 'b', 'c', 'd'];
+    const counts = new Map<string, number>();
+    const draws = 24_000;
+    // Fixed seeds, so the test is the same every run: seed i is i in hex, padded to 32 digits.
+    for (let i = 0; i < draws; i++) {
+      const state = given({ capacity: 0 }, { type: 'schedule', opensAt: 1 }, ...members.map((c) => join(c)));
+      when(state, { type: 'draw', drawSeed: i.toString(16).padStart(32, '0') });
+      const key = line(state).join('');
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(24);
+    const expected = draws / 24;
+    const chiSquare = [...counts.values()].reduce((sum, observed) => sum + (observed - expected) ** 2 / expected, 0);
+    // 23 degrees of freedom: the 0.999 quantile is 49.73, so a fair draw passes 999 times in 1000.
+    expect(chiSquare).toBeLessThan(49.73);
+    // Each member is first a quarter of the time, within 3%.
+    for (const member of members) {
+      const first = [...counts].filter(([order]) => order.startsWith(member)).reduce((n, [, c]) => n + c, 0);
+      expect(Math.abs(first / draws - 0.25)).toBeLessThan(0.03);
+    }
+  });
+});
+
+describe('admission rules: seats that follow the visitor to the site', () => {
+  const site = (capacity: number) => createAdmissionState({ capacity, siteSessions: true, siteSessionTimeoutMs: 60_000 });
+
+  it('a seated drop keeps the seat until the timeout; the line waits for it', () => {
+    const state = site(1);
+    when(state, join('a'));
+    when(state, join('b'));
+    expect(when(state, drop('a'), 1000)).toEqual([{ type: 'seatKept', conn: 'a', session: 'sa', until: 61_000 }]);
+    expect(seated(state)).toEqual(['a']);
+    expect(line(state)).toEqual(['b']);
+    expect(when(state, drop('a'), 2000)).toEqual([]);
+  });
+
+  it('a refresh moves the deadline on; only the timer of the latest refresh expires it', () => {
+    const state = site(1);
+    when(state, join('a'));
+    when(state, join('b'));
+    when(state, drop('a'), 1000);
+    expect(when(state, { type: 'refreshSite', session: 'sa' }, 30_000)).toEqual([{ type: 'siteRefreshed', conn: 'a', session: 'sa', until: 90_000 }]);
+    expect(when(state, { type: 'expireSiteSession', session: 'sa', until: 61_000 }, 61_000)).toEqual([]);
+    expect(when(state, { type: 'expireSiteSession', session: 'sa', until: 90_000 }, 90_000)).toEqual([
+      { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'site_expired' },
+      { type: 'admitted', conn: 'b', session: 'sb', at: 90_000, ttlUntil: null },
+    ]);
+  });
+
+  it('a release gives the seat to the head at once; a released, kicked or expired session refreshes no more', () => {
+    const state = site(1);
+    when(state, join('a'));
+    when(state, join('b'));
+    when(state, drop('a'), 1000);
+    expect(when(state, { type: 'releaseSite', session: 'sa' }, 2000)).toEqual([
+      { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'site_released' },
+      { type: 'admitted', conn: 'b', session: 'sb', at: 2000, ttlUntil: null },
+    ]);
+    expect(when(state, { type: 'refreshSite', session: 'sa' }, 3000)).toEqual([]);
+    when(state, drop('b'), 3000);
+    expect(when(state, { type: 'kick', session: 'sb' }, 4000)).toEqual([{ type: 'evicted', conn: 'b', session: 'sb', from: 'seat', reason: 'kicked' }]);
+    expect(when(state, { type: 'refreshSite', session: 'sb' }, 5000)).toEqual([]);
+  });
+
+  it('without site sessions, or while the page is still open, nothing is kept or refreshed', () => {
+    const plain = given({ capacity: 1 }, join('a'));
+    expect(when(plain, drop('a'))).toEqual([{ type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'dropped' }]);
+    const open = site(1);
+    when(open, join('a'));
+    expect(when(open, { type: 'refreshSite', session: 'sa' })).toEqual([]);
+    expect(when(open, { type: 'releaseSite', session: 'sa' })).toEqual([]);
+    expect(when(open, leave('a'))).toEqual([{ type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'left' }]);
   });
 });
