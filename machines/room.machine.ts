@@ -10,6 +10,11 @@ export interface RoomInput extends AdmissionSettings {
    * times in decisions (`held.expiresAt`, `admitted.ttlUntil`) are counted from it.
    */
   now: () => number;
+  /**
+   * The admission state a restart recovered (from a snapshot and the log): the room starts from it, in the
+   * state its status names, instead of empty and open. Held by reference, like any admission state.
+   */
+  recovered?: AdmissionState;
 }
 
 export interface RoomContext {
@@ -20,7 +25,7 @@ export interface RoomContext {
 }
 
 /** Commands about one connection or session, and settings: meaningful while the room is open or paused. */
-const placeCommands = ['join', 'leave', 'drop', 'evict', 'resume', 'kick', 'expireHold', 'expireSeat', 'setCapacity', 'setMaxQueue'] as const;
+const placeCommands = ['join', 'leave', 'drop', 'evict', 'resume', 'kick', 'expireHold', 'expireSeat', 'setCapacity', 'setMaxQueue', 'holdForRestart', 'expireRestartHolds'] as const;
 
 /** The part of XState's `enqueue` that `publish` uses. */
 interface Enqueue {
@@ -42,6 +47,13 @@ function publish(decisions: AdmissionDecision[], now: number, enqueue: Enqueue):
     } else if (decision.type === 'admitted' && decision.ttlUntil !== null) {
       const expire = { type: 'expireSeat', conn: decision.conn, ttlUntil: decision.ttlUntil } as const;
       enqueue.raise(expire, { delay: decision.ttlUntil - now, id: `ttl:${decision.conn}` });
+    } else if (decision.type === 'seatResumed' && decision.ttlUntil !== null) {
+      // The seat keeps its session limit; a limit that passed while it was held ends it at once.
+      const expire = { type: 'expireSeat', conn: decision.conn, ttlUntil: decision.ttlUntil } as const;
+      enqueue.raise(expire, { delay: Math.max(0, decision.ttlUntil - now), id: `ttl:${decision.conn}` });
+    } else if (decision.type === 'heldForRestart') {
+      const expire = { type: 'expireRestartHolds', expiresAt: decision.expiresAt } as const;
+      enqueue.raise(expire, { delay: decision.expiresAt - now, id: `restart:${decision.expiresAt}` });
     }
   }
 }
@@ -76,7 +88,7 @@ export const roomMachine = setup({
   context: ({ input }) => ({
     room: input.room,
     now: input.now,
-    admission: createAdmissionState(input),
+    admission: input.recovered ?? createAdmissionState(input),
   }),
   initial: 'open',
   states: {
@@ -104,3 +116,15 @@ export const roomMachine = setup({
     },
   },
 });
+
+/**
+ * The room actor's starting snapshot for a recovered room: the recovered admission state, in the machine state
+ * its status names (`open`, `paused` or `closed`), so the states keep owning behaviour after a restart. Pass it
+ * as `createActor(roomMachine, { input, snapshot })`.
+ */
+export function recoveredRoomSnapshot(input: RoomInput & { recovered: AdmissionState }) {
+  return roomMachine.resolveState({
+    value: input.recovered.status,
+    context: { room: input.room, now: input.now, admission: input.recovered },
+  });
+}

@@ -14,6 +14,11 @@ export interface Seat {
   session: SessionId;
   since: number;
   ttlUntil: number | null;
+  /**
+   * Set while the seat is held for a restart: its connection is gone and the seat waits for its session's
+   * `resume` until then (ms epoch). Absent or null: the seat is live.
+   */
+  holdUntil?: number | null;
 }
 
 /** The settings admission decides by. The room's only copy: admin changes land here through `evolve`. */
@@ -84,4 +89,9 @@ export function sessionOfConn(state: AdmissionState, conn: ConnId): SessionId | 
 /** Places held for a resume (in line but with no connection). */
 export function heldCount(state: AdmissionState): number {
   return state.queue.size - state.queue.liveCount;
+}
+
+/** Whether a seat is held for its session's `resume` (after a restart) rather than live on a connection. */
+export function isHeldSeat(seat: Seat): boolean {
+  return seat.holdUntil !== undefined && seat.holdUntil !== null;
 }

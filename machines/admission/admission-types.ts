@@ -29,7 +29,14 @@ export type AdmissionCommand =
   /** Close the room: everyone is evicted (`room_closed`, or `shutdown` when the server stops). */
   | { type: 'close'; reason?: 'room_closed' | 'shutdown' }
   /** Give free seats to the head of the line. The room asks it after every command while it is open. */
-  | { type: 'promote' };
+  | { type: 'promote' }
+  /**
+   * The server restarts (it stops gracefully with a data dir, or it starts again after a stop or a crash):
+   * every place in line and every seat is held for `resumeWindowMs` from now, for its owner to `resume`.
+   */
+  | { type: 'holdForRestart' }
+  /** The timer of a `heldForRestart` fired: the places and seats still held since then are released. */
+  | { type: 'expireRestartHolds'; expiresAt: number };
 
 /** Why a place or seat was given up without an eviction message. */
 export type ReleaseReason = 'left' | 'dropped' | 'hold_expired' | 'superseded' | 'kicked' | 'room_closed' | 'shutdown';
@@ -63,7 +70,25 @@ export type AdmissionDecision =
   | { type: 'resumeRefused'; conn: ConnId; session: SessionId }
   | { type: 'capacityChanged'; capacity: number }
   | { type: 'maxQueueChanged'; maxQueue: number }
-  | { type: 'statusChanged'; status: RoomStatus };
+  | { type: 'statusChanged'; status: RoomStatus }
+  /**
+   * Every place in line and every seat is held until `expiresAt` (ms epoch) for a restart: connections are
+   * gone, places keep their order and seats stay taken (never given to anyone else) until then.
+   */
+  | { type: 'heldForRestart'; expiresAt: number }
+  /**
+   * A held seat goes back to its session on connection `conn`. `replacedConn`: the connection the seat was
+   * held for (gone). `replacedSession`: the fresh place or seat `conn` had, given up (null when the seat was
+   * asked for as the connection joined). `ttlUntil`: the seat's own session limit, unchanged.
+   */
+  | {
+      type: 'seatResumed';
+      conn: ConnId;
+      session: SessionId;
+      replacedConn: ConnId;
+      replacedSession: SessionId | null;
+      ttlUntil: number | null;
+    };
 
 export type AdmissionDecisionType = AdmissionDecision['type'];
 export type DecisionOf<K extends AdmissionDecisionType> = Extract<AdmissionDecision, { type: K }>;

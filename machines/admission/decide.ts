@@ -1,5 +1,5 @@
 import type { EvictionReason } from '../close-reasons.js';
-import type { AdmissionState } from './admission-state.js';
+import { isHeldSeat, type AdmissionState } from './admission-state.js';
 import type { AdmissionCommand, AdmissionDecision, ConnId, SessionId } from './admission-types.js';
 
 type Decisions = AdmissionDecision[];
@@ -40,6 +40,10 @@ export function decide(state: AdmissionState, command: AdmissionCommand, now: nu
       return closeRoom(state, command.reason ?? 'room_closed');
     case 'promote':
       return promoteHead(state, now);
+    case 'holdForRestart':
+      return holdForRestart(state, now);
+    case 'expireRestartHolds':
+      return expireRestartHolds(state, command.expiresAt);
   }
 }
 
@@ -82,6 +86,8 @@ function join(state: AdmissionState, conn: ConnId, session: SessionId, now: numb
  */
 function rejoin(state: AdmissionState, conn: ConnId, session: SessionId, resume: SessionId, now: number): Decisions {
   if (state.seats.has(conn) || state.ticketByConn.has(conn)) return [];
+  const heldSeat = resumeHeldSeat(state, conn, resume, null);
+  if (heldSeat !== null) return [heldSeat];
   const ticket = state.ticketBySession.get(resume);
   if (ticket === undefined || state.status === 'closed') {
     const placed = join(state, conn, session, now);
@@ -117,6 +123,8 @@ function resume(state: AdmissionState, conn: ConnId, session: SessionId): Decisi
   const ownSession = ownTicket === undefined ? state.seats.get(conn)?.session : state.queue.get(ownTicket)!.session;
   if (ownSession === undefined) return []; // not placed (yet, or any more): nothing to resume into
   if (ownSession === session) return []; // already this session's place
+  const heldSeat = resumeHeldSeat(state, conn, session, ownSession);
+  if (heldSeat !== null) return [heldSeat];
   const ticket = state.ticketBySession.get(session);
   if (ticket === undefined) return [{ type: 'resumeRefused', conn, session }];
   const waiter = state.queue.get(ticket)!;
@@ -160,6 +168,32 @@ function closeRoom(state: AdmissionState, reason: 'room_closed' | 'shutdown'): D
         ? { type: 'released', conn: null, session: waiter.session, from: 'queue', reason }
         : { type: 'evicted', conn: waiter.conn, session: waiter.session, from: 'queue', reason },
     );
+  }
+  return out;
+}
+
+/** A seat held for `session` goes to `conn`, giving up `ownSession`'s fresh place or seat; null if none is held. */
+function resumeHeldSeat(state: AdmissionState, conn: ConnId, session: SessionId, ownSession: SessionId | null): AdmissionDecision | null {
+  const heldConn = state.seatBySession.get(session);
+  const seat = heldConn === undefined ? undefined : state.seats.get(heldConn);
+  if (heldConn === undefined || seat === undefined || !isHeldSeat(seat)) return null;
+  return { type: 'seatResumed', conn, session, replacedConn: heldConn, replacedSession: ownSession, ttlUntil: seat.ttlUntil };
+}
+
+/** Every place and seat is held from `now` for the resume window; an empty room decides nothing. */
+function holdForRestart(state: AdmissionState, now: number): Decisions {
+  if (state.seats.size === 0 && state.queue.size === 0) return [];
+  return [{ type: 'heldForRestart', expiresAt: now + state.resumeWindowMs }];
+}
+
+/** Places and seats still held by the restart hold that ends at `expiresAt` are released; O(n) once per restart. */
+function expireRestartHolds(state: AdmissionState, expiresAt: number): Decisions {
+  const out: Decisions = [];
+  for (const [conn, seat] of state.seats) {
+    if (seat.holdUntil === expiresAt) out.push({ type: 'released', conn, session: seat.session, from: 'seat', reason: 'hold_expired' });
+  }
+  for (const [, waiter] of state.queue.entries()) {
+    if (waiter.conn === null && waiter.holdUntil === expiresAt) out.push({ type: 'released', conn: null, session: waiter.session, from: 'queue', reason: 'hold_expired' });
   }
   return out;
 }

@@ -37,6 +37,12 @@ export interface ServerConfig {
   port: number;
   rooms: RoomConfig[];
   eventLog: string | null;
+  /** Where the key, the resume secret, the log and the snapshots live; null: in memory. */
+  dataDir: string | null;
+  /** With a data dir: a snapshot after this many records. */
+  snapshotEveryRecords: number;
+  /** With a data dir: a snapshot at least this often while records arrive, ms. */
+  snapshotIntervalMs: number;
   eventRingSize: number;
   maxConnections: number;
   maxConnectionsPerIp: number;
@@ -71,6 +77,9 @@ export const defaultServerConfig: Readonly<Omit<ServerConfig, 'rooms'>> = Object
   host: '127.0.0.1',
   port: 8080,
   eventLog: null,
+  dataDir: null,
+  snapshotEveryRecords: 100_000,
+  snapshotIntervalMs: 60_000,
   eventRingSize: 10_000,
   maxConnections: 100_000,
   maxConnectionsPerIp: 200,
@@ -225,6 +234,25 @@ const serveFlagSpecs = {
     defaultValue: server.eventLog,
     defaultText: 'none',
     parse: nonEmpty,
+  },
+  'data-dir': {
+    valueName: '<dir>',
+    description: 'keep the line across restarts: signing key, resume secret, event log and snapshots live here',
+    defaultValue: server.dataDir,
+    defaultText: 'none (in memory)',
+    parse: nonEmpty,
+  },
+  'snapshot-records': {
+    valueName: '<n>',
+    description: 'with --data-dir: snapshot the rooms after this many log records',
+    defaultValue: server.snapshotEveryRecords,
+    parse: wholeNumber({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+  },
+  'snapshot-interval': {
+    valueName: '<ms>',
+    description: 'with --data-dir: snapshot the rooms at least this often while records arrive',
+    defaultValue: server.snapshotIntervalMs,
+    parse: wholeNumber({ min: 1, max: maxTimerMs }),
   },
   'event-ring': {
     valueName: '<n>',
@@ -399,11 +427,19 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
       ? [{ name: defaultRoomName, ...roomDefaults }]
       : loadRoomsFile(roomsFile, roomDefaults, raw.get('config')?.source, { intervalFollowsTimeout });
 
+  const eventLog = read('event-log');
+  const dataDir = read('data-dir');
+  if (eventLog !== null && dataDir !== null) {
+    throw new ConfigError(`${sourceOf('event-log')} and ${sourceOf('data-dir')}: choose one (the data dir keeps the event log itself)`);
+  }
   return {
     host: read('host'),
     port: read('port'),
     rooms,
-    eventLog: read('event-log'),
+    eventLog,
+    dataDir,
+    snapshotEveryRecords: read('snapshot-records'),
+    snapshotIntervalMs: read('snapshot-interval'),
     eventRingSize: read('event-ring'),
     maxConnections: read('max-connections'),
     maxConnectionsPerIp: read('max-connections-per-ip'),

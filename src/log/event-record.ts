@@ -25,6 +25,11 @@ type Input<K extends string, C, D> = RecordBase & { kind: K; conn: C; data: D };
 export type InputRecord =
   | Input<'room.opened', null, { settings: RoomConfig }>
   /**
+   * The server started again on a data dir and the room goes on from the state it recovered (the fold of the
+   * log so far: a snapshot plus the tail), with its connections gone. `settings`: as configured at this start.
+   */
+  | Input<'room.recovered', null, { settings: RoomConfig }>
+  /**
    * A socket opened. `resume`: the session named by a resume token presented at the upgrade (null: a token
    * that is not valid; absent: none presented).
    */
@@ -52,7 +57,7 @@ export type EventKind = EventRecord['kind'];
 export type InputKind = InputRecord['kind'];
 export type RecordOf<K extends EventKind> = Extract<EventRecord, { kind: K }>;
 
-export const inputKinds = ['room.opened', 'connected', 'message', 'pong', 'fault', 'closed', 'overflow', 'timer', 'config'] as const satisfies readonly InputKind[];
+export const inputKinds = ['room.opened', 'room.recovered', 'connected', 'message', 'pong', 'fault', 'closed', 'overflow', 'timer', 'config'] as const satisfies readonly InputKind[];
 
 const inputKindSet: ReadonlySet<string> = new Set(inputKinds);
 
@@ -65,7 +70,7 @@ export function isDecisionRecord(record: EventRecord): record is DecisionRecord 
 }
 
 /** Decisions about the room as a whole: they name no connection. */
-const roomWideDecisions: ReadonlySet<AdmissionDecisionType> = new Set(['capacityChanged', 'maxQueueChanged', 'statusChanged']);
+const roomWideDecisions: ReadonlySet<AdmissionDecisionType> = new Set(['capacityChanged', 'maxQueueChanged', 'statusChanged', 'heldForRestart']);
 
 /** The decision a record holds. */
 export function decisionOf(record: DecisionRecord): AdmissionDecision {

@@ -10,4 +10,4 @@ import type { ErrorCode } from '../protocol/codes.js';
 export type InboundMessage = ClientMessageEvent | { type: 'invalid'; code: ErrorCode };
 
 /** Operator commands a room accepts at run time. */
-export type RoomAdminCommand = Extract<AdmissionCommand, { type: 'setCapacity' | 'setMaxQueue' | 'pause' | 'open' | 'close' | 'kick' }>;
+export type RoomAdminCommand = Extract<AdmissionCommand, { type: 'setCapacity' | 'setMaxQueue' | 'pause' | 'open' | 'close' | 'kick' | 'holdForRestart' }>;

@@ -3,7 +3,7 @@ import { heldCount, type AdmissionState } from '../../machines/admission/admissi
 import type { AdmissionCommand, AdmissionDecision, RoomStatus } from '../../machines/admission/admission-types.js';
 import { closeReasons, placeAfterClientClose, type CloseReasonName } from '../../machines/close-reasons.js';
 import { connectionMachine, type ConnectionEvent } from '../../machines/connection.machine.js';
-import { roomMachine } from '../../machines/room.machine.js';
+import { recoveredRoomSnapshot, roomMachine } from '../../machines/room.machine.js';
 import type { RoomConfig } from '../config/server-config.js';
 import type { ActorClock } from '../log/actor-clocks.js';
 import type { EventLog } from '../log/event-log.js';
@@ -50,6 +50,11 @@ export interface RoomRuntimeOptions {
   closeTimeoutMs?: number;
   /** How long a connection the full line turned away may still present `resume`, ms (default 2000). */
   resumeGraceMs?: number;
+  /**
+   * The admission state a restart recovered for this room: the room goes on from it (recorded as
+   * `room.recovered`), taken by reference. Absent: the room opens empty (`room.opened`).
+   */
+  recovered?: AdmissionState;
 }
 
 /** How long a connection the full line turned away may still present `resume` before it is closed with 4003. */
@@ -90,11 +95,18 @@ export class RoomRuntime {
     this.effects = options.effects;
     this.now = options.now ?? Date.now;
     this.machine = this.wireConnectionMachine();
-    this.log.append(this.name, 'room.opened', null, { settings: { ...this.config } }, this.beginInput());
+    if (options.recovered) {
+      // Not operator settings: the configuration at this start decides them.
+      options.recovered.resumeWindowMs = this.config.resumeWindowMs;
+      options.recovered.sessionTtlMs = this.config.sessionTtlMs;
+    }
+    this.log.append(this.name, options.recovered ? 'room.recovered' : 'room.opened', null, { settings: { ...this.config } }, this.beginInput());
+    const input = { ...this.config, room: this.name, now: () => this.inputAt };
     this.room = createActor(roomMachine, {
       id: `room:${this.name}`,
       systemId: `room:${this.name}`,
-      input: { ...this.config, room: this.name, now: () => this.inputAt },
+      input,
+      ...(options.recovered ? { snapshot: recoveredRoomSnapshot({ ...input, recovered: options.recovered }) } : {}),
       clock: this.clockFor(null),
       inspect: options.inspect,
     });
@@ -178,6 +190,15 @@ export class RoomRuntime {
     this.configure({ type: 'close', reason: 'shutdown' });
   }
 
+  /**
+   * The server restarts with a data dir (it is stopping, or it has just recovered the room): every place and
+   * seat is held for the resume window, and every open connection is told `evicted{restart}` and closed with
+   * 1012. Recorded like any operator command, so the log replays across restarts.
+   */
+  holdForRestart(): void {
+    this.configure({ type: 'holdForRestart' });
+  }
+
   stop(): void {
     for (const actor of this.connections.values()) actor.stop();
     this.connections.clear();
@@ -205,6 +226,10 @@ export class RoomRuntime {
   get settings(): RoomConfig {
     const { capacity, maxQueue } = this.admission;
     return { ...this.config, capacity, maxQueue };
+  }
+  /** The settings the room was started with (this run's configuration, before admin changes). */
+  get startedWith(): RoomConfig {
+    return { ...this.config };
   }
   get status(): RoomStatus {
     return this.admission.status;
@@ -318,6 +343,13 @@ export class RoomRuntime {
         return this.effects.queueChanged(this.name);
       case 'resumeRefused':
         return actor(decision.conn)?.send({ type: 'resumeRefused' });
+      case 'seatResumed':
+        actor(decision.conn)?.send({ type: 'seatResumed', session: decision.session });
+        return this.effects.queueChanged(this.name);
+      case 'heldForRestart':
+        // Copied first: a connection that closes at once leaves the map while it is walked.
+        for (const connection of [...this.connections.values()]) connection.send({ type: 'evicted', reason: 'restart' });
+        return this.effects.queueChanged(this.name);
     }
   }
 

@@ -5,6 +5,8 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { InspectionEvent } from 'xstate';
 import type { RoomConfig, ServerConfig } from '../config/server-config.js';
+import { gateEffectsOnCommit } from '../durable/commit-gated-effects.js';
+import { openServerDataDir } from '../durable/server-data-dir.js';
 import { wallClock } from '../log/actor-clocks.js';
 import { EventLog } from '../log/event-log.js';
 import { JsonlSink } from '../log/jsonl-sink.js';
@@ -72,10 +74,12 @@ const listenBacklog = 4096;
 
 export async function createAnteroomServer(config: ServerConfig, options: AnteroomServerOptions = {}): Promise<AnteroomServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const issuer = await createAdmissionTokenIssuer({ keyFile: config.keyFile });
-  const resumeTokens: ResumeTokens = createResumeTokens();
-  const sink = config.eventLog ? new JsonlSink(config.eventLog) : null;
-  const log = new EventLog({ ringSize: config.eventRingSize, sink });
+  // With a data dir, the key, the resume secret and the log outlive the process, and the rooms are recovered.
+  const durable = await openServerDataDir(config, logger);
+  const issuer = await createAdmissionTokenIssuer({ keyFile: config.keyFile ?? durable?.secrets.keyFile });
+  const resumeTokens: ResumeTokens = createResumeTokens(durable?.secrets.resumeSecret);
+  const sink = durable?.sink ?? (config.eventLog ? new JsonlSink(config.eventLog) : null);
+  const log = new EventLog({ ringSize: config.eventRingSize, sink, lastSeq: durable?.recovered.lastSeq });
   const clients = new Map<string, ClientSocket>();
   const rooms = new Map<string, ServedRoom>();
   const gate = new UpgradeGate(config);
@@ -95,36 +99,41 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
 
   for (const roomConfig of config.rooms) {
     rooms.set(roomConfig.name, openRoom(roomConfig));
+    durable?.resumeRoom(rooms.get(roomConfig.name)!.runtime);
   }
+  durable?.startSnapshots(log, () => [...rooms.values()].map((room) => room.runtime));
 
   function openRoom(roomConfig: RoomConfig): ServedRoom {
     const rate = new AdmissionRate();
     // The feed and the runtime refer to each other; the feed is only used after both exist.
     let feed: PositionFeed | null = null;
+    const recovered = durable?.recoveredRoom(roomConfig);
+    const effects = createSocketEffects({
+      room: roomConfig,
+      clients,
+      issuer,
+      resumeTokens,
+      rate,
+      outboundBudget: config.outboundBudget,
+      logger,
+      queueChanged: () => feed?.markDirty(),
+      onSend: (message, client) => metrics.sent(message, client.conn),
+      overflowed: (client) => {
+        logger.warn({ conn: client.conn, session: client.session, room: roomConfig.name, buffered: client.ws.bufferedAmount }, 'client too slow; dropping it');
+        // Reported on the next turn, so the drop is an input of its own in the log, not part of another.
+        setImmediate(() => {
+          client.room.overflow(client.conn);
+        });
+      },
+    });
     const runtime = new RoomRuntime({
       settings: roomConfig,
       log,
       clockFor: () => wallClock,
       recordTimers: true,
       inspect: options.inspect,
-      effects: createSocketEffects({
-        room: roomConfig,
-        clients,
-        issuer,
-        resumeTokens,
-        rate,
-        outboundBudget: config.outboundBudget,
-        logger,
-        queueChanged: () => feed?.markDirty(),
-        onSend: (message, client) => metrics.sent(message, client.conn),
-        overflowed: (client) => {
-          logger.warn({ conn: client.conn, session: client.session, room: roomConfig.name, buffered: client.ws.bufferedAmount }, 'client too slow; dropping it');
-          // Reported on the next turn, so the drop is an input of its own in the log, not part of another.
-          setImmediate(() => {
-            client.room.overflow(client.conn);
-          });
-        },
-      }),
+      ...(recovered ? { recovered } : {}),
+      effects: durable ? gateEffectsOnCommit(effects, durable.sink) : effects,
     });
     feed = new PositionFeed(runtime, (conn, position) => sendPosition(rooms.get(roomConfig.name)!, conn, position), options.positionFeedTiming ?? defaultPositionFeedTiming);
     return { runtime, feed, rate };
@@ -133,6 +142,8 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
   function sendPosition(room: ServedRoom, conn: string, position: number): 'sent' | 'unchanged' | 'deferred' {
     const client = clients.get(conn);
     if (!client || client.sentPosition === position) return 'unchanged';
+    // Not yet told its place (its first status waits for the log to be durable): that status comes first.
+    if (client.sentPosition === 0) return 'deferred';
     const outcome = sendToClient(
       client,
       queuedStatus(client, position, room.runtime.queueLength, room.rate),
@@ -191,7 +202,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
         return;
       }
       if (shuttingDown) {
-        closeWith(ws, 'shutdown');
+        closeWith(ws, durable ? 'restart' : 'shutdown');
         return;
       }
       acceptClient(ws, room, verdict.ip, resumeTokenFromUrl(request.url));
@@ -257,7 +268,11 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
         if (client.ws.readyState === client.ws.CLOSED) return resolve();
         client.ws.once('close', () => resolve());
       })));
-      for (const room of rooms.values()) room.runtime.shutdown();
+      // With a data dir the line is kept: places and seats are held (close 1012), not ended (1001).
+      for (const room of rooms.values()) {
+        if (durable) room.runtime.holdForRestart();
+        else room.runtime.shutdown();
+      }
       const grace = setTimeout(() => {
         for (const client of clients.values()) client.ws.terminate();
       }, shutdownGraceMs);
@@ -271,6 +286,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
       }
       metrics.close();
       await log.close();
+      await durable?.close();
       logger.info('stopped');
       logger.flush?.();
     },

@@ -75,7 +75,10 @@ export function createSocketEffects(deps: SocketEffectsDeps): ConnectionEffects 
       if (!client) return;
       // Only promotions from the line tell how fast it moves; walk-in admissions would skew the ETA.
       if (client.sentPosition > 0) deps.rate.record(Date.now());
-      client.session = session;
+      if (client.session !== session) {
+        client.session = session;
+        client.resumeToken = deps.resumeTokens.mint(deps.room.name, session);
+      }
       client.sentPosition = 0;
       deps.logger.debug({ conn, session, room: deps.room.name }, 'admitted');
       void issueToken(client).then((issued) => {
@@ -91,6 +94,8 @@ export function createSocketEffects(deps: SocketEffectsDeps): ConnectionEffects 
           type: 'status',
           status: 'active',
           session,
+          // A held seat is given back for it after a restart.
+          resumeToken: client.resumeToken,
           token: issued.token,
           expiresAt: issued.expiresAt,
           heartbeat: { intervalMs: deps.room.heartbeatIntervalMs, timeoutMs: deps.room.heartbeatTimeoutMs },
