@@ -1,0 +1,103 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createNodeClient } from '../../src/client/node.js';
+import { ConfigError } from '../../src/config/config-error.js';
+import { closeAll, getJson, startServer, TestClient, type LiveServer } from '../support/live-server.js';
+import { waitFor } from '../support/wait-for.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'anteroom-restart-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterEach(closeAll);
+
+const adminToken = 'restart-admin-token';
+const flagsFor = (dir: string, extra: string[] = []) => ['--data-dir', dir, '--capacity', '1', '--heartbeat-timeout', '60000', '--admin-token', adminToken, ...extra];
+const withResume = (url: string, token: string) => `${url}/?resume=${encodeURIComponent(token)}`;
+
+/** A server with a seated visitor and two in line; returns them with their last status. */
+async function seatedAndTwoWaiting(live: LiveServer) {
+  const seated = await TestClient.placed(live.url);
+  const first = await TestClient.placed(live.url);
+  const second = await TestClient.placed(live.url);
+  expect(seated.lastStatus).toMatchObject({ status: 'active', resumeToken: expect.any(String) });
+  return { seated, first, second };
+}
+
+describe('a data dir keeps the line across a restart', () => {
+  it('a graceful stop says restart (1012) and holds every place and seat; after a start each comes back by resume', async () => {
+    const dir = mkdtempSync(join(scratch, 'graceful-'));
+    const before = await startServer(flagsFor(dir));
+    const { seated, first, second } = await seatedAndTwoWaiting(before);
+    const seatToken = seated.lastStatus!.resumeToken as string;
+    const admissionToken = seated.lastStatus!.token as string;
+    await before.close();
+    for (const client of [seated, first, second]) {
+      expect((await client.closed).code).toBe(1012);
+      expect(client.messages.find((m) => m.type === 'evicted')).toMatchObject({ reason: 'restart' });
+    }
+
+    const after = await startServer(flagsFor(dir));
+    expect(await getJson(`${after.httpUrl}/api/rooms/main`)).toMatchObject({ active: 1, queued: 2, held: 2 });
+    // Tokens signed before the restart still verify: the same key, the same kid.
+    await expect(after.server.issuer.verify(admissionToken)).resolves.toMatchObject({ session: seated.lastStatus!.session });
+
+    // A newcomer queues behind the held places and is never given the held seat.
+    const newcomer = await TestClient.placed(after.url);
+    expect(newcomer.lastStatus).toMatchObject({ status: 'queued', position: 3 });
+
+    const secondBack = await TestClient.placed(withResume(after.url, second.lastStatus!.resumeToken));
+    expect(secondBack.lastStatus).toMatchObject({ status: 'queued', session: second.lastStatus!.session, position: 2 });
+    const seatedBack = await TestClient.placed(after.url);
+    seatedBack.send({ type: 'resume', token: seatToken });
+    const active = await seatedBack.next((m) => m.type === 'status' && m.status === 'active');
+    expect(active).toMatchObject({ session: seated.lastStatus!.session, resumeToken: seatToken });
+    expect(await getJson(`${after.httpUrl}/api/rooms/main`)).toMatchObject({ active: 1, queued: 3, held: 1 });
+  });
+
+  it('keeps what an operator changed at run time: capacity, line limit and status', async () => {
+    const dir = mkdtempSync(join(scratch, 'operator-'));
+    const before = await startServer(flagsFor(dir));
+    const response = await fetch(`${before.httpUrl}/api/rooms/main`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ capacity: 4, maxQueue: 50, status: 'paused' }),
+    });
+    expect(response.status).toBe(200);
+    await before.close();
+    const after = await startServer(flagsFor(dir));
+    expect(await getJson(`${after.httpUrl}/api/rooms/main`)).toMatchObject({ capacity: 4, maxQueue: 50, status: 'paused' });
+    const waiting = await TestClient.placed(after.url);
+    expect(waiting.lastStatus).toMatchObject({ status: 'queued', position: 1 });
+    await after.close();
+    // A capacity the configuration changes between starts is the newer decision, and wins.
+    const reconfigured = await startServer(flagsFor(dir, ['--capacity', '2']));
+    expect(await getJson(`${reconfigured.httpUrl}/api/rooms/main`)).toMatchObject({ capacity: 2, maxQueue: 50, status: 'paused' });
+  });
+
+  it('refuses a second server on the same data dir', async () => {
+    const dir = mkdtempSync(join(scratch, 'locked-'));
+    await startServer(flagsFor(dir));
+    const second = startServer(flagsFor(dir));
+    await expect(second).rejects.toThrow(ConfigError);
+    await expect(second).rejects.toThrow(/in use by another anteroom server/);
+  });
+
+  it('the client library reconnects and resumes its seat across a restart without being asked', async () => {
+    const dir = mkdtempSync(join(scratch, 'client-'));
+    const before = await startServer(flagsFor(dir));
+    const port = new URL(before.url).port;
+    const client = createNodeClient({ url: `${before.url}/`, backoff: { baseMs: 50, capMs: 200 } });
+    const admitted: string[] = [];
+    client.on('admitted', ({ session }) => admitted.push(session));
+    client.connect();
+    await waitFor('the client to be admitted', () => client.state === 'active');
+    const session = client.session;
+    await before.close();
+    await waitFor('the client to notice the restart', () => client.state === 'reconnecting' || client.state === 'connecting');
+    await startServer(flagsFor(dir, ['--port', port]));
+    await waitFor('the client to have its seat back', () => client.state === 'active', 10_000);
+    expect(client.session).toBe(session);
+    client.close();
+  });
+});
