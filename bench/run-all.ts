@@ -1,8 +1,9 @@
 /**
  * Every benchmark in turn, one after another so none shares the machine with another: the admission queue,
  * joins through the room, the position fan-out at 100k queued, then the server at 10k queued against a raw
- * ws server. `npm run bench` runs this.
+ * ws server, then what a data dir costs (appends, recovery, joins). `npm run bench` runs this.
  */
+import { main as durableBench } from './durable.bench.js';
 import { main as fanout100kBench } from './fanout-100k.bench.js';
 import { main as queueBench } from './queue.bench.js';
 import { main as roomJoinsBench } from './room-joins.bench.js';
@@ -13,6 +14,7 @@ const benches: [name: string, run: () => unknown][] = [
   ['room-joins', roomJoinsBench],
   ['fanout-100k', fanout100kBench],
   ['server-10k', server10kBench],
+  ['durable', durableBench],
 ];
 
 for (const [name, run] of benches) {
