@@ -1,5 +1,5 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { minResumeSecretBytes } from '../tokens/resume-tokens.js';
@@ -16,8 +16,8 @@ export interface DataDirSecrets {
 }
 
 /**
- * The signing key and the resume secret of a data dir, generated on its first start (files 0600, written
- * with O_EXCL and fsynced) and read on every later one. A resume secret shorter than 16 bytes is a ConfigError.
+ * The signing key and the resume secret of a data dir, generated on its first start (files 0600, fsynced and
+ * linked into place, so a crash never leaves half a file) and read on every later one. A resume secret shorter than 16 bytes is a ConfigError.
  */
 export function loadOrCreateSecrets(dir: string): DataDirSecrets {
   const keyFile = join(dir, signingKeyFileName);
@@ -29,18 +29,22 @@ export function loadOrCreateSecrets(dir: string): DataDirSecrets {
   return { keyFile, resumeSecret };
 }
 
+/** Writes a new secret file whole or not at all: a temporary file, fsynced, then linked into place (fails if it exists). */
 function createOnce(path: string, content: () => string): void {
-  let fd: number;
-  try {
-    fd = openSync(path, 'wx', 0o600);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
-    throw error;
-  }
+  if (existsSync(path)) return;
+  const temporary = `${path}.tmp`;
+  const fd = openSync(temporary, 'w', 0o600);
   try {
     writeSync(fd, content());
     fsyncSync(fd);
   } finally {
     closeSync(fd);
+  }
+  try {
+    linkSync(temporary, path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    unlinkSync(temporary);
   }
 }
