@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createNodeClient } from '../../src/client/node.js';
 import { ConfigError } from '../../src/config/config-error.js';
+import { readDataDirLog } from '../../src/durable/data-dir-log.js';
+import { listSegments } from '../../src/durable/log-segments.js';
+import { replay } from '../../src/log/replay.js';
 import { closeAll, getJson, startServer, TestClient, type LiveServer } from '../support/live-server.js';
 import { waitFor } from '../support/wait-for.js';
 
@@ -73,6 +76,24 @@ describe('a data dir keeps the line across a restart', () => {
     // A capacity the configuration changes between starts is the newer decision, and wins.
     const reconfigured = await startServer(flagsFor(dir, ['--capacity', '2']));
     expect(await getJson(`${reconfigured.httpUrl}/api/rooms/main`)).toMatchObject({ capacity: 2, maxQueue: 50, status: 'paused' });
+  });
+
+  it('replays across restarts, from the oldest kept snapshot once older segments are deleted', async () => {
+    const dir = mkdtempSync(join(scratch, 'replay-'));
+    const first = await startServer(flagsFor(dir));
+    const { first: waiting } = await seatedAndTwoWaiting(first);
+    await first.close();
+    const second = await startServer(flagsFor(dir));
+    const back = await TestClient.placed(withResume(second.url, waiting.lastStatus!.resumeToken));
+    expect(back.lastStatus).toMatchObject({ status: 'queued', position: 1 });
+    await second.close();
+    expect(listSegments(dir)[0]!.firstSeq).toBeGreaterThan(1);
+    const log = await readDataDirLog(dir);
+    expect(log.seededFrom).toMatch(/^snapshot-/);
+    expect(log.records[0]).toMatchObject({ kind: 'room.recovered' });
+    const result = replay(log.records, { seed: log.seed! });
+    expect(result).toMatchObject({ ok: true });
+    expect(result.decisions).toBeGreaterThanOrEqual(3); // held, resumed, held again at the stop
   });
 
   it('refuses a second server on the same data dir', async () => {
