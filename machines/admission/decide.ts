@@ -1,5 +1,5 @@
 import type { EvictionReason } from '../close-reasons.js';
-import { isHeldSeat, type AdmissionState } from './admission-state.js';
+import { isHeldSeat, type AdmissionState, type Seat } from './admission-state.js';
 import type { AdmissionCommand, AdmissionDecision, ConnId, SessionId } from './admission-types.js';
 
 type Decisions = AdmissionDecision[];
@@ -101,7 +101,7 @@ type Ending = { type: 'released'; reason: 'left' } | { type: 'evicted'; reason: 
 
 /** A connection's seat or live place ends: released (it left) or evicted (it is told why). */
 function end(state: AdmissionState, conn: ConnId, ending: Ending): Decisions {
-  const seat = state.seats.get(conn);
+  const seat = liveSeat(state, conn);
   if (seat !== undefined) return [{ ...ending, conn, session: seat.session, from: 'seat' }];
   const ticket = state.ticketByConn.get(conn);
   if (ticket === undefined) return [];
@@ -110,7 +110,7 @@ function end(state: AdmissionState, conn: ConnId, ending: Ending): Decisions {
 
 /** An abnormal end: a seat is released at once (seats are never held), a queued place is held. */
 function drop(state: AdmissionState, conn: ConnId, now: number): Decisions {
-  const seat = state.seats.get(conn);
+  const seat = liveSeat(state, conn);
   if (seat !== undefined) return [{ type: 'released', conn, session: seat.session, from: 'seat', reason: 'dropped' }];
   const ticket = state.ticketByConn.get(conn);
   if (ticket === undefined) return [];
@@ -120,7 +120,7 @@ function drop(state: AdmissionState, conn: ConnId, now: number): Decisions {
 
 function resume(state: AdmissionState, conn: ConnId, session: SessionId): Decisions {
   const ownTicket = state.ticketByConn.get(conn);
-  const ownSession = ownTicket === undefined ? state.seats.get(conn)?.session : state.queue.get(ownTicket)!.session;
+  const ownSession = ownTicket === undefined ? liveSeat(state, conn)?.session : state.queue.get(ownTicket)!.session;
   if (ownSession === undefined) return []; // not placed (yet, or any more): nothing to resume into
   if (ownSession === session) return []; // already this session's place
   const heldSeat = resumeHeldSeat(state, conn, session, ownSession);
@@ -150,6 +150,9 @@ function expireHold(state: AdmissionState, session: SessionId, expiresAt: number
 
 function kick(state: AdmissionState, session: SessionId): Decisions {
   const seatedConn = state.seatBySession.get(session);
+  if (seatedConn !== undefined && isHeldSeat(state.seats.get(seatedConn)!)) {
+    return [{ type: 'released', conn: seatedConn, session, from: 'seat', reason: 'kicked' }];
+  }
   if (seatedConn !== undefined) return end(state, seatedConn, { type: 'evicted', reason: 'kicked' });
   const ticket = state.ticketBySession.get(session);
   if (ticket === undefined) return [];
@@ -196,4 +199,10 @@ function expireRestartHolds(state: AdmissionState, expiresAt: number): Decisions
     if (waiter.conn === null && waiter.holdUntil === expiresAt) out.push({ type: 'released', conn: null, session: waiter.session, from: 'queue', reason: 'hold_expired' });
   }
   return out;
+}
+
+/** The seat a connection is live on. A seat held for a restart belongs to no connection any more. */
+function liveSeat(state: AdmissionState, conn: ConnId): Seat | undefined {
+  const seat = state.seats.get(conn);
+  return seat === undefined || isHeldSeat(seat) ? undefined : seat;
 }

@@ -98,3 +98,79 @@ describe('admission snapshots', () => {
     );
   });
 });
+
+describe('held seats under any sequence of commands (property)', () => {
+  // Commands name people by letter; each join is a fresh connection with a fresh session, as on the wire.
+  const person = fc.constantFrom('a', 'b', 'c', 'd', 'e');
+  type Step =
+    | { type: 'join'; who: string; resume?: string }
+    | { type: 'resume' | 'drop' | 'leave'; who: string; whose?: string }
+    | { type: 'kick'; whose: string }
+    | { type: 'holdForRestart' }
+    | { type: 'expireRestartHolds' }
+    | { type: 'setCapacity'; capacity: number };
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    person.map((who): Step => ({ type: 'join', who })),
+    fc.tuple(person, person).map(([who, resume]): Step => ({ type: 'join', who, resume })),
+    fc.tuple(person, person).map(([who, whose]): Step => ({ type: 'resume', who, whose })),
+    person.map((who): Step => ({ type: 'drop', who })),
+    person.map((who): Step => ({ type: 'leave', who })),
+    person.map((whose): Step => ({ type: 'kick', whose })),
+    fc.constant<Step>({ type: 'holdForRestart' }),
+    fc.constant<Step>({ type: 'expireRestartHolds' }),
+    fc.integer({ min: 0, max: 3 }).map((capacity): Step => ({ type: 'setCapacity', capacity })),
+  );
+
+  /** The command a step is, given each person's latest connection and session. */
+  function commandOf(step: Step, at: number, conns: Map<string, string>, sessions: Map<string, string>, lastHold: number): AdmissionCommand {
+    const conn = (who: string) => conns.get(who) ?? `${who}-none`;
+    const session = (who: string) => sessions.get(who) ?? `s${who}-none`;
+    switch (step.type) {
+      case 'join': {
+        conns.set(step.who, `${step.who}${at}`);
+        const fresh = `s${step.who}${at}`;
+        const resume = step.resume === undefined ? {} : { resume: session(step.resume) };
+        if (step.resume === undefined) sessions.set(step.who, fresh);
+        return { type: 'join', conn: conn(step.who), session: fresh, ...resume };
+      }
+      case 'resume':
+        return { type: 'resume', conn: conn(step.who), session: session(step.whose!) };
+      case 'drop':
+      case 'leave':
+        return { type: step.type, conn: conn(step.who) };
+      case 'kick':
+        return { type: 'kick', session: session(step.whose) };
+      case 'expireRestartHolds':
+        // The restart timer names the latest restart hold, as the room's own timer would.
+        return { type: 'expireRestartHolds', expiresAt: lastHold };
+      default:
+        return step;
+    }
+  }
+
+  it('a held seat stays its session’s until resumed, expired or kicked, and no one is admitted over capacity', () => {
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 60, size: 'max' }), (steps) => {
+        const state = createAdmissionState({ capacity: 2, resumeWindowMs: 1000 });
+        const conns = new Map<string, string>();
+        const sessions = new Map<string, string>();
+        let lastHold = -1;
+        steps.forEach((step, at) => {
+          const heldBefore = [...state.seats.values()].filter(isHeldSeat).map((seat) => seat.session);
+          const seatsBefore = state.seats.size;
+          const decisions = settle(state, commandOf(step, at, conns, sessions, lastHold), at);
+          for (const decision of decisions) if (decision.type === 'heldForRestart') lastHold = decision.expiresAt;
+          expect(state.seats.size).toBeLessThanOrEqual(Math.max(state.capacity, seatsBefore));
+          for (const session of heldBefore) {
+            const accounted = decisions.some((d) => (d.type === 'seatResumed' || d.type === 'released' || d.type === 'evicted') && d.session === session);
+            if (!accounted) expect(state.seatBySession.has(session), `held seat of ${session}`).toBe(true);
+          }
+          for (const decision of decisions) if (decision.type === 'admitted') expect(heldBefore).not.toContain(decision.session);
+          expect(state.seatBySession.size).toBe(state.seats.size);
+          expect(state.ticketBySession.size).toBe(state.queue.size);
+        });
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
