@@ -25,7 +25,7 @@ export interface RoomContext {
 }
 
 /** Commands about one connection or session, and settings: meaningful while the room is open or paused. */
-const placeCommands = ['join', 'leave', 'drop', 'evict', 'resume', 'kick', 'expireHold', 'expireSeat', 'setCapacity', 'setMaxQueue', 'holdForRestart', 'expireRestartHolds'] as const;
+const placeCommands = ['join', 'leave', 'drop', 'evict', 'resume', 'kick', 'expireHold', 'expireSeat', 'setCapacity', 'setMaxQueue', 'holdForRestart', 'expireRestartHolds', 'expireSeatHold'] as const;
 
 /** The part of XState's `enqueue` that `publish` uses. */
 interface Enqueue {
@@ -51,6 +51,9 @@ function publish(decisions: AdmissionDecision[], now: number, enqueue: Enqueue):
       // The seat keeps its session limit; a limit that passed while it was held ends it at once.
       const expire = { type: 'expireSeat', conn: decision.conn, ttlUntil: decision.ttlUntil } as const;
       enqueue.raise(expire, { delay: Math.max(0, decision.ttlUntil - now), id: `ttl:${decision.conn}` });
+    } else if (decision.type === 'seatHeld') {
+      const expire = { type: 'expireSeatHold', session: decision.session, expiresAt: decision.expiresAt } as const;
+      enqueue.raise(expire, { delay: decision.expiresAt - now, id: `seat:${decision.session}:${decision.expiresAt}` });
     } else if (decision.type === 'heldForRestart') {
       const expire = { type: 'expireRestartHolds', expiresAt: decision.expiresAt } as const;
       enqueue.raise(expire, { delay: decision.expiresAt - now, id: `restart:${decision.expiresAt}` });

@@ -11,6 +11,7 @@ export interface AdmissionSnapshot {
   maxQueue: number;
   resumeWindowMs: number;
   sessionTtlMs: number;
+  seatGraceMs?: number;
   /** Seats in seating order: `[conn, session, since, ttlUntil, holdUntil]` (times ms epoch, null: none). */
   seats: [ConnId, SessionId, number, number | null, number | null][];
   /** Places in line order: `[session, conn, holdUntil]` (conn null and holdUntil set while held). */
@@ -23,8 +24,8 @@ export function snapshotOfAdmission(state: AdmissionState): AdmissionSnapshot {
   for (const [conn, seat] of state.seats) seats.push([conn, seat.session, seat.since, seat.ttlUntil, seat.holdUntil ?? null]);
   const line: AdmissionSnapshot['line'] = [];
   for (const [, waiter] of state.queue.entries()) line.push([waiter.session, waiter.conn, waiter.holdUntil]);
-  const { status, capacity, maxQueue, resumeWindowMs, sessionTtlMs } = state;
-  return { status, capacity, maxQueue, resumeWindowMs, sessionTtlMs, seats, line };
+  const { status, capacity, maxQueue, resumeWindowMs, sessionTtlMs, seatGraceMs } = state;
+  return { status, capacity, maxQueue, resumeWindowMs, sessionTtlMs, seatGraceMs: seatGraceMs ?? 0, seats, line };
 }
 
 /**

@@ -30,6 +30,8 @@ export interface AdmissionSettings {
   resumeWindowMs: number;
   /** How long an admitted session may stay, ms; 0 = no limit. */
   sessionTtlMs: number;
+  /** How long a seat whose connection ended abnormally is held for a `resume`, ms; absent or 0 = released at once. */
+  seatGraceMs?: number;
 }
 
 /**
@@ -55,6 +57,7 @@ export function createAdmissionState(
     maxQueue: settings.maxQueue ?? 0,
     resumeWindowMs: settings.resumeWindowMs ?? 30_000,
     sessionTtlMs: settings.sessionTtlMs ?? 0,
+    seatGraceMs: settings.seatGraceMs ?? 0,
     status: settings.status ?? 'open',
     seats: new Map(),
     queue: new TicketQueue<Waiter>(),

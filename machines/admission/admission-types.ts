@@ -36,7 +36,9 @@ export type AdmissionCommand =
    */
   | { type: 'holdForRestart' }
   /** The timer of a `heldForRestart` fired: the places and seats still held since then are released. */
-  | { type: 'expireRestartHolds'; expiresAt: number };
+  | { type: 'expireRestartHolds'; expiresAt: number }
+  /** The timer of a `seatHeld` fired; `expiresAt` names the hold, so a stale timer decides nothing. */
+  | { type: 'expireSeatHold'; session: SessionId; expiresAt: number };
 
 /** Why a place or seat was given up without an eviction message. */
 export type ReleaseReason = 'left' | 'dropped' | 'hold_expired' | 'superseded' | 'kicked' | 'room_closed' | 'shutdown';
@@ -76,6 +78,8 @@ export type AdmissionDecision =
    * gone, places keep their order and seats stay taken (never given to anyone else) until then.
    */
   | { type: 'heldForRestart'; expiresAt: number }
+  /** A seat whose connection ended abnormally is held for its session's `resume` until `expiresAt` (`seatGraceMs`). */
+  | { type: 'seatHeld'; conn: ConnId; session: SessionId; expiresAt: number }
   /**
    * A held seat goes back to its session on connection `conn`. `replacedConn`: the connection the seat was
    * held for (gone). `replacedSession`: the fresh place or seat `conn` had, given up (null when the seat was

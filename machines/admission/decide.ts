@@ -44,6 +44,8 @@ export function decide(state: AdmissionState, command: AdmissionCommand, now: nu
       return holdForRestart(state, now);
     case 'expireRestartHolds':
       return expireRestartHolds(state, command.expiresAt);
+    case 'expireSeatHold':
+      return expireSeatHold(state, command.session, command.expiresAt);
   }
 }
 
@@ -111,7 +113,12 @@ function end(state: AdmissionState, conn: ConnId, ending: Ending): Decisions {
 /** An abnormal end: a seat is released at once (seats are never held), a queued place is held. */
 function drop(state: AdmissionState, conn: ConnId, now: number): Decisions {
   const seat = liveSeat(state, conn);
-  if (seat !== undefined) return [{ type: 'released', conn, session: seat.session, from: 'seat', reason: 'dropped' }];
+  if (seat !== undefined) {
+    const grace = state.seatGraceMs ?? 0;
+    return grace > 0
+      ? [{ type: 'seatHeld', conn, session: seat.session, expiresAt: now + grace }]
+      : [{ type: 'released', conn, session: seat.session, from: 'seat', reason: 'dropped' }];
+  }
   const ticket = state.ticketByConn.get(conn);
   if (ticket === undefined) return [];
   const session = state.queue.get(ticket)!.session;
@@ -205,4 +212,10 @@ function expireRestartHolds(state: AdmissionState, expiresAt: number): Decisions
 function liveSeat(state: AdmissionState, conn: ConnId): Seat | undefined {
   const seat = state.seats.get(conn);
   return seat === undefined || isHeldSeat(seat) ? undefined : seat;
+}
+
+function expireSeatHold(state: AdmissionState, session: SessionId, expiresAt: number): Decisions {
+  const conn = state.seatBySession.get(session);
+  if (conn === undefined || state.seats.get(conn)!.holdUntil !== expiresAt) return [];
+  return [{ type: 'released', conn, session, from: 'seat', reason: 'hold_expired' }];
 }

@@ -39,6 +39,9 @@ export function evolve(state: AdmissionState, decision: AdmissionDecision): Admi
       state.status = decision.status;
       // A closed room holds no one: every seat and place was ended by the decisions that follow.
       break;
+    case 'seatHeld':
+      state.seats.get(decision.conn)!.holdUntil = decision.expiresAt;
+      break;
     case 'heldForRestart':
       holdEveryone(state, decision.expiresAt);
       break;

@@ -27,6 +27,7 @@ export const roomSettingRanges: Readonly<Record<keyof RoomSettings, WholeNumberR
   sessionTtlMs: { min: 0, max: maxTimerMs },
   // JWT times are whole seconds: a shorter lifetime would give exp == iat.
   tokenTtlMs: { min: 1000, max: maxTimerMs },
+  seatGraceMs: { min: 0, max: maxTimerMs },
 };
 
 const roomSettingNames = Object.keys(roomSettingRanges) as (keyof RoomSettings)[];

@@ -24,6 +24,8 @@ export interface RoomConfig {
   resumeWindowMs: number;
   sessionTtlMs: number;
   tokenTtlMs: number;
+  /** How long a seat whose connection ended abnormally is held for a resume, ms (0: released at once). */
+  seatGraceMs: number;
 }
 
 /** The part of a room that flags, environment and the rooms file can set; the name is per room. */
@@ -70,6 +72,7 @@ export const defaultRoomSettings: Readonly<RoomSettings> = Object.freeze({
   resumeWindowMs: 30_000,
   sessionTtlMs: 0,
   tokenTtlMs: 300_000,
+  seatGraceMs: 0,
 });
 
 /** Server-wide defaults; the rooms default to one room `main` with defaultRoomSettings. */
@@ -219,6 +222,7 @@ const serveFlagSpecs = {
   'queue-ping': roomWholeNumber('queuePingMs', '<ms>', 'interval of WebSocket ping frames to queued sessions'),
   'resume-window': roomWholeNumber('resumeWindowMs', '<ms>', 'how long a dropped queue place is held for resume'),
   'session-ttl': roomWholeNumber('sessionTtlMs', '<ms>', 'longest an admitted session may stay', '0 (no limit)'),
+  'seat-grace': roomWholeNumber('seatGraceMs', '<ms>', 'how long a seat whose connection dropped is held for resume', '0 (released at once)'),
   'token-ttl': roomWholeNumber('tokenTtlMs', '<ms>', 'lifetime of an admission token (at least 1000)'),
   'max-queue': roomWholeNumber('maxQueue', '<n>', 'longest queue; later arrivals are closed with 4003', '0 (unlimited)'),
   config: {
@@ -413,6 +417,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
     resumeWindowMs: read('resume-window'),
     sessionTtlMs: read('session-ttl'),
     tokenTtlMs: read('token-ttl'),
+    seatGraceMs: read('seat-grace'),
   };
   if (roomDefaults.heartbeatIntervalMs >= roomDefaults.heartbeatTimeoutMs) {
     throw new ConfigError(

@@ -99,6 +99,7 @@ export class RoomRuntime {
       // Not operator settings: the configuration at this start decides them.
       options.recovered.resumeWindowMs = this.config.resumeWindowMs;
       options.recovered.sessionTtlMs = this.config.sessionTtlMs;
+      options.recovered.seatGraceMs = this.config.seatGraceMs ?? 0;
     }
     this.log.append(this.name, options.recovered ? 'room.recovered' : 'room.opened', null, { settings: { ...this.config } }, this.beginInput());
     const input = { ...this.config, room: this.name, now: () => this.inputAt };

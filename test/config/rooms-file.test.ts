@@ -46,6 +46,7 @@ describe('parseRoomsFile', () => {
       resumeWindowMs: 0,
       sessionTtlMs: 1,
       tokenTtlMs: 1000,
+      seatGraceMs: 5000,
     };
     expect(parse({ rooms: [{ name: 'x', ...all }] })).toEqual([{ name: 'x', ...all }]);
   });

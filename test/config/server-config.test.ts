@@ -35,6 +35,7 @@ const flagCases: Record<string, { value: string; read: (config: ServerConfig) =>
   '--queue-ping': { value: '7000', read: (c) => c.rooms[0]?.queuePingMs, expected: 7000 },
   '--resume-window': { value: '0', read: (c) => c.rooms[0]?.resumeWindowMs, expected: 0 },
   '--session-ttl': { value: '60000', read: (c) => c.rooms[0]?.sessionTtlMs, expected: 60_000 },
+  '--seat-grace': { value: '4000', read: (c) => c.rooms[0]?.seatGraceMs, expected: 4000 },
   '--token-ttl': { value: '120000', read: (c) => c.rooms[0]?.tokenTtlMs, expected: 120_000 },
   '--max-queue': { value: '1000', read: (c) => c.rooms[0]?.maxQueue, expected: 1000 },
   '--event-log': { value: 'events.jsonl', read: (c) => c.eventLog, expected: 'events.jsonl' },
@@ -88,8 +89,10 @@ describe('parseServeArgs defaults', () => {
         resumeWindowMs: 30_000,
         sessionTtlMs: 0,
         tokenTtlMs: 300_000,
+        seatGraceMs: 0,
       },
     ]);
+    expect([config.dataDir, config.snapshotEveryRecords, config.snapshotIntervalMs]).toEqual([null, 100_000, 60_000]);
   });
 
   it('returns a fresh config each time, so changing one cannot change the defaults', () => {

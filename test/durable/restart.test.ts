@@ -96,6 +96,20 @@ describe('a data dir keeps the line across a restart', () => {
     expect(result.decisions).toBeGreaterThanOrEqual(3); // held, resumed, held again at the stop
   });
 
+  it('holds a dropped seat for --seat-grace, with or without a data dir, and gives it back by resume', async () => {
+    const live = await startServer(['--capacity', '1', '--seat-grace', '60000', '--heartbeat-timeout', '60000']);
+    const seated = await TestClient.placed(live.url);
+    const waiting = await TestClient.placed(live.url);
+    seated.terminate();
+    // The server has seen the drop once only the waiting connection is left; a released seat would go to it at once.
+    await waitFor('the server to see the drop', () => live.server.rooms.get('main')!.runtime.connectionCount === 1);
+    expect(await getJson(`${live.httpUrl}/api/rooms/main`)).toMatchObject({ active: 1, queued: 1 });
+    expect(waiting.lastStatus).toMatchObject({ status: 'queued', position: 1 });
+    const back = await TestClient.placed(withResume(live.url, seated.lastStatus!.resumeToken));
+    expect(back.lastStatus).toMatchObject({ status: 'active', session: seated.lastStatus!.session });
+    expect(waiting.lastStatus).toMatchObject({ status: 'queued', position: 1 });
+  });
+
   it('refuses a second server on the same data dir', async () => {
     const dir = mkdtempSync(join(scratch, 'locked-'));
     await startServer(flagsFor(dir));

@@ -174,3 +174,33 @@ describe('held seats under any sequence of commands (property)', () => {
     );
   });
 });
+
+describe('seatGraceMs', () => {
+  it('holds a dropped seat for its session and gives it back on resume; no one else gets it meanwhile', () => {
+    const state = createAdmissionState({ capacity: 1, seatGraceMs: 500 });
+    settle(state, join('a'), 0);
+    settle(state, join('b'), 0);
+    expect(settle(state, { type: 'drop', conn: 'a' }, 100)).toEqual([{ type: 'seatHeld', conn: 'a', session: 'sa', expiresAt: 600 }]);
+    expect(positionOfConn(state, 'b')).toBe(1);
+    expect(settle(state, { type: 'join', conn: 'a2', session: 'fresh', resume: 'sa' }, 200)).toEqual([
+      { type: 'seatResumed', conn: 'a2', session: 'sa', replacedConn: 'a', replacedSession: null, ttlUntil: null },
+    ]);
+    expect(settle(state, { type: 'expireSeatHold', session: 'sa', expiresAt: 600 }, 600)).toEqual([]);
+  });
+
+  it('releases the seat to the head of the line when the grace ends', () => {
+    const state = createAdmissionState({ capacity: 1, seatGraceMs: 500 });
+    settle(state, join('a'), 0);
+    settle(state, join('b'), 0);
+    settle(state, { type: 'drop', conn: 'a' }, 100);
+    expect(settle(state, { type: 'expireSeatHold', session: 'sa', expiresAt: 600 }, 600)).toEqual([
+      { type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'hold_expired' },
+      expect.objectContaining({ type: 'admitted', conn: 'b' }),
+    ]);
+  });
+
+  it('without it a dropped seat is released at once, as in v1', () => {
+    const state = given(1, join('a'));
+    expect(settle(state, { type: 'drop', conn: 'a' }, 0)).toEqual([{ type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'dropped' }]);
+  });
+});
