@@ -41,7 +41,7 @@ async function run(args: string[]): Promise<{ code: number; out: string }> {
 describe('anteroom with a data dir', () => {
   it('refuses a second server on the directory with exit 2; SIGTERM closes 1012; replay and inspect-data read the directory', async () => {
     const dir = join(scratch, 'data');
-    const first = anteroom(['--port', '0', '--data-dir', dir, '--capacity', '1', '--log-level', 'warn']);
+    const first = anteroom(['--port', '0', '--data-dir', dir, '--capacity', '1', '--heartbeat-timeout', '60000', '--log-level', 'warn']);
     try {
       const url = await first.ready;
       const seated = await TestClient.placed(url);

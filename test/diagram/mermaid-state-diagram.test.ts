@@ -83,7 +83,7 @@ describe('machineToMermaid', () => {
     expect(room).toContain('open --> paused : pause');
     expect(room).toContain('paused --> open : open');
     expect(room).toContain('open --> closed : close');
-    expect(room).toContain('join, leave, drop, evict, resume, kick, expireHold, expireSeat, setCapacity, setMaxQueue, holdForRestart, expireRestartHolds / applyCommand, promoteHead');
+    expect(room).toContain('join, leave, drop, evict, resume, kick, expireHold, expireSeat, setCapacity, setMaxQueue, holdForRestart, expireRestartHolds, expireSeatHold / applyCommand, promoteHead');
     expect(room).toMatch(/note right of closed\n\s+join, setCapacity, setMaxQueue \/ applyCommand\n/);
     expect(room).not.toContain('always');
   });
