@@ -34,6 +34,7 @@ export class DurableStore {
   private log: EventLog | null = null;
   private rooms: () => Iterable<RoomRuntime> = () => [];
   private sinceSnapshot = 0;
+  private snapshotDue = false;
   private timer: ReturnType<typeof setInterval> | null = null;
   private snapshotting: Promise<void> | null = null;
 
@@ -103,7 +104,14 @@ export class DurableStore {
     this.rooms = rooms;
     const every = this.options.snapshotEveryRecords ?? 100_000;
     log.on('record', () => {
-      if (++this.sinceSnapshot >= every) void this.snapshot();
+      // Taken on the next turn, never inside an input: a decision is recorded after the room applied the
+      // whole command, so mid-input the state runs ahead of the log's last seq.
+      if (++this.sinceSnapshot < every || this.snapshotDue) return;
+      this.snapshotDue = true;
+      setImmediate(() => {
+        this.snapshotDue = false;
+        void this.snapshot();
+      });
     });
     this.timer = setInterval(() => {
       if (this.sinceSnapshot > 0) void this.snapshot();
@@ -116,6 +124,7 @@ export class DurableStore {
    * log is durable up to that seq, then older snapshots and the segments no kept snapshot needs are deleted.
    */
   snapshot(): Promise<void> {
+    // Call it between inputs (a timer, a turn of its own), when every room's state matches the log.
     this.snapshotting ??= this.takeSnapshot().finally(() => (this.snapshotting = null));
     return this.snapshotting;
   }

@@ -33,11 +33,11 @@ function child(args: string[], onLine?: (line: string) => void) {
 }
 
 /** The server on `dir`, resolving with its URL once it printed its ready line. */
-async function serve(dir: string) {
+async function serve(dir: string, snapshotRecords: number) {
   let resolveUrl: (url: string) => void;
   const url = new Promise<string>((resolve) => (resolveUrl = resolve));
   const server = child(
-    [join(root, 'bin', 'anteroom.js'), '--port', '0', '--data-dir', dir, '--capacity', String(capacity), '--heartbeat-timeout', '600000', '--resume-window', '120000', '--log-level', 'warn'],
+    [join(root, 'bin', 'anteroom.js'), '--port', '0', '--data-dir', dir, '--capacity', String(capacity), '--heartbeat-timeout', '600000', '--resume-window', '120000', '--snapshot-records', String(snapshotRecords), '--log-level', 'warn'],
     (out) => {
       const match = /ws:\/\/127\.0\.0\.1:\d+/.exec(out);
       if (match) resolveUrl(match[0]);
@@ -68,10 +68,11 @@ function expectationOf(recordFile: string): Expectation {
   return { kept: order.filter((session) => !gone.has(session)), seated: new Set([...seated].filter((s) => !gone.has(s))) };
 }
 
-async function crashAndRecover(killAfterMs: number, seed: number): Promise<void> {
+/** `snapshotRecords`: a snapshot (and deletion of the segments it covers) that often, taken under churn. */
+async function crashAndRecover(killAfterMs: number, seed: number, snapshotRecords: number): Promise<void> {
   const dir = mkdtempSync(join(scratch, 'run-'));
   const recordFile = join(dir, '..', `${seed}-${killAfterMs}.jsonl`);
-  const first = await serve(dir);
+  const first = await serve(dir, snapshotRecords);
   const visitors = child(['--import', 'tsx', join(root, 'test', 'durable', 'churn-visitors.ts'), first.url, recordFile, String(seed)]);
   try {
     await waitFor('the visitors to be placed', () => readFileOr(recordFile).includes('"ack"'), 15_000);
@@ -85,7 +86,7 @@ async function crashAndRecover(killAfterMs: number, seed: number): Promise<void>
   await visitors.exited;
   const expected = expectationOf(recordFile);
 
-  const second = await serve(dir);
+  const second = await serve(dir, snapshotRecords);
   try {
     // The restart is recorded (every place held) before its first answer; wait until it is on disk.
     await waitFor('the restart to be in the log', async () => (await readDataDirLog(dir)).records.some((r) => r.kind === 'config' && r.data.type === 'holdForRestart'), 10_000);
@@ -94,7 +95,7 @@ async function crashAndRecover(killAfterMs: number, seed: number): Promise<void>
     const line = [...state.queue.entries()].map(([, waiter]) => waiter.session);
     const seats = new Set([...state.seats.values()].map((seat) => seat.session));
     expect(state.seats.size).toBeLessThanOrEqual(capacity);
-    if (process.env.ANTEROOM_CRASH_DEBUG) console.log({ killAfterMs, kept: expected.kept.length, seated: expected.seated.size, line: line.length, seats: seats.size, lastSeq: recovered.lastSeq, torn: recovered.torn });
+    if (process.env.ANTEROOM_CRASH_DEBUG) console.log({ killAfterMs, snapshotRecords, snapshot: recovered.snapshot?.name, kept: expected.kept.length, seated: expected.seated.size, line: line.length, seats: seats.size, lastSeq: recovered.lastSeq, torn: recovered.torn });
     const missing = expected.kept.filter((session) => !seats.has(session) && !line.includes(session));
     expect(missing, `acknowledged places lost (kill after ${killAfterMs} ms, seed ${seed})`).toEqual([]);
     for (const session of expected.seated) expect(seats.has(session), `seat of ${session}`).toBe(true);
@@ -137,9 +138,15 @@ function tokenOf(session: string, recordFile: string): string {
 }
 
 describe('crash recovery with SIGKILL', () => {
-  it('keeps every acknowledged place, in order, with at most capacity seated, and the log replays, whatever the kill point', async () => {
+  it('keeps every acknowledged place, in order, with at most capacity seated, and the kept log replays, whatever the kill point', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 50, max: 1200 }), fc.integer({ min: 1, max: 2 ** 31 - 1 }), (killAfterMs, seed) => crashAndRecover(killAfterMs, seed)),
+      fc.asyncProperty(
+        fc.integer({ min: 50, max: 1200 }),
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        // Snapshots every few dozen records, or none before the kill: recovery from snapshot + tail, and from the log.
+        fc.constantFrom(40, 100_000),
+        (killAfterMs, seed, snapshotRecords) => crashAndRecover(killAfterMs, seed, snapshotRecords),
+      ),
       { numRuns: runs, endOnFailure: true },
     );
   }, 120_000);
