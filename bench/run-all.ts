@@ -1,8 +1,10 @@
 /**
  * Every benchmark in turn, one after another so none shares the machine with another: the admission queue,
  * joins through the room, the position fan-out at 100k queued, the server at 10k queued against a raw ws
- * server, position freshness at 1,000 queued, and the operators' feeds under load. `npm run bench` runs this.
+ * server, position freshness at 1,000 queued, the operators' feeds under load, and what a data dir costs
+ * (appends, recovery, joins). `npm run bench` runs this.
  */
+import { main as durableBench } from './durable.bench.js';
 import { main as fanout100kBench } from './fanout-100k.bench.js';
 import { main as freshness1kBench } from './freshness-1k.bench.js';
 import { main as opsFeedsBench } from './ops-feeds.bench.js';
@@ -17,6 +19,7 @@ const benches: [name: string, run: () => unknown][] = [
   ['server-10k', server10kBench],
   ['freshness-1k', freshness1kBench],
   ['ops-feeds', opsFeedsBench],
+  ['durable', durableBench],
 ];
 
 for (const [name, run] of benches) {

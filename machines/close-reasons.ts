@@ -6,7 +6,7 @@
  */
 
 /** Reasons sent in an `evicted` message just before the server closes a session. */
-export const EvictionReasons = ['heartbeat_timeout', 'session_expired', 'replaced', 'room_closed', 'shutdown', 'kicked', 'maintenance'] as const;
+export const EvictionReasons = ['heartbeat_timeout', 'session_expired', 'replaced', 'room_closed', 'shutdown', 'kicked', 'maintenance', 'restart'] as const;
 export type EvictionReason = (typeof EvictionReasons)[number];
 
 /**
@@ -120,6 +120,11 @@ export const closeReasons = {
     meaning: 'room under maintenance: the seat is released; places in line are kept',
     visitor: { title: 'Down for maintenance', text: 'The site behind this waiting room is under maintenance. Your visit has ended; you can join the line again.' },
   }),
+  restart: reason({
+    code: 1012, by: 'server', evicted: 'restart', place: 'held', reconnect: true,
+    meaning: 'service restart: the server stops with a data dir; every place and seat is held for `resumeWindowMs`, so reconnecting resumes it',
+    visitor: { title: 'The waiting room is restarting', text: 'Your place is kept. Reconnecting…' },
+  }),
   kicked: reason({
     code: 4008, by: 'server', evicted: 'kicked', place: 'released', reconnect: false,
     meaning: 'removed by an operator',
@@ -168,7 +173,7 @@ export function placeAfterClientClose(code: number): 'released' | 'held' {
   return entry !== undefined && entry.place === 'released' && entry.evicted === null ? 'released' : 'held';
 }
 
-/** Whether a client should reconnect after a close with `code`: 1001, 1006 and 1011 yes, the rest no. */
+/** Whether a client should reconnect after a close with `code`: 1001, 1006, 1011 and 1012 yes, the rest no. */
 export function closeAllowsReconnect(code: number): boolean {
   return closeReasonForCode(code)?.reconnect ?? false;
 }

@@ -43,6 +43,8 @@ export type RoomVerdictEvent =
   /** A `resume` moved the connection into a held place, under that place's session. */
   | { type: 'resumed'; session: string; position: number; queueLength: number }
   | { type: 'resumeRefused' }
+  /** A `resume` gave this connection the seat held for `session` (after a restart). */
+  | { type: 'seatResumed'; session: string }
   | { type: 'rejected'; reason: 'queue_full' | 'room_closed' }
   | { type: 'evicted'; reason: EvictionReason };
 
@@ -151,6 +153,7 @@ export const connectionMachine = setup({
             { type: 'sendQueuedStatus', params: ({ event }) => ({ position: event.position, queueLength: event.queueLength }) },
           ],
         },
+        seatResumed: { target: 'open.active', actions: { type: 'adoptSession', params: ({ event }) => ({ session: event.session }) } },
         rejected: [
           { guard: 'mayStillResume', target: 'turnedAway' },
           {
@@ -179,6 +182,8 @@ export const connectionMachine = setup({
       on: {
         leave: { target: 'closing', actions: ['reportLeave', { type: 'markClosing', params: { reason: 'left' } }] },
         resumeRefused: { actions: 'refuseResume' },
+        // Entered afresh so the admission under the held seat's session is sent, from the line or a fresh seat.
+        seatResumed: { target: '.active', reenter: true, actions: { type: 'adoptSession', params: ({ event }) => ({ session: event.session }) } },
         overflow: { target: 'closed', actions: ['reportOverflow', 'terminateSocket'] },
       },
       states: {

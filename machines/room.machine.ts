@@ -16,6 +16,11 @@ export interface RoomInput extends Omit<AdmissionSettings, 'admissionRate' | 'si
    * times in decisions (`held.expiresAt`, `admitted.ttlUntil`) are counted from it.
    */
   now: () => number;
+  /**
+   * The admission state a restart recovered (from a snapshot and the log): the room starts from it, in the
+   * state its status names, instead of empty and open. Held by reference, like any admission state.
+   */
+  recovered?: AdmissionState;
 }
 
 /** The room actor's context: its name, its clock, and the admission state it is the only writer of. */
@@ -43,6 +48,9 @@ const placeCommands = [
   'refreshSite',
   'releaseSite',
   'expireSiteSession',
+  'holdForRestart',
+  'expireRestartHolds',
+  'expireSeatHold',
 ] as const;
 
 /** Settings an operator may change whatever the status, a closed room included. */
@@ -73,6 +81,16 @@ function publish(decisions: AdmissionDecision[], now: number, enqueue: Enqueue):
       enqueue.raise(expire, { delay: decision.until - now, id: `site:${decision.session}:${decision.until}` });
     } else if (decision.type === 'paced') {
       enqueue.raise({ type: 'promote' }, { delay: decision.dueAt - now, id: `pace:${decision.dueAt}` });
+    } else if (decision.type === 'seatResumed' && decision.ttlUntil !== null) {
+      // The seat keeps its session limit; a limit that passed while it was held ends it at once.
+      const expire = { type: 'expireSeat', conn: decision.conn, ttlUntil: decision.ttlUntil } as const;
+      enqueue.raise(expire, { delay: Math.max(0, decision.ttlUntil - now), id: `ttl:${decision.conn}` });
+    } else if (decision.type === 'seatHeld') {
+      const expire = { type: 'expireSeatHold', session: decision.session, expiresAt: decision.expiresAt } as const;
+      enqueue.raise(expire, { delay: decision.expiresAt - now, id: `seat:${decision.session}:${decision.expiresAt}` });
+    } else if (decision.type === 'heldForRestart') {
+      const expire = { type: 'expireRestartHolds', expiresAt: decision.expiresAt } as const;
+      enqueue.raise(expire, { delay: decision.expiresAt - now, id: `restart:${decision.expiresAt}` });
     }
   }
 }
@@ -110,7 +128,7 @@ export const roomMachine = setup({
   context: ({ input }) => ({
     room: input.room,
     now: input.now,
-    admission: createAdmissionState(input),
+    admission: input.recovered ?? createAdmissionState(input),
   }),
   initial: 'open',
   states: {
@@ -168,3 +186,15 @@ export const roomMachine = setup({
     },
   },
 });
+
+/**
+ * The room actor's starting snapshot for a recovered room: the recovered admission state, in the machine state
+ * its status names (`open`, `paused` or `closed`), so the states keep owning behaviour after a restart. Pass it
+ * as `createActor(roomMachine, { input, snapshot })`.
+ */
+export function recoveredRoomSnapshot(input: RoomInput & { recovered: AdmissionState }) {
+  return roomMachine.resolveState({
+    value: input.recovered.status,
+    context: { room: input.room, now: input.now, admission: input.recovered },
+  });
+}

@@ -17,6 +17,11 @@ export interface Seat {
   ttlUntil: number | null;
   /** While the visitor is on the site (socket ended, seat kept): when the seat goes without a refresh (ms epoch). */
   siteUntil?: number;
+  /**
+   * Set while the seat is held for a restart: its connection is gone and the seat waits for its session's
+   * `resume` until then (ms epoch). Absent or null: the seat is live.
+   */
+  holdUntil?: number | null;
 }
 
 /** The settings admission decides by. The room's only copy: admin changes land here through `evolve`. */
@@ -34,6 +39,8 @@ export interface AdmissionSettings {
   siteSessions: boolean;
   /** How long a kept seat lasts without a refresh from the site, ms. */
   siteSessionTimeoutMs: number;
+  /** How long a seat whose connection ended abnormally is held for a `resume`, ms; absent or 0 = released at once. */
+  seatGraceMs?: number;
 }
 
 /**
@@ -74,6 +81,7 @@ export function createAdmissionState(
     admissionRate: settings.admissionRate ?? 0,
     siteSessions: settings.siteSessions ?? false,
     siteSessionTimeoutMs: settings.siteSessionTimeoutMs ?? 120_000,
+    seatGraceMs: settings.seatGraceMs ?? 0,
     status: settings.status ?? 'open',
     notice: settings.notice ?? null,
     opensAt: null,
@@ -114,4 +122,9 @@ export function sessionOfConn(state: AdmissionState, conn: ConnId): SessionId | 
 /** Places held for a resume (in line but with no connection). */
 export function heldCount(state: AdmissionState): number {
   return state.queue.size - state.queue.liveCount;
+}
+
+/** Whether a seat is held for its session's `resume` (after a restart) rather than live on a connection. */
+export function isHeldSeat(seat: Seat): boolean {
+  return seat.holdUntil !== undefined && seat.holdUntil !== null;
 }

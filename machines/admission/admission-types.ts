@@ -56,7 +56,16 @@ export type AdmissionCommand =
   /** Close the room: everyone is evicted (`room_closed`, or `shutdown` when the server stops). */
   | { type: 'close'; reason?: 'room_closed' | 'shutdown' }
   /** Give free seats to the head of the line. The room asks it after every command while it is open. */
-  | { type: 'promote' };
+  | { type: 'promote' }
+  /**
+   * The server restarts (it stops gracefully with a data dir, or it starts again after a stop or a crash):
+   * every place in line and every seat is held for `resumeWindowMs` from now, for its owner to `resume`.
+   */
+  | { type: 'holdForRestart' }
+  /** The timer of a `heldForRestart` fired: the places and seats still held since then are released. */
+  | { type: 'expireRestartHolds'; expiresAt: number }
+  /** The timer of a `seatHeld` fired; `expiresAt` names the hold, so a stale timer decides nothing. */
+  | { type: 'expireSeatHold'; session: SessionId; expiresAt: number };
 
 /** Why a place or seat was given up without an eviction message. */
 export type ReleaseReason =
@@ -117,7 +126,27 @@ export type AdmissionDecision =
    * Free seats wait for the admission rate: the room asks itself to `promote` again at `dueAt` (ms epoch on the
    * room's clock), when the token bucket next holds an admission.
    */
-  | { type: 'paced'; dueAt: number };
+  | { type: 'paced'; dueAt: number }
+  /**
+   * Every place in line and every seat is held until `expiresAt` (ms epoch) for a restart: connections are
+   * gone, places keep their order and seats stay taken (never given to anyone else) until then.
+   */
+  | { type: 'heldForRestart'; expiresAt: number }
+  /** A seat whose connection ended abnormally is held for its session's `resume` until `expiresAt` (`seatGraceMs`). */
+  | { type: 'seatHeld'; conn: ConnId; session: SessionId; expiresAt: number }
+  /**
+   * A held seat goes back to its session on connection `conn`. `replacedConn`: the connection the seat was
+   * held for (gone). `replacedSession`: the fresh place or seat `conn` had, given up (null when the seat was
+   * asked for as the connection joined). `ttlUntil`: the seat's own session limit, unchanged.
+   */
+  | {
+      type: 'seatResumed';
+      conn: ConnId;
+      session: SessionId;
+      replacedConn: ConnId;
+      replacedSession: SessionId | null;
+      ttlUntil: number | null;
+    };
 
 export type AdmissionDecisionType = AdmissionDecision['type'];
 export type DecisionOf<K extends AdmissionDecisionType> = Extract<AdmissionDecision, { type: K }>;

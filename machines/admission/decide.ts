@@ -1,6 +1,6 @@
 import type { EvictionReason } from '../close-reasons.js';
 import { paceAfterAdmission, paceAllows, paceDueAt, type Pacing } from './admission-pacing.js';
-import type { AdmissionState } from './admission-state.js';
+import { isHeldSeat, type AdmissionState, type Seat } from './admission-state.js';
 import type { AdmissionCommand, AdmissionDecision, ConnId, SessionId } from './admission-types.js';
 
 type Decisions = AdmissionDecision[];
@@ -59,6 +59,12 @@ export function decide(state: AdmissionState, command: AdmissionCommand, now: nu
       return closeRoom(state, command.reason ?? 'room_closed');
     case 'promote':
       return promoteHead(state, now);
+    case 'holdForRestart':
+      return holdForRestart(state, now);
+    case 'expireRestartHolds':
+      return expireRestartHolds(state, command.expiresAt);
+    case 'expireSeatHold':
+      return expireSeatHold(state, command.session, command.expiresAt);
   }
 }
 
@@ -134,6 +140,8 @@ function join(state: AdmissionState, conn: ConnId, session: SessionId, now: numb
  */
 function rejoin(state: AdmissionState, conn: ConnId, session: SessionId, resume: SessionId, now: number, priority: number): Decisions {
   if (state.seats.has(conn) || state.ticketByConn.has(conn)) return [];
+  const heldSeat = resumeHeldSeat(state, conn, resume, null);
+  if (heldSeat !== null) return [heldSeat];
   const ticket = state.ticketBySession.get(resume);
   if (ticket === undefined || state.status === 'closed') {
     const placed = join(state, conn, session, now, priority);
@@ -147,7 +155,7 @@ type Ending = { type: 'released'; reason: 'left' } | { type: 'evicted'; reason: 
 
 /** A connection's seat or live place ends: released (it left) or evicted (it is told why). */
 function end(state: AdmissionState, conn: ConnId, ending: Ending): Decisions {
-  const seat = state.seats.get(conn);
+  const seat = liveSeat(state, conn);
   if (seat !== undefined) return [{ ...ending, conn, session: seat.session, from: 'seat' }];
   const ticket = state.ticketByConn.get(conn);
   if (ticket === undefined) return [];
@@ -159,10 +167,15 @@ function end(state: AdmissionState, conn: ConnId, ending: Ending): Decisions {
  * with site sessions, kept for the visitor on the site until `siteSessionTimeoutMs` passes without a refresh.
  */
 function drop(state: AdmissionState, conn: ConnId, now: number): Decisions {
-  const seat = state.seats.get(conn);
+  const seat = liveSeat(state, conn);
   if (seat !== undefined && seat.siteUntil !== undefined) return [];
   if (seat !== undefined && state.siteSessions) return [{ type: 'seatKept', conn, session: seat.session, until: now + state.siteSessionTimeoutMs }];
-  if (seat !== undefined) return [{ type: 'released', conn, session: seat.session, from: 'seat', reason: 'dropped' }];
+  if (seat !== undefined) {
+    const grace = state.seatGraceMs ?? 0;
+    return grace > 0
+      ? [{ type: 'seatHeld', conn, session: seat.session, expiresAt: now + grace }]
+      : [{ type: 'released', conn, session: seat.session, from: 'seat', reason: 'dropped' }];
+  }
   const ticket = state.ticketByConn.get(conn);
   if (ticket === undefined) return [];
   const session = state.queue.get(ticket)!.session;
@@ -171,9 +184,11 @@ function drop(state: AdmissionState, conn: ConnId, now: number): Decisions {
 
 function resume(state: AdmissionState, conn: ConnId, session: SessionId): Decisions {
   const ownTicket = state.ticketByConn.get(conn);
-  const ownSession = ownTicket === undefined ? state.seats.get(conn)?.session : state.queue.get(ownTicket)!.session;
+  const ownSession = ownTicket === undefined ? liveSeat(state, conn)?.session : state.queue.get(ownTicket)!.session;
   if (ownSession === undefined) return []; // not placed (yet, or any more): nothing to resume into
   if (ownSession === session) return []; // already this session's place
+  const heldSeat = resumeHeldSeat(state, conn, session, ownSession);
+  if (heldSeat !== null) return [heldSeat];
   const ticket = state.ticketBySession.get(session);
   if (ticket === undefined) return [{ type: 'resumeRefused', conn, session }];
   const waiter = state.queue.get(ticket)!;
@@ -216,6 +231,9 @@ function expireHold(state: AdmissionState, session: SessionId, expiresAt: number
 
 function kick(state: AdmissionState, session: SessionId): Decisions {
   const seatedConn = state.seatBySession.get(session);
+  if (seatedConn !== undefined && isHeldSeat(state.seats.get(seatedConn)!)) {
+    return [{ type: 'released', conn: seatedConn, session, from: 'seat', reason: 'kicked' }];
+  }
   if (seatedConn !== undefined) return end(state, seatedConn, { type: 'evicted', reason: 'kicked' });
   const ticket = state.ticketBySession.get(session);
   if (ticket === undefined) return [];
@@ -236,4 +254,42 @@ function closeRoom(state: AdmissionState, reason: 'room_closed' | 'shutdown'): D
     );
   }
   return out;
+}
+
+/** A seat held for `session` goes to `conn`, giving up `ownSession`'s fresh place or seat; null if none is held. */
+function resumeHeldSeat(state: AdmissionState, conn: ConnId, session: SessionId, ownSession: SessionId | null): AdmissionDecision | null {
+  const heldConn = state.seatBySession.get(session);
+  const seat = heldConn === undefined ? undefined : state.seats.get(heldConn);
+  if (heldConn === undefined || seat === undefined || !isHeldSeat(seat)) return null;
+  return { type: 'seatResumed', conn, session, replacedConn: heldConn, replacedSession: ownSession, ttlUntil: seat.ttlUntil };
+}
+
+/** Every place and seat is held from `now` for the resume window; an empty room decides nothing. */
+function holdForRestart(state: AdmissionState, now: number): Decisions {
+  if (state.seats.size === 0 && state.queue.size === 0) return [];
+  return [{ type: 'heldForRestart', expiresAt: now + state.resumeWindowMs }];
+}
+
+/** Places and seats still held by the restart hold that ends at `expiresAt` are released; O(n) once per restart. */
+function expireRestartHolds(state: AdmissionState, expiresAt: number): Decisions {
+  const out: Decisions = [];
+  for (const [conn, seat] of state.seats) {
+    if (seat.holdUntil === expiresAt) out.push({ type: 'released', conn, session: seat.session, from: 'seat', reason: 'hold_expired' });
+  }
+  for (const [, waiter] of state.queue.entries()) {
+    if (waiter.conn === null && waiter.holdUntil === expiresAt) out.push({ type: 'released', conn: null, session: waiter.session, from: 'queue', reason: 'hold_expired' });
+  }
+  return out;
+}
+
+/** The seat a connection is live on. A seat held for a restart belongs to no connection any more. */
+function liveSeat(state: AdmissionState, conn: ConnId): Seat | undefined {
+  const seat = state.seats.get(conn);
+  return seat === undefined || isHeldSeat(seat) ? undefined : seat;
+}
+
+function expireSeatHold(state: AdmissionState, session: SessionId, expiresAt: number): Decisions {
+  const conn = state.seatBySession.get(session);
+  if (conn === undefined || state.seats.get(conn)!.holdUntil !== expiresAt) return [];
+  return [{ type: 'released', conn, session, from: 'seat', reason: 'hold_expired' }];
 }

@@ -62,6 +62,15 @@ export function evolve(state: AdmissionState, decision: AdmissionDecision): Admi
     case 'paced':
       state.pacedDueAt = decision.dueAt;
       break;
+    case 'seatHeld':
+      state.seats.get(decision.conn)!.holdUntil = decision.expiresAt;
+      break;
+    case 'heldForRestart':
+      holdEveryone(state, decision.expiresAt);
+      break;
+    case 'seatResumed':
+      resumeSeat(state, decision.conn, decision.session, decision.replacedConn, decision.replacedSession);
+      break;
     case 'rejected':
     case 'resumeRefused':
       break;
@@ -117,4 +126,27 @@ function removeTicket(state: AdmissionState, ticket: Ticket, session: SessionId,
   state.queue.remove(ticket);
   state.ticketBySession.delete(session);
   if (conn !== null) state.ticketByConn.delete(conn);
+}
+
+/** Connections are gone: every place in line is held and every seat waits for its session, until `expiresAt`. */
+function holdEveryone(state: AdmissionState, expiresAt: number): void {
+  for (const [ticket, waiter] of state.queue.entries()) {
+    state.queue.set(ticket, { session: waiter.session, conn: null, holdUntil: expiresAt });
+    state.queue.setLive(ticket, false);
+  }
+  state.ticketByConn.clear();
+  for (const seat of state.seats.values()) seat.holdUntil = expiresAt;
+}
+
+function resumeSeat(state: AdmissionState, conn: ConnId, session: SessionId, replacedConn: ConnId, replacedSession: SessionId | null): void {
+  if (replacedSession !== null) {
+    // The fresh place or seat the connection had until now is given up.
+    const ticket = state.ticketByConn.get(conn);
+    if (ticket !== undefined) removeTicket(state, ticket, replacedSession, conn);
+    else if (state.seats.delete(conn)) state.seatBySession.delete(replacedSession);
+  }
+  const seat = state.seats.get(replacedConn)!;
+  state.seats.delete(replacedConn);
+  state.seats.set(conn, { session, since: seat.since, ttlUntil: seat.ttlUntil });
+  state.seatBySession.set(session, conn);
 }

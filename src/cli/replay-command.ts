@@ -1,13 +1,16 @@
+import { statSync } from 'node:fs';
+import { readDataDirLog } from '../durable/data-dir-log.js';
 import type { EventRecord } from '../log/event-record.js';
 import { readEventLog } from '../log/read-event-log.js';
+import type { FoldedRoom } from '../log/room-fold.js';
 import { replay } from '../log/replay.js';
 import { explainSession, formatSessionTimeline } from '../log/replay-explain.js';
 import { formatStateAt, stateAt } from '../log/replay-until.js';
 import { formatWhatIf, whatIfCapacity } from '../log/replay-whatif.js';
 
-const usage = `Usage: anteroom replay <file.jsonl> [flags]
+const usage = `Usage: anteroom replay <file.jsonl | data dir> [flags]
 
-Replays a recorded event log through fresh machines and checks every decision (exit 0 when all are
+Replays a recorded event log (a JSONL file, or the log a --data-dir keeps) through fresh machines and checks every decision (exit 0 when all are
 reproduced, 1 at the first divergence). With a flag it answers a question about the log instead:
 
   --explain <session>  one session's timeline: when it joined, every position, why it was admitted or
@@ -41,12 +44,9 @@ export async function replayCommand(argv: string[], out: NodeJS.WritableStream =
     return 2;
   }
   // A file that cannot be read, or is not an event log, throws: the command line says why in one line.
-  const { records, torn } = await readEventLog(flags.file);
-  if (torn !== null) {
-    out.write(`line ${torn.line}, the last, is cut off (a crash in the middle of a write): left out; replaying the ${records.length} records before it\n`);
-  }
+  const { records, seed } = await readRecords(flags.file, out);
   const questions = flags.explain !== undefined || flags.until !== undefined || flags.capacity !== undefined;
-  if (!questions) return verify(records, out);
+  if (!questions) return verify(records, out, seed);
 
   let code = 0;
   if (flags.explain !== undefined) {
@@ -79,10 +79,26 @@ export async function replayCommand(argv: string[], out: NodeJS.WritableStream =
   return code;
 }
 
-function verify(records: EventRecord[], out: NodeJS.WritableStream): number {
-  const result = replay(records);
+/** The records of a JSONL file or a data dir, saying what was left out (a torn tail, deleted segments). */
+async function readRecords(path: string, out: NodeJS.WritableStream): Promise<{ records: EventRecord[]; seed: [string, FoldedRoom][] | null }> {
+  if (statSync(path).isDirectory()) {
+    const log = await readDataDirLog(path);
+    if (log.torn !== null) out.write(`${log.torn.segment}: line ${log.torn.line}, the last, is cut off (a crash in the middle of a write): left out\n`);
+    if (log.seededFrom !== null) out.write(`older segments were deleted: rooms start from ${log.seededFrom}\n`);
+    return { records: log.records, seed: log.seed };
+  }
+  const { records, torn } = await readEventLog(path);
+  if (torn !== null) {
+    out.write(`line ${torn.line}, the last, is cut off (a crash in the middle of a write): left out; replaying the ${records.length} records before it\n`);
+  }
+  return { records, seed: null };
+}
+
+function verify(records: EventRecord[], out: NodeJS.WritableStream, seed: [string, FoldedRoom][] | null): number {
+  const result = replay(records, seed === null ? {} : { seed });
   if (result.ok) {
-    out.write(`reproduced ${result.decisions} decisions from ${result.inputs} inputs (${records.length} records)\n`);
+    const folded = result.folded ? `; ${result.folded} decisions before a room's first start in the kept log were folded, not replayed` : '';
+    out.write(`reproduced ${result.decisions} decisions from ${result.inputs} inputs (${records.length} records)${folded}\n`);
     return 0;
   }
   out.write(`divergence: ${result.message}\n`);
@@ -132,6 +148,6 @@ function parseReplayFlags(argv: string[]): ReplayFlags | string {
         return `unknown flag ${name}`;
     }
   }
-  if (file === undefined) return 'which log? give the path of a .jsonl event log';
+  if (file === undefined) return 'which log? give the path of a .jsonl event log or a data dir';
   return { line: 50, ...flags, file };
 }

@@ -320,8 +320,9 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
   #handleActive(status: ActiveStatus): void {
     this.#forgetResumeAttempt();
     this.#backoff.reset();
-    // An active seat is released on disconnect, never held, so there is nothing left to resume.
-    this.#resumeStore.clear();
+    // A v2 server holds a seat across its restart for this token; without one there is nothing to resume.
+    if (typeof status.resumeToken === 'string') this.#resumeStore.set(status.resumeToken);
+    else this.#resumeStore.clear();
     const wasActive = this.#state === 'active';
     this.#clearPlace();
     this.#session = status.session;

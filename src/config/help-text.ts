@@ -20,7 +20,8 @@ function renderFlags(): string {
 }
 
 export const serveHelp = `Usage: anteroom [serve] [flags]      serve the waiting room (serve is the default command)
-       anteroom replay <file.jsonl>   replay an event log (anteroom replay --help)
+       anteroom replay <file.jsonl>   replay an event log, or a --data-dir's (anteroom replay --help)
+       anteroom inspect-data <dir>    what a data dir holds: segments, snapshots, rooms and places
        anteroom diagram               the machines as Mermaid diagrams (anteroom diagram --help)
        anteroom --version             print the version
 

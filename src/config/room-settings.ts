@@ -25,6 +25,7 @@ export const roomSettingRanges: Readonly<Record<keyof RoomSettings, WholeNumberR
   admissionRate: { min: 0, max: 1_000_000 },
   maxPlacesPerIp: { min: 0, max: Number.MAX_SAFE_INTEGER },
   siteSessionTimeoutMs: { min: 1000, max: maxTimerMs },
+  seatGraceMs: { min: 0, max: maxTimerMs },
 };
 
 export const roomSettingNames = Object.keys(roomSettingRanges) as (keyof RoomSettings)[];

@@ -39,6 +39,8 @@ export interface RoomConfig {
   ticketSecret?: string;
   /** JWKS (an http(s) URL or a file path) whose keys sign this room's join tickets (rooms file only). */
   ticketJwks?: string;
+  /** How long a seat whose connection ended abnormally is held for a resume, ms (0: released at once). */
+  seatGraceMs: number;
 }
 
 /** The part of a room that flags, environment and the rooms file can set; the name and ticket keys are per room. */
@@ -52,6 +54,12 @@ export interface ServerConfig {
   port: number;
   rooms: RoomConfig[];
   eventLog: string | null;
+  /** Where the key, the resume secret, the log and the snapshots live; null: in memory. */
+  dataDir: string | null;
+  /** With a data dir: a snapshot after this many records. */
+  snapshotEveryRecords: number;
+  /** With a data dir: a snapshot at least this often while records arrive, ms. */
+  snapshotIntervalMs: number;
   eventRingSize: number;
   maxConnections: number;
   maxConnectionsPerIp: number;
@@ -89,6 +97,7 @@ export const defaultRoomSettings: Readonly<RoomSettings> = Object.freeze({
   admissionRate: 0,
   maxPlacesPerIp: 0,
   siteSessionTimeoutMs: 120_000,
+  seatGraceMs: 0,
 });
 
 /** Server-wide defaults; the rooms default to one room `main` with defaultRoomSettings. */
@@ -96,6 +105,9 @@ export const defaultServerConfig: Readonly<Omit<ServerConfig, 'rooms'>> = Object
   host: '127.0.0.1',
   port: 8080,
   eventLog: null,
+  dataDir: null,
+  snapshotEveryRecords: 100_000,
+  snapshotIntervalMs: 60_000,
   eventRingSize: 10_000,
   maxConnections: 100_000,
   maxConnectionsPerIp: 200,
@@ -239,6 +251,7 @@ const serveFlagSpecs = {
   'queue-ping': roomWholeNumber('queuePingMs', '<ms>', 'interval of WebSocket ping frames to queued sessions'),
   'resume-window': roomWholeNumber('resumeWindowMs', '<ms>', 'how long a dropped queue place is held for resume'),
   'session-ttl': roomWholeNumber('sessionTtlMs', '<ms>', 'longest an admitted session may stay', '0 (no limit)'),
+  'seat-grace': roomWholeNumber('seatGraceMs', '<ms>', 'how long a seat whose connection dropped is held for resume', '0 (released at once)'),
   'token-ttl': roomWholeNumber('tokenTtlMs', '<ms>', 'lifetime of an admission token (at least 1000)'),
   'admission-rate': roomWholeNumber('admissionRate', '<n>', 'most admissions per second, even with free seats', '0 (no limit)'),
   'max-places-per-ip': roomWholeNumber('maxPlacesPerIp', '<n>', 'most places one client address may hold in a room; over it, close 4029', '0 (no limit)'),
@@ -257,6 +270,25 @@ const serveFlagSpecs = {
     defaultValue: server.eventLog,
     defaultText: 'none',
     parse: nonEmpty,
+  },
+  'data-dir': {
+    valueName: '<dir>',
+    description: 'keep the line across restarts: signing key, resume secret, event log and snapshots live here',
+    defaultValue: server.dataDir,
+    defaultText: 'none (in memory)',
+    parse: nonEmpty,
+  },
+  'snapshot-records': {
+    valueName: '<n>',
+    description: 'with --data-dir: snapshot the rooms after this many log records',
+    defaultValue: server.snapshotEveryRecords,
+    parse: wholeNumber({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+  },
+  'snapshot-interval': {
+    valueName: '<ms>',
+    description: 'with --data-dir: snapshot the rooms at least this often while records arrive',
+    defaultValue: server.snapshotIntervalMs,
+    parse: wholeNumber({ min: 1, max: maxTimerMs }),
   },
   'event-ring': {
     valueName: '<n>',
@@ -445,6 +477,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
     admissionRate: read('admission-rate'),
     maxPlacesPerIp: read('max-places-per-ip'),
     siteSessionTimeoutMs: read('site-session-timeout'),
+    seatGraceMs: read('seat-grace'),
   };
   if (roomDefaults.heartbeatIntervalMs >= roomDefaults.heartbeatTimeoutMs) {
     throw new ConfigError(
@@ -459,11 +492,19 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
       ? [{ name: defaultRoomName, ...roomDefaults }]
       : loadRoomsFile(roomsFile, roomDefaults, raw.get('config')?.source, { intervalFollowsTimeout });
 
+  const eventLog = read('event-log');
+  const dataDir = read('data-dir');
+  if (eventLog !== null && dataDir !== null) {
+    throw new ConfigError(`${sourceOf('event-log')} and ${sourceOf('data-dir')}: choose one (the data dir keeps the event log itself)`);
+  }
   return {
     host: read('host'),
     port: read('port'),
     rooms,
-    eventLog: read('event-log'),
+    eventLog,
+    dataDir,
+    snapshotEveryRecords: read('snapshot-records'),
+    snapshotIntervalMs: read('snapshot-interval'),
     eventRingSize: read('event-ring'),
     maxConnections: read('max-connections'),
     maxConnectionsPerIp: read('max-connections-per-ip'),

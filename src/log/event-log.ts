@@ -15,8 +15,8 @@ export interface EventLogOptions {
   /** Clock for records appended without a time, ms epoch. */
   now?: () => number;
   sink?: RecordSink | null;
-  /** The last `seq` already written (a file appended to across runs): numbering goes on from it. */
-  afterSeq?: number;
+  /** The seq of the last record already in the log (a data dir's, on a restart): numbering goes on after it. */
+  lastSeq?: number;
 }
 
 /**
@@ -36,7 +36,7 @@ export class EventLog extends EventEmitter<{ record: [EventRecord] }> {
     this.ring = new Array<EventRecord | undefined>(this.ringSize);
     this.now = options.now ?? Date.now;
     this.sink = options.sink ?? null;
-    this.seq = options.afterSeq ?? 0;
+    this.seq = options.lastSeq ?? 0;
   }
 
   get lastSeq(): number {

@@ -28,6 +28,11 @@ export type InputRecord =
   /** An operator removed the room at run time (after closing it): it takes no more inputs. */
   | Input<'room.removed', null, Record<string, never>>
   /**
+   * The server started again on a data dir and the room goes on from the state it recovered (the fold of the
+   * log so far: a snapshot plus the tail), with its connections gone. `settings`: as configured at this start.
+   */
+  | Input<'room.recovered', null, { settings: RoomConfig }>
+  /**
    * A socket opened. `resume`: the session named by a resume token presented at the upgrade (null: a token
    * that is not valid; absent: none presented). `priority`: from a verified join ticket, present only above 0.
    */
@@ -56,7 +61,7 @@ export type InputKind = InputRecord['kind'];
 export type RecordOf<K extends EventKind> = Extract<EventRecord, { kind: K }>;
 
 /** The kinds of input records, in no particular order: everything else in a log is a decision. */
-export const inputKinds = ['room.opened', 'room.removed', 'connected', 'message', 'pong', 'fault', 'closed', 'overflow', 'timer', 'config'] as const satisfies readonly InputKind[];
+export const inputKinds = ['room.opened', 'room.removed', 'room.recovered', 'connected', 'message', 'pong', 'fault', 'closed', 'overflow', 'timer', 'config'] as const satisfies readonly InputKind[];
 
 const inputKindSet: ReadonlySet<string> = new Set(inputKinds);
 
@@ -80,6 +85,7 @@ const roomWideDecisions: ReadonlySet<AdmissionDecisionType> = new Set([
   'paced',
   'scheduled',
   'drawn',
+  'heldForRestart',
 ]);
 
 /** The decision a record holds. */

@@ -33,6 +33,7 @@ const configChecks: Readonly<Record<string, (data: Data) => boolean>> = {
   draw: (d) => isString(d.drawSeed),
   refreshSite: (d) => isString(d.session),
   releaseSite: (d) => isString(d.session),
+  holdForRestart: () => true,
 };
 const isConfig = (data: Data) => isString(data.type) && Object.hasOwn(configChecks, data.type) && configChecks[data.type]!(data);
 
@@ -44,6 +45,7 @@ const isConfig = (data: Data) => isString(data.type) && Object.hasOwn(configChec
 const checks: Readonly<Record<string, Check>> = {
   'room.opened': (d) => isSettings(d.settings),
   'room.removed': () => true,
+  'room.recovered': (d) => isSettings(d.settings),
   connected: (d, conn) =>
     isString(conn) && isString(d.session) && (d.resume === undefined || stringOrNull(d.resume)) && (d.priority === undefined || isCount(d.priority)),
   message: (d, conn) => isString(conn) && isMessage(d),
@@ -72,6 +74,10 @@ const checks: Readonly<Record<string, Check>> = {
   scheduled: (d) => isTime(d.opensAt),
   drawn: (d) => isString(d.drawSeed),
   paced: (d) => isTime(d.dueAt),
+  heldForRestart: (d) => isTime(d.expiresAt),
+  seatHeld: (d, conn) => isString(conn) && isString(d.session) && isTime(d.expiresAt),
+  seatResumed: (d, conn) =>
+    isString(conn) && isString(d.session) && isString(d.replacedConn) && stringOrNull(d.replacedSession) && (d.ttlUntil === null || isTime(d.ttlUntil)),
 };
 
 /** Why a record's `data` or `conn` is not what its kind holds, or null when it is (or the kind is not known here). */

@@ -1,9 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import { RoomRuntime, silentConnectionEffects } from '../rooms/room-runtime.js';
 import type { RoomConfig } from '../config/server-config.js';
+import type { AdmissionState } from '../../machines/admission/admission-state.js';
+import { copyAdmission } from '../../machines/admission/admission-snapshot.js';
 import { ReplayClock } from './actor-clocks.js';
 import { EventLog } from './event-log.js';
 import { isInputRecord, type DecisionRecord, type EventRecord, type InputRecord } from './event-record.js';
+import { FoldError, RoomFold, type FoldedRoom } from './room-fold.js';
 
 /** What a replayed decision looks like for comparison: everything but `seq` and `at`. */
 export interface DecisionView {
@@ -13,12 +16,21 @@ export interface DecisionView {
   data: Record<string, unknown>;
 }
 
+export interface ReplayOptions {
+  /**
+   * Rooms as a snapshot left them, when the records start after it (a data dir whose older segments were
+   * deleted). Records of a room are folded into it, not replayed, until the room's next start
+   * (`room.opened` or `room.recovered`), from which it is replayed and compared.
+   */
+  seed?: Iterable<[string, FoldedRoom]>;
+}
+
 /**
  * What a replay found: every decision reproduced (`ok`), or the first divergence with the record where it
  * happened, what was recorded, what replay decided, and a one-line `message` saying what differs.
  */
 export type ReplayResult =
-  | { ok: true; inputs: number; decisions: number }
+  | { ok: true; inputs: number; decisions: number; /** Decisions folded, not replayed (see `seed`). */ folded?: number }
   | {
       ok: false;
       inputs: number;
@@ -35,11 +47,11 @@ export type ReplayResult =
  * says it fired, and compares every decision they make with the recorded one, in order. Stops at the first
  * divergence: a decision that differs, one the record has and replay does not make, or the reverse.
  */
-export function replay(records: Iterable<EventRecord>): ReplayResult {
-  const run = new ReplayRun();
+export function replay(records: Iterable<EventRecord>, options: ReplayOptions = {}): ReplayResult {
+  const run = new ReplayRun(options.seed);
   try {
     for (const record of records) {
-      const failure = isInputRecord(record) ? run.feed(record) : run.compare(record);
+      const failure = run.step(record);
       if (failure) return failure;
     }
     return run.finish();
@@ -59,11 +71,37 @@ class ReplayRun {
   /** The recorded time of the input being fed: what the rooms decide by. */
   private inputAt = 0;
   private readonly log = new EventLog({ ringSize: 1, now: () => 0 });
+  /** The rooms as the recorded decisions left them: what a `room.recovered` goes on from. */
+  private readonly fold: RoomFold;
+  private folded = 0;
 
-  constructor() {
+  constructor(seed?: Iterable<[string, FoldedRoom]>) {
+    this.fold = new RoomFold(seed);
     this.log.on('record', (record) => {
       if (!isInputRecord(record)) this.produced.push(viewOf(record));
     });
+  }
+
+  /** One record: fed or compared while its room is replayed, only folded before that. */
+  step(record: EventRecord): ReplayResult | null {
+    const starts = record.kind === 'room.opened' || record.kind === 'room.recovered';
+    if (!starts && !this.rooms.has(record.room) && this.fold.rooms.has(record.room)) {
+      if (!isInputRecord(record)) this.folded++;
+      return this.foldIn(record);
+    }
+    const failure = isInputRecord(record) ? this.feed(record) : this.compare(record);
+    return failure ?? this.foldIn(record);
+  }
+
+  /** Folds a record into the rooms as recorded; a decision that does not fit them is where replay stops. */
+  private foldIn(record: EventRecord): ReplayResult | null {
+    try {
+      this.fold.apply(record);
+      return null;
+    } catch (error) {
+      if (error instanceof FoldError) return this.fail(record, null, null, error.message);
+      throw error;
+    }
   }
 
   /** A recorded decision: the next one replay made must be the same. */
@@ -98,7 +136,7 @@ class ReplayRun {
   finish(): ReplayResult {
     const extra = this.produced[this.consumed];
     if (extra) return this.fail(null, null, extra, `after the last record: replay decided ${extra.kind} that the record does not have`);
-    return { ok: true, inputs: this.inputs, decisions: this.decisions };
+    return { ok: true, inputs: this.inputs, decisions: this.decisions, ...(this.folded > 0 ? { folded: this.folded } : {}) };
   }
 
   stop(): void {
@@ -110,9 +148,13 @@ class ReplayRun {
   }
 
   private deliver(record: InputRecord): string | null {
-    if (record.kind === 'room.opened') {
+    if (record.kind === 'room.opened' || record.kind === 'room.recovered') {
+      const folded = this.fold.rooms.get(record.room);
+      if (record.kind === 'room.recovered' && folded === undefined) return `room "${record.room}" recovered, but its state before is not in this log`;
       this.rooms.get(record.room)?.stop();
-      this.rooms.set(record.room, this.openRoom(record.room, record.data.settings));
+      // A copy: the replayed room changes its state, the fold keeps following the record.
+      const recovered = record.kind === 'room.recovered' ? copyAdmission(folded!.state) : undefined;
+      this.rooms.set(record.room, this.openRoom(record.room, record.data.settings, recovered));
       return null;
     }
     const runtime = this.rooms.get(record.room);
@@ -125,9 +167,10 @@ class ReplayRun {
     return this.deliverTo(runtime, record);
   }
 
-  private openRoom(room: string, settings: RoomConfig): RoomRuntime {
+  private openRoom(room: string, settings: RoomConfig, recovered?: AdmissionState): RoomRuntime {
     return new RoomRuntime({
       settings,
+      ...(recovered ? { recovered } : {}),
       log: this.log,
       effects: silentConnectionEffects,
       now: () => this.inputAt,

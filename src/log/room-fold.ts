@@ -25,7 +25,12 @@ export class FoldError extends Error {
  * decision record is applied in `seq` order; inputs are skipped (they decide nothing by themselves).
  */
 export class RoomFold {
-  readonly rooms = new Map<string, FoldedRoom>();
+  readonly rooms: Map<string, FoldedRoom>;
+
+  /** `seed`: rooms as a snapshot left them, when the log to fold starts after it. */
+  constructor(seed?: Iterable<[string, FoldedRoom]>) {
+    this.rooms = new Map(seed ?? []);
+  }
 
   /**
    * Applies one record; returns the room it concerned as it now stands (undefined for a room never opened).
@@ -42,6 +47,8 @@ export class RoomFold {
       return undefined;
     }
     const room = this.rooms.get(record.room);
+    // A restart goes on from the state the room had: only its configured settings are new.
+    if (record.kind === 'room.recovered' && room) room.settings = record.data.settings;
     if (room && isDecisionRecord(record)) {
       try {
         evolve(room.state, decisionOf(record));

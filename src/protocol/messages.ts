@@ -34,6 +34,8 @@ export interface ActiveStatus {
   type: 'status';
   status: 'active';
   session: string;
+  /** v2: the session's resume token; after a restart, `resume` with it gives the held seat back. */
+  resumeToken?: string;
   token: string;
   expiresAt: number;
   heartbeat: { intervalMs: number; timeoutMs: number };

@@ -15,5 +15,5 @@ export type InboundMessage = ClientMessageEvent | { type: 'invalid'; code: Error
  */
 export type RoomAdminCommand = Extract<
   AdmissionCommand,
-  { type: 'setCapacity' | 'setMaxQueue' | 'setNotice' | 'setAdmissionRate' | 'pause' | 'open' | 'maintenance' | 'close' | 'kick' | 'schedule' | 'draw' | 'refreshSite' | 'releaseSite' }
+  { type: 'setCapacity' | 'setMaxQueue' | 'setNotice' | 'setAdmissionRate' | 'pause' | 'open' | 'maintenance' | 'close' | 'kick' | 'schedule' | 'draw' | 'refreshSite' | 'releaseSite' | 'holdForRestart' }
 >;

@@ -3,7 +3,7 @@ import { heldCount, type AdmissionState } from '../../machines/admission/admissi
 import type { AdmissionCommand, AdmissionDecision, RoomStatus } from '../../machines/admission/admission-types.js';
 import { closeReasons, placeAfterClientClose, type CloseReasonName } from '../../machines/close-reasons.js';
 import { connectionMachine, type ConnectionEvent } from '../../machines/connection.machine.js';
-import { roomMachine } from '../../machines/room.machine.js';
+import { recoveredRoomSnapshot, roomMachine } from '../../machines/room.machine.js';
 import type { RoomConfig } from '../config/server-config.js';
 import type { ActorClock } from '../log/actor-clocks.js';
 import type { EventLog } from '../log/event-log.js';
@@ -61,6 +61,11 @@ export interface RoomRuntimeOptions {
   onActorError?: (error: unknown, conn: string | null) => void;
   /** Set for a room an operator created at run time; recorded in its `room.opened`. */
   createdBy?: 'operator';
+  /**
+   * The admission state a restart recovered for this room: the room goes on from it (recorded as
+   * `room.recovered`), taken by reference. Absent: the room opens empty (`room.opened`).
+   */
+  recovered?: AdmissionState;
 }
 
 /** How long a connection the full line turned away may still present `resume` before it is closed with 4003. */
@@ -103,14 +108,22 @@ export class RoomRuntime {
     this.effects = options.effects;
     this.now = options.now ?? Date.now;
     this.machine = this.wireConnectionMachine();
+    if (options.recovered) {
+      // Not operator settings: the configuration at this start decides them.
+      options.recovered.resumeWindowMs = this.config.resumeWindowMs;
+      options.recovered.sessionTtlMs = this.config.sessionTtlMs;
+      options.recovered.seatGraceMs = this.config.seatGraceMs ?? 0;
+    }
     // A ticket secret is a key, not a setting: it never reaches the log.
     const { ticketSecret: _secret, ...settings } = this.config;
-    const opened = options.createdBy === undefined ? { settings } : { settings, createdBy: options.createdBy };
-    this.log.append(this.name, 'room.opened', null, opened, this.beginInput());
+    if (options.recovered) this.log.append(this.name, 'room.recovered', null, { settings }, this.beginInput());
+    else this.log.append(this.name, 'room.opened', null, options.createdBy === undefined ? { settings } : { settings, createdBy: options.createdBy }, this.beginInput());
+    const input = { ...this.config, room: this.name, now: () => this.inputAt };
     this.room = createActor(roomMachine, {
       id: `room:${this.name}`,
       systemId: `room:${this.name}`,
-      input: { ...this.config, room: this.name, now: () => this.inputAt },
+      input,
+      ...(options.recovered ? { snapshot: recoveredRoomSnapshot({ ...input, recovered: options.recovered }) } : {}),
       clock: this.clockFor(null),
       inspect: options.inspect,
     });
@@ -209,6 +222,15 @@ export class RoomRuntime {
     this.stop();
   }
 
+  /**
+   * The server restarts with a data dir (it is stopping, or it has just recovered the room): every place and
+   * seat is held for the resume window, and every open connection is told `evicted{restart}` and closed with
+   * 1012. Recorded like any operator command, so the log replays across restarts.
+   */
+  holdForRestart(): void {
+    this.configure({ type: 'holdForRestart' });
+  }
+
   stop(): void {
     for (const actor of this.connections.values()) actor.stop();
     this.connections.clear();
@@ -239,6 +261,10 @@ export class RoomRuntime {
   get settings(): RoomConfig {
     const { capacity, maxQueue, admissionRate } = this.admission;
     return { ...this.config, capacity, maxQueue, admissionRate };
+  }
+  /** The settings the room was started with (this run's configuration, before admin changes). */
+  get startedWith(): RoomConfig {
+    return { ...this.config };
   }
   get status(): RoomStatus {
     return this.admission.status;
@@ -383,6 +409,13 @@ export class RoomRuntime {
       case 'scheduled':
       case 'drawn':
         return this.effects.roomChanged(this.name);
+      case 'seatResumed':
+        actor(decision.conn)?.send({ type: 'seatResumed', session: decision.session });
+        return this.effects.queueChanged(this.name);
+      case 'heldForRestart':
+        // Copied first: a connection that closes at once leaves the map while it is walked.
+        for (const connection of [...this.connections.values()]) connection.send({ type: 'evicted', reason: 'restart' });
+        return this.effects.queueChanged(this.name);
     }
   }
 

@@ -11,8 +11,11 @@ import { EventLog } from '../log/event-log.js';
 import { JsonlSink } from '../log/jsonl-sink.js';
 import { lastSeqInFile } from '../log/read-event-log.js';
 import { createPageRoutes, type PageRoutes } from '../pages/page-routes.js';
+import { gateEffectsOnCommit } from '../durable/commit-gated-effects.js';
+import type { DurableStore } from '../durable/durable-store.js';
+import { openServerDataDir } from '../durable/server-data-dir.js';
 import { scheduleOpening } from '../rooms/room-opening.js';
-import { RoomRuntime } from '../rooms/room-runtime.js';
+import { RoomRuntime, type ConnectionEffects } from '../rooms/room-runtime.js';
 import { createAdmissionTokenIssuer, type AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
 import { createResumeTokens, type ResumeTokens } from '../tokens/resume-tokens.js';
 import { AddressRate } from './address-rate.js';
@@ -124,6 +127,8 @@ interface ServerParts {
   state: { shuttingDown: boolean; eventLogFailure: Error | null };
   /** Connections still mid-handshake, on every listener. */
   handshakes: HandshakeGuard[];
+  /** The data dir (`--data-dir`): the log's segments, snapshots and recovered rooms; null in memory. */
+  durable: DurableStore | null;
 }
 
 type SocketHandlers = ReturnType<typeof createSocketHandlers>;
@@ -144,9 +149,15 @@ interface Listeners {
  */
 export async function createAnteroomServer(config: ServerConfig, options: AnteroomServerOptions = {}): Promise<AnteroomServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const issuer = await createAdmissionTokenIssuer({ keyFile: config.keyFile });
-  const parts = assembleParts(config, options, logger, issuer);
-  for (const roomConfig of config.rooms) parts.rooms.set(roomConfig.name, openRoom(parts, roomConfig));
+  // With a data dir, the key, the resume secret and the log outlive the process, and the rooms are recovered.
+  const durable = await openServerDataDir(config, logger);
+  const issuer = await createAdmissionTokenIssuer({ keyFile: config.keyFile ?? durable?.secrets.keyFile });
+  const parts = assembleParts(config, options, logger, issuer, durable);
+  for (const roomConfig of config.rooms) {
+    parts.rooms.set(roomConfig.name, openRoom(parts, roomConfig));
+    durable?.resumeRoom(parts.rooms.get(roomConfig.name)!.runtime);
+  }
+  durable?.startSnapshots(parts.log, () => [...parts.rooms.values()].map((room) => room.runtime));
   const listeners = createListeners(parts);
   const wss = new WebSocketServer(webSocketOptions(config, parts.closeTimeoutMs));
   const socketHandlers = createSocketHandlers({
@@ -184,12 +195,12 @@ function webSocketOptions(config: ServerConfig, closeTimeoutMs: number): ServerO
   return options;
 }
 
-function assembleParts(config: ServerConfig, options: AnteroomServerOptions, logger: Logger, issuer: AdmissionTokenIssuer): ServerParts {
+function assembleParts(config: ServerConfig, options: AnteroomServerOptions, logger: Logger, issuer: AdmissionTokenIssuer, durable: DurableStore | null): ServerParts {
   const state: ServerParts['state'] = { shuttingDown: false, eventLogFailure: null };
   const rooms = new Map<string, ServedRoom>();
   const handshakes: HandshakeGuard[] = [];
   let metrics: ServerMetrics | null = null;
-  const log = openEventLog(config, (error, lost) => {
+  const log = openEventLog(config, durable, (error, lost) => {
     if (state.eventLogFailure === null) logger.error({ err: error, path: config.eventLog }, 'event log write failed; records are being lost');
     state.eventLogFailure = error;
     metrics?.eventLogRecordsLost.inc(lost);
@@ -207,7 +218,8 @@ function assembleParts(config: ServerConfig, options: AnteroomServerOptions, log
     options,
     logger,
     issuer,
-    resumeTokens: createResumeTokens(),
+    resumeTokens: createResumeTokens(durable?.secrets.resumeSecret),
+    durable,
     log,
     clients: new Map(),
     rooms,
@@ -224,7 +236,8 @@ function assembleParts(config: ServerConfig, options: AnteroomServerOptions, log
  * The event log, with its JSONL file when `--event-log` names one. The file is opened here, so a path that
  * cannot be opened stops the start; a write that fails later is reported through `onFailure`.
  */
-function openEventLog(config: ServerConfig, onFailure: (error: Error, lostRecords: number) => void): EventLog {
+function openEventLog(config: ServerConfig, durable: DurableStore | null, onFailure: (error: Error, lostRecords: number) => void): EventLog {
+  if (durable) return new EventLog({ ringSize: config.eventRingSize, sink: durable.sink, lastSeq: durable.recovered.lastSeq });
   if (!config.eventLog) return new EventLog({ ringSize: config.eventRingSize });
   let sink: JsonlSink;
   try {
@@ -234,7 +247,7 @@ function openEventLog(config: ServerConfig, onFailure: (error: Error, lostRecord
     throw new ConfigError(`--event-log ${config.eventLog}: cannot open the event log for appending (${reason})`, { cause: error });
   }
   // Numbering goes on from the file's last record, so `seq` stays unique in a file appended to across runs.
-  return new EventLog({ ringSize: config.eventRingSize, sink, afterSeq: lastSeqInFile(config.eventLog) });
+  return new EventLog({ ringSize: config.eventRingSize, sink, lastSeq: lastSeqInFile(config.eventLog) });
 }
 
 function openRoom(parts: ServerParts, roomConfig: RoomConfig, createdBy?: 'operator'): ServedRoom {
@@ -242,6 +255,7 @@ function openRoom(parts: ServerParts, roomConfig: RoomConfig, createdBy?: 'opera
   const rate = new AdmissionRate();
   // The feed and the runtime refer to each other; the feed is only used after both exist.
   let feed: PositionFeed | null = null;
+  const recovered = parts.durable?.recoveredRoom(roomConfig);
   const runtime = new RoomRuntime({
     // Seats follow visitors to the site by default when the room sends them there.
     settings: { ...roomConfig, siteSessions: roomConfig.siteSessions ?? config.targetUrl !== null },
@@ -251,13 +265,14 @@ function openRoom(parts: ServerParts, roomConfig: RoomConfig, createdBy?: 'opera
     recordTimers: true,
     inspect: parts.options.inspect,
     closeTimeoutMs: parts.closeTimeoutMs,
+    ...(recovered ? { recovered } : {}),
     // An action that throws ends only its own connection: told `internal`, closed with 1011.
     onActorError: (error, conn) => {
       logger.error({ err: error, conn, room: roomConfig.name }, conn === null ? 'the room actor failed' : 'a connection actor failed');
       const client = conn === null ? undefined : clients.get(conn);
       if (client) closeWith(client.ws, 'internal');
     },
-    effects: createSocketEffects({
+    effects: commitGated(parts, createSocketEffects({
       room: roomConfig,
       clients,
       issuer: parts.issuer,
@@ -273,11 +288,16 @@ function openRoom(parts: ServerParts, roomConfig: RoomConfig, createdBy?: 'opera
         // Reported on the next turn, so the drop is an input of its own in the log, not part of another.
         setImmediate(() => client.room.overflow(client.conn));
       },
-    }),
+    })),
   });
   feed = new PositionFeed(runtime, positionSender(parts, runtime, rate), parts.options.positionFeedTiming ?? defaultPositionFeedTiming);
   const cancelOpening = scheduleOpening(runtime, roomConfig.opensAt);
   return { runtime, feed, rate, tickets: createTicketVerifier(roomConfig), placesPerIp: new PlacesPerIp(), cancelOpening };
+}
+
+/** With a data dir, nothing reaches a client until the records behind it are on disk. */
+function commitGated(parts: ServerParts, effects: ConnectionEffects): ConnectionEffects {
+  return parts.durable ? gateEffectsOnCommit(effects, parts.durable.sink) : effects;
 }
 
 /** The protected site's origin (`--target-url`): the audience of admission tokens and of site sessions. */
@@ -291,6 +311,8 @@ function positionSender(parts: ServerParts, runtime: RoomRuntime, rate: Admissio
   return (conn, position) => {
     const client = clients.get(conn);
     if (!client || client.sentPosition === position) return 'unchanged';
+    // Not yet told its place (its first status waits for the log to be durable): that status comes first.
+    if (client.sentPosition === 0) return 'deferred';
     const outcome = sendToClient(
       client,
       queuedStatus(client, position, runtime.queueLength, rate),
@@ -401,7 +423,7 @@ function routeUpgrade(
       const room = parts.rooms.get(path.room);
       // Accepted first so a browser can read why: the close code says the room does not exist.
       if (!room) return closeWithoutRoom(ws, 'unknownRoom');
-      if (parts.state.shuttingDown) return closeWithoutRoom(ws, 'shutdown');
+      if (parts.state.shuttingDown) return closeWithoutRoom(ws, parts.durable ? 'restart' : 'shutdown');
       accept(ws, room, verdict.ip, resumeTokenFromUrl(request.url), priority);
     });
   if (ticketFromUrl(request.url) === null) return upgrade(0);
@@ -417,7 +439,7 @@ function routeUpgrade(
  * what the peer sends may be refused by `ws` (too large, bad UTF-8, a protocol error): that error is this
  * socket's alone, so it is caught here, never left to end the process.
  */
-function closeWithoutRoom(ws: WebSocket, reason: 'unknownRoom' | 'shutdown' | 'placesPerIp'): void {
+function closeWithoutRoom(ws: WebSocket, reason: 'unknownRoom' | 'shutdown' | 'restart' | 'placesPerIp'): void {
   ws.on('error', () => {});
   closeWith(ws, reason);
 }
@@ -509,6 +531,7 @@ async function shutDown(parts: ServerParts, listeners: Listeners): Promise<void>
   parts.metrics.close();
   parts.heldPlaces.stop();
   await parts.log.close();
+  await parts.durable?.close();
   parts.logger.info('stopped');
   parts.logger.flush?.();
 }
@@ -525,7 +548,11 @@ async function evictEveryone(parts: ServerParts): Promise<void> {
         }),
     ),
   );
-  for (const room of parts.rooms.values()) room.runtime.shutdown();
+  // With a data dir the line is kept: places and seats are held (close 1012), not ended (1001).
+  for (const room of parts.rooms.values()) {
+    if (parts.durable) room.runtime.holdForRestart();
+    else room.runtime.shutdown();
+  }
   const grace = setTimeout(() => {
     for (const client of parts.clients.values()) client.ws.terminate();
   }, shutdownGraceMs);

@@ -58,7 +58,10 @@ class SocketEffects implements ConnectionEffects {
     if (!client) return;
     // Only promotions from the line tell how fast it moves; walk-in admissions would skew the ETA.
     if (client.sentPosition > 0) this.deps.rate.record(Date.now());
-    client.session = session;
+    if (client.session !== session) {
+      client.session = session;
+      client.resumeToken = this.deps.resumeTokens.mint(this.deps.room.name, session);
+    }
     client.sentPosition = 0;
     this.deps.logger.debug({ conn, session, room: this.deps.room.name }, 'admitted');
     void this.issueToken(client).then((issued) => this.deliverAdmission(client, session, issued));
@@ -136,6 +139,8 @@ class SocketEffects implements ConnectionEffects {
       type: 'status',
       status: 'active',
       session,
+      // A held seat is given back for it after a restart.
+      resumeToken: client.resumeToken,
       token: issued.token,
       expiresAt: issued.expiresAt,
       heartbeat: { intervalMs: heartbeatIntervalMs, timeoutMs: heartbeatTimeoutMs },

@@ -49,6 +49,7 @@ describe('parseRoomsFile', () => {
       admissionRate: 20,
       maxPlacesPerIp: 4,
       siteSessionTimeoutMs: 5000,
+      seatGraceMs: 5000,
     };
     expect(parse({ rooms: [{ name: 'x', ...all }] })).toEqual([{ name: 'x', ...all }]);
   });

@@ -35,12 +35,16 @@ const flagCases: Record<string, { value: string; read: (config: ServerConfig) =>
   '--queue-ping': { value: '7000', read: (c) => c.rooms[0]?.queuePingMs, expected: 7000 },
   '--resume-window': { value: '0', read: (c) => c.rooms[0]?.resumeWindowMs, expected: 0 },
   '--session-ttl': { value: '60000', read: (c) => c.rooms[0]?.sessionTtlMs, expected: 60_000 },
+  '--seat-grace': { value: '4000', read: (c) => c.rooms[0]?.seatGraceMs, expected: 4000 },
   '--token-ttl': { value: '120000', read: (c) => c.rooms[0]?.tokenTtlMs, expected: 120_000 },
   '--max-queue': { value: '1000', read: (c) => c.rooms[0]?.maxQueue, expected: 1000 },
   '--site-session-timeout': { value: '60000', read: (c) => c.rooms[0]?.siteSessionTimeoutMs, expected: 60_000 },
   '--max-places-per-ip': { value: '3', read: (c) => c.rooms[0]?.maxPlacesPerIp, expected: 3 },
   '--admission-rate': { value: '25', read: (c) => c.rooms[0]?.admissionRate, expected: 25 },
   '--event-log': { value: 'events.jsonl', read: (c) => c.eventLog, expected: 'events.jsonl' },
+  '--data-dir': { value: 'var/anteroom', read: (c) => c.dataDir, expected: 'var/anteroom' },
+  '--snapshot-records': { value: '5000', read: (c) => c.snapshotEveryRecords, expected: 5000 },
+  '--snapshot-interval': { value: '15000', read: (c) => c.snapshotIntervalMs, expected: 15_000 },
   '--event-ring': { value: '50', read: (c) => c.eventRingSize, expected: 50 },
   '--max-connections': { value: '0', read: (c) => c.maxConnections, expected: 0 },
   '--max-connections-per-ip': { value: '3', read: (c) => c.maxConnectionsPerIp, expected: 3 },
@@ -95,8 +99,10 @@ describe('parseServeArgs defaults', () => {
         admissionRate: 0,
         maxPlacesPerIp: 0,
         siteSessionTimeoutMs: 120_000,
+        seatGraceMs: 0,
       },
     ]);
+    expect([config.dataDir, config.snapshotEveryRecords, config.snapshotIntervalMs]).toEqual([null, 100_000, 60_000]);
   });
 
   it('returns a fresh config each time, so changing one cannot change the defaults', () => {
@@ -214,6 +220,10 @@ describe('parseServeArgs errors', () => {
     [['--capacity', '--port', '1'], {}, '--capacity needs a value <n>'],
   ])('%j %j → %s', (argv, env, message) => {
     expect(configError(() => parseServeArgs(argv, env)).message).toBe(message);
+  });
+
+  it('refuses --event-log beside --data-dir, which keeps the log itself', () => {
+    expect(() => parseServeArgs(['--data-dir', 'var', '--event-log', 'e.jsonl'], {})).toThrow(/--event-log and --data-dir: choose one/);
   });
 
   it('refuses a heartbeat interval that is not below the timeout, naming where each came from', () => {

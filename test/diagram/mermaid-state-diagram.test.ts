@@ -86,7 +86,7 @@ describe('machineToMermaid', () => {
     expect(room).toContain('open --> maintenance : maintenance');
     expect(room).toContain('closed --> open : open');
     expect(room).toContain('scheduled --> open : open, draw');
-    expect(room).toContain('join, leave, drop, evict, resume, kick, expireHold, expireSeat, setCapacity, setMaxQueue, setNotice, setAdmissionRate, refreshSite, releaseSite, expireSiteSession, draw / applyCommand, promoteHead');
+    expect(room).toContain('join, leave, drop, evict, resume, kick, expireHold, expireSeat, setCapacity, setMaxQueue, setNotice, setAdmissionRate, refreshSite, releaseSite, expireSiteSession, holdForRestart, expireRestartHolds, expireSeatHold, draw / applyCommand, promoteHead');
     expect(room).toMatch(/note right of closed\n\s+join, setCapacity, setMaxQueue, setNotice, setAdmissionRate, draw \/ applyCommand\n/);
     expect(room).not.toContain('always');
   });

@@ -1,0 +1,136 @@
+import { writeSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RecordSink } from '../log/event-log.js';
+import type { EventRecord } from '../log/event-record.js';
+import { segmentName } from './log-segments.js';
+
+export interface GroupCommitSinkOptions {
+  /** A segment is closed and a new one started once it passes this size, bytes (default 64 MiB). */
+  segmentBytes?: number;
+  /** A write or fsync failed: the records stay in memory and the server goes on; the operator must know. */
+  onError?: (error: Error) => void;
+}
+
+interface Batch {
+  lines: string[];
+  firstSeq: number;
+  /** Run once the batch is on disk (written and fsynced). */
+  committed: (() => void)[];
+}
+
+/**
+ * The event log of a data dir: records appended to segment files and made durable by group commit. Records
+ * appended in one turn of the event loop form a batch; a batch is written and fsynced as one (on libuv's
+ * thread pool, so the event loop never waits), and the next batch starts as soon as the previous one is
+ * durable. A burst of joins costs one fsync per batch, not one per join. `afterCommit` runs code once every
+ * record appended so far is durable: the server acknowledges nothing before that.
+ */
+export class GroupCommitSink implements RecordSink {
+  private pending: Batch | null = null;
+  private inFlight: Batch | null = null;
+  private file: FileHandle | null = null;
+  private fileBytes = 0;
+  private rotateRequested = true;
+  private scheduled = false;
+  private idle: (() => void)[] = [];
+  private readonly segmentBytes: number;
+  /** Commits so far (fsyncs), for metrics and benches. */
+  commits = 0;
+
+  constructor(
+    private readonly dir: string,
+    private readonly options: GroupCommitSinkOptions = {},
+  ) {
+    this.segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
+  }
+
+  write(record: EventRecord): void {
+    this.pending ??= { lines: [], firstSeq: record.seq, committed: [] };
+    this.pending.lines.push(JSON.stringify(record));
+    this.schedule();
+  }
+
+  /** Runs `fn` once every record written so far is durable; at once when none is waiting. */
+  afterCommit(fn: () => void): void {
+    const batch = this.pending ?? this.inFlight;
+    if (batch === null) fn();
+    else batch.committed.push(fn);
+  }
+
+  /** The next batch starts a new segment (after a snapshot, so older segments can be deleted whole). */
+  rotate(): void {
+    this.rotateRequested = true;
+  }
+
+  /** Resolves once everything written so far is durable. */
+  flushed(): Promise<void> {
+    return new Promise((resolve) => this.afterCommit(resolve));
+  }
+
+  async close(): Promise<void> {
+    await this.flushed();
+    await new Promise<void>((resolve) => (this.inFlight === null ? resolve() : this.idle.push(resolve)));
+    await this.file?.close();
+    this.file = null;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.inFlight !== null) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.commitNext();
+    });
+  }
+
+  private async commitNext(): Promise<void> {
+    const batch = this.pending;
+    if (batch === null || this.inFlight !== null) return;
+    this.pending = null;
+    this.inFlight = batch;
+    try {
+      await this.writeBatch(batch);
+    } catch (error) {
+      this.options.onError?.(error as Error);
+    }
+    this.inFlight = null;
+    for (const fn of batch.committed) fn();
+    if (this.pending !== null) void this.commitNext();
+    else for (const resolve of this.idle.splice(0)) resolve();
+  }
+
+  private async writeBatch(batch: Batch): Promise<void> {
+    if (this.file === null || this.rotateRequested || this.fileBytes >= this.segmentBytes) {
+      await this.file?.close();
+      this.file = await open(join(this.dir, segmentName(batch.firstSeq)), 'a', 0o600);
+      this.fileBytes = 0;
+      await syncDirectory(this.dir); // the new file's name must survive a power cut too
+      this.rotateRequested = false;
+    }
+    const chunk = Buffer.from(batch.lines.join('\n') + '\n');
+    // The write only copies to the page cache (microseconds), so it is made at once; the fsync waits off the loop.
+    writeAll(this.file.fd, chunk);
+    await this.file.datasync();
+    this.fileBytes += chunk.length;
+    this.commits++;
+  }
+}
+
+/** fsyncs a directory, so a file created or renamed in it is durable (a no-op where directories cannot be opened). */
+export async function syncDirectory(dir: string): Promise<void> {
+  let handle: FileHandle | null = null;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // Some platforms refuse to open or sync a directory; the data itself is synced.
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Writes every byte of `chunk` to `fd` (a write may take fewer bytes than asked). */
+function writeAll(fd: number, chunk: Buffer): void {
+  for (let offset = 0; offset < chunk.length; ) offset += writeSync(fd, chunk, offset);
+}

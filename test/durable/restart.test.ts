@@ -1,0 +1,138 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { createNodeClient } from '../../src/client/node.js';
+import { ConfigError } from '../../src/config/config-error.js';
+import { readDataDirLog } from '../../src/durable/data-dir-log.js';
+import { listSegments } from '../../src/durable/log-segments.js';
+import { replay } from '../../src/log/replay.js';
+import { closeAll, getJson, startServer, TestClient, type LiveServer } from '../support/live-server.js';
+import { waitFor } from '../support/wait-for.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'anteroom-restart-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterEach(closeAll);
+
+const adminToken = 'restart-admin-token';
+const flagsFor = (dir: string, extra: string[] = []) => ['--data-dir', dir, '--capacity', '1', '--heartbeat-timeout', '60000', '--admin-token', adminToken, ...extra];
+const withResume = (url: string, token: string) => `${url}/?resume=${encodeURIComponent(token)}`;
+
+/** A server with a seated visitor and two in line; returns them with their last status. */
+async function seatedAndTwoWaiting(live: LiveServer) {
+  const seated = await TestClient.placed(live.url);
+  const first = await TestClient.placed(live.url);
+  const second = await TestClient.placed(live.url);
+  expect(seated.lastStatus).toMatchObject({ status: 'active', resumeToken: expect.any(String) });
+  return { seated, first, second };
+}
+
+describe('a data dir keeps the line across a restart', () => {
+  it('a graceful stop says restart (1012) and holds every place and seat; after a start each comes back by resume', async () => {
+    const dir = mkdtempSync(join(scratch, 'graceful-'));
+    const before = await startServer(flagsFor(dir));
+    const { seated, first, second } = await seatedAndTwoWaiting(before);
+    const seatToken = seated.lastStatus!.resumeToken as string;
+    const admissionToken = seated.lastStatus!.token as string;
+    await before.close();
+    for (const client of [seated, first, second]) {
+      expect((await client.closed).code).toBe(1012);
+      expect(client.messages.find((m) => m.type === 'evicted')).toMatchObject({ reason: 'restart' });
+    }
+
+    const after = await startServer(flagsFor(dir));
+    expect(await getJson(`${after.httpUrl}/api/rooms/main`)).toMatchObject({ active: 1, queued: 2, held: 2 });
+    // Tokens signed before the restart still verify: the same key, the same kid.
+    await expect(after.server.issuer.verify(admissionToken)).resolves.toMatchObject({ session: seated.lastStatus!.session });
+
+    // A newcomer queues behind the held places and is never given the held seat.
+    const newcomer = await TestClient.placed(after.url);
+    expect(newcomer.lastStatus).toMatchObject({ status: 'queued', position: 3 });
+
+    const secondBack = await TestClient.placed(withResume(after.url, second.lastStatus!.resumeToken));
+    expect(secondBack.lastStatus).toMatchObject({ status: 'queued', session: second.lastStatus!.session, position: 2 });
+    const seatedBack = await TestClient.placed(after.url);
+    seatedBack.send({ type: 'resume', token: seatToken });
+    const active = await seatedBack.next((m) => m.type === 'status' && m.status === 'active');
+    expect(active).toMatchObject({ session: seated.lastStatus!.session, resumeToken: seatToken });
+    expect(await getJson(`${after.httpUrl}/api/rooms/main`)).toMatchObject({ active: 1, queued: 3, held: 1 });
+  });
+
+  it('keeps what an operator changed at run time: capacity, line limit and status', async () => {
+    const dir = mkdtempSync(join(scratch, 'operator-'));
+    const before = await startServer(flagsFor(dir));
+    const response = await fetch(`${before.httpUrl}/api/rooms/main`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ capacity: 4, maxQueue: 50, status: 'paused' }),
+    });
+    expect(response.status).toBe(200);
+    await before.close();
+    const after = await startServer(flagsFor(dir));
+    expect(await getJson(`${after.httpUrl}/api/rooms/main`)).toMatchObject({ capacity: 4, maxQueue: 50, status: 'paused' });
+    const waiting = await TestClient.placed(after.url);
+    expect(waiting.lastStatus).toMatchObject({ status: 'queued', position: 1 });
+    await after.close();
+    // A capacity the configuration changes between starts is the newer decision, and wins.
+    const reconfigured = await startServer(flagsFor(dir, ['--capacity', '2']));
+    expect(await getJson(`${reconfigured.httpUrl}/api/rooms/main`)).toMatchObject({ capacity: 2, maxQueue: 50, status: 'paused' });
+  });
+
+  it('replays across restarts, from the oldest kept snapshot once older segments are deleted', async () => {
+    const dir = mkdtempSync(join(scratch, 'replay-'));
+    const first = await startServer(flagsFor(dir));
+    const { first: waiting } = await seatedAndTwoWaiting(first);
+    await first.close();
+    const second = await startServer(flagsFor(dir));
+    const back = await TestClient.placed(withResume(second.url, waiting.lastStatus!.resumeToken));
+    expect(back.lastStatus).toMatchObject({ status: 'queued', position: 1 });
+    await second.close();
+    expect(listSegments(dir)[0]!.firstSeq).toBeGreaterThan(1);
+    const log = await readDataDirLog(dir);
+    expect(log.seededFrom).toMatch(/^snapshot-/);
+    expect(log.records[0]).toMatchObject({ kind: 'room.recovered' });
+    const result = replay(log.records, { seed: log.seed! });
+    expect(result).toMatchObject({ ok: true });
+    expect(result.decisions).toBeGreaterThanOrEqual(3); // held, resumed, held again at the stop
+  });
+
+  it('holds a dropped seat for --seat-grace, with or without a data dir, and gives it back by resume', async () => {
+    const live = await startServer(['--capacity', '1', '--seat-grace', '60000', '--heartbeat-timeout', '60000']);
+    const seated = await TestClient.placed(live.url);
+    const waiting = await TestClient.placed(live.url);
+    seated.terminate();
+    // The server has seen the drop once only the waiting connection is left; a released seat would go to it at once.
+    await waitFor('the server to see the drop', () => live.server.rooms.get('main')!.runtime.connectionCount === 1);
+    expect(await getJson(`${live.httpUrl}/api/rooms/main`)).toMatchObject({ active: 1, queued: 1 });
+    expect(waiting.lastStatus).toMatchObject({ status: 'queued', position: 1 });
+    const back = await TestClient.placed(withResume(live.url, seated.lastStatus!.resumeToken));
+    expect(back.lastStatus).toMatchObject({ status: 'active', session: seated.lastStatus!.session });
+    expect(waiting.lastStatus).toMatchObject({ status: 'queued', position: 1 });
+  });
+
+  it('refuses a second server on the same data dir', async () => {
+    const dir = mkdtempSync(join(scratch, 'locked-'));
+    await startServer(flagsFor(dir));
+    const second = startServer(flagsFor(dir));
+    await expect(second).rejects.toThrow(ConfigError);
+    await expect(second).rejects.toThrow(/in use by another anteroom server/);
+  });
+
+  it('the client library reconnects and resumes its seat across a restart without being asked', async () => {
+    const dir = mkdtempSync(join(scratch, 'client-'));
+    const before = await startServer(flagsFor(dir));
+    const port = new URL(before.url).port;
+    const client = createNodeClient({ url: `${before.url}/`, backoff: { baseMs: 50, capMs: 200 } });
+    const admitted: string[] = [];
+    client.on('admitted', ({ session }) => admitted.push(session));
+    client.connect();
+    await waitFor('the client to be admitted', () => client.state === 'active');
+    const session = client.session;
+    await before.close();
+    await waitFor('the client to notice the restart', () => client.state === 'reconnecting' || client.state === 'connecting');
+    await startServer(flagsFor(dir, ['--port', port]));
+    await waitFor('the client to have its seat back', () => client.state === 'active', 10_000);
+    expect(client.session).toBe(session);
+    client.close();
+  });
+});
