@@ -1,4 +1,4 @@
-import { createAdmissionState, type AdmissionState } from './admission-state.js';
+import { createAdmissionState, type AdmissionState, type Seat } from './admission-state.js';
 import type { ConnId, RoomStatus, SessionId } from './admission-types.js';
 
 /**
@@ -12,20 +12,45 @@ export interface AdmissionSnapshot {
   resumeWindowMs: number;
   sessionTtlMs: number;
   seatGraceMs?: number;
-  /** Seats in seating order: `[conn, session, since, ttlUntil, holdUntil]` (times ms epoch, null: none). */
-  seats: [ConnId, SessionId, number, number | null, number | null][];
-  /** Places in line order: `[session, conn, holdUntil]` (conn null and holdUntil set while held). */
-  line: [SessionId, ConnId | null, number | null][];
+  admissionRate?: number;
+  siteSessions?: boolean;
+  siteSessionTimeoutMs?: number;
+  /** The operator's notice, the pending opening (ms epoch), and the pacing bucket (see `admission-pacing.ts`). */
+  notice?: string | null;
+  opensAt?: number | null;
+  pacingNextAt?: number;
+  pacedDueAt?: number | null;
+  /** Seats in seating order: `[conn, session, since, ttlUntil, holdUntil, siteUntil]` (times ms epoch, null: none). */
+  seats: [ConnId, SessionId, number, number | null, number | null, (number | null)?][];
+  /** Places in line order: `[session, conn, holdUntil, priority]` (conn null and holdUntil set while held). */
+  line: [SessionId, ConnId | null, number | null, number?][];
 }
 
 /** The state as plain data. O(seats + places). */
 export function snapshotOfAdmission(state: AdmissionState): AdmissionSnapshot {
   const seats: AdmissionSnapshot['seats'] = [];
-  for (const [conn, seat] of state.seats) seats.push([conn, seat.session, seat.since, seat.ttlUntil, seat.holdUntil ?? null]);
+  for (const [conn, seat] of state.seats) seats.push([conn, seat.session, seat.since, seat.ttlUntil, seat.holdUntil ?? null, seat.siteUntil ?? null]);
   const line: AdmissionSnapshot['line'] = [];
-  for (const [, waiter] of state.queue.entries()) line.push([waiter.session, waiter.conn, waiter.holdUntil]);
-  const { status, capacity, maxQueue, resumeWindowMs, sessionTtlMs, seatGraceMs } = state;
-  return { status, capacity, maxQueue, resumeWindowMs, sessionTtlMs, seatGraceMs: seatGraceMs ?? 0, seats, line };
+  for (const [ticket, waiter] of state.queue.entries()) line.push([waiter.session, waiter.conn, waiter.holdUntil, state.queue.priorityOf(ticket)]);
+  const { status, capacity, maxQueue, resumeWindowMs, sessionTtlMs, seatGraceMs, admissionRate, siteSessions, siteSessionTimeoutMs } = state;
+  const { notice, opensAt, pacingNextAt, pacedDueAt } = state;
+  return {
+    status,
+    capacity,
+    maxQueue,
+    resumeWindowMs,
+    sessionTtlMs,
+    seatGraceMs: seatGraceMs ?? 0,
+    admissionRate,
+    siteSessions,
+    siteSessionTimeoutMs,
+    notice,
+    opensAt,
+    pacingNextAt,
+    pacedDueAt,
+    seats,
+    line,
+  };
 }
 
 /**
@@ -34,12 +59,18 @@ export function snapshotOfAdmission(state: AdmissionState): AdmissionSnapshot {
  */
 export function restoreAdmission(snapshot: AdmissionSnapshot): AdmissionState {
   const state = createAdmissionState(snapshot);
-  for (const [conn, session, since, ttlUntil, holdUntil] of snapshot.seats) {
-    state.seats.set(conn, holdUntil === null ? { session, since, ttlUntil } : { session, since, ttlUntil, holdUntil });
+  state.notice = snapshot.notice ?? null;
+  state.opensAt = snapshot.opensAt ?? null;
+  state.pacingNextAt = snapshot.pacingNextAt ?? 0;
+  state.pacedDueAt = snapshot.pacedDueAt ?? null;
+  for (const [conn, session, since, ttlUntil, holdUntil, siteUntil] of snapshot.seats) {
+    const seat: Seat = holdUntil === null ? { session, since, ttlUntil } : { session, since, ttlUntil, holdUntil };
+    if (siteUntil !== undefined && siteUntil !== null) seat.siteUntil = siteUntil;
+    state.seats.set(conn, seat);
     state.seatBySession.set(session, conn);
   }
-  for (const [session, conn, holdUntil] of snapshot.line) {
-    const ticket = state.queue.enqueue({ session, conn, holdUntil });
+  for (const [session, conn, holdUntil, priority] of snapshot.line) {
+    const ticket = state.queue.enqueue({ session, conn, holdUntil }, priority ?? 0);
     state.ticketBySession.set(session, ticket);
     if (conn !== null) state.ticketByConn.set(conn, ticket);
     else state.queue.setLive(ticket, false);

@@ -74,6 +74,14 @@ describe('admission snapshots', () => {
       fc.constant<AdmissionCommand>({ type: 'holdForRestart' }),
       fc.constant<AdmissionCommand>({ type: 'pause' }),
       fc.integer({ min: 0, max: 4 }).map((capacity): AdmissionCommand => ({ type: 'setCapacity', capacity })),
+      // What a sale adds: priorities, notices, pacing, maintenance, reopening, seats kept for the site.
+      fc
+        .record({ conn: fc.constantFrom('p', 'q', 'r'), priority: fc.integer({ min: 1, max: 3 }) })
+        .map(({ conn, priority }): AdmissionCommand => ({ type: 'join', conn, session: `s${conn}`, priority })),
+      fc.constantFrom<string | null>('back soon', null).map((notice): AdmissionCommand => ({ type: 'setNotice', notice })),
+      fc.integer({ min: 0, max: 3 }).map((admissionRate): AdmissionCommand => ({ type: 'setAdmissionRate', admissionRate })),
+      fc.constantFrom<AdmissionCommand>({ type: 'maintenance' }, { type: 'open' }),
+      fc.constantFrom('a', 'b', 'p').map((session): AdmissionCommand => ({ type: 'refreshSite', session: `s${session}` })),
     ),
     { maxLength: 30 },
   );
@@ -81,7 +89,9 @@ describe('admission snapshots', () => {
   it('restore rebuilds a state that decides exactly as the original (property)', () => {
     fc.assert(
       fc.property(commands, commands, (before, after) => {
-        const original = given(2, ...before);
+        // Seats follow visitors to the site here, so a dropped seat is kept: snapshots must carry that too.
+        const original = createAdmissionState({ capacity: 2, resumeWindowMs: 1000, siteSessions: true });
+        for (const command of before) settle(original, command, 0);
         const restored = restoreAdmission(JSON.parse(JSON.stringify(snapshotOfAdmission(original))));
         expect(snapshotOfAdmission(restored)).toEqual(snapshotOfAdmission(original));
         const copy = copyAdmission(original);
