@@ -37,6 +37,8 @@ export class DurableStore {
   private snapshotDue = false;
   private timer: ReturnType<typeof setInterval> | null = null;
   private snapshotting: Promise<void> | null = null;
+  /** Rooms an operator removed and nobody opened again: kept in every snapshot. */
+  private readonly removed: Set<string>;
 
   private constructor(
     readonly dir: string,
@@ -46,6 +48,7 @@ export class DurableStore {
     private readonly options: DurableStoreOptions,
   ) {
     this.sink = new GroupCommitSink(dir, { segmentBytes: options.segmentBytes, onError: options.onError });
+    this.removed = new Set(recovered.removed);
   }
 
   /**
@@ -95,7 +98,17 @@ export class DurableStore {
   /** Rooms the data dir holds that `configured` does not name: their places are not served. */
   unservedRooms(configured: readonly RoomConfig[]): string[] {
     const names = new Set(configured.map((room) => room.name));
-    return [...this.recovered.rooms.keys()].filter((name) => !names.has(name));
+    return [...this.recovered.rooms.keys()].filter((name) => !names.has(name) && this.recovered.rooms.get(name)!.createdBy === undefined);
+  }
+
+  /** Rooms an operator created at run time that the data dir holds: served again, as the operator left them. */
+  operatorRooms(): RoomConfig[] {
+    return [...this.recovered.rooms.values()].filter((room) => room.createdBy === 'operator').map((room) => room.settings);
+  }
+
+  /** Whether an operator removed the room: a restart does not bring it back, whatever the configuration says. */
+  wasRemoved(name: string): boolean {
+    return this.removed.has(name);
   }
 
   /** Starts taking snapshots of `rooms` as `log` grows: every N records, and every M ms when any arrived. */
@@ -103,7 +116,10 @@ export class DurableStore {
     this.log = log;
     this.rooms = rooms;
     const every = this.options.snapshotEveryRecords ?? 100_000;
-    log.on('record', () => {
+    log.on('record', (record) => {
+      // Removals live in no room's state: followed here so every snapshot says which rooms stay removed.
+      if (record.kind === 'room.removed') this.removed.add(record.room);
+      else if (record.kind === 'room.opened') this.removed.delete(record.room);
       // Taken on the next turn, never inside an input: a decision is recorded after the room applied the
       // whole command, so mid-input the state runs ahead of the log's last seq.
       if (++this.sinceSnapshot < every || this.snapshotDue) return;
@@ -133,11 +149,17 @@ export class DurableStore {
     if (this.log === null) return;
     this.sinceSnapshot = 0;
     const seq = this.log.lastSeq;
-    const rooms = [...this.rooms()].map((room) => ({ name: room.name, settings: room.startedWith, admission: snapshotOfAdmission(room.admission) }));
+    const rooms = [...this.rooms()].map((room) => ({
+      name: room.name,
+      settings: room.startedWith,
+      admission: snapshotOfAdmission(room.admission),
+      ...(room.createdBy === undefined ? {} : { createdBy: room.createdBy }),
+    }));
+    const removed = [...this.removed];
     this.sink.rotate();
     await this.sink.flushed();
     try {
-      await writeSnapshot(this.dir, { seq, at: Date.now(), rooms });
+      await writeSnapshot(this.dir, { seq, at: Date.now(), rooms, removed });
       pruneSnapshots(this.dir, snapshotsKept);
       this.deleteCoveredSegments();
     } catch (error) {

@@ -7,6 +7,8 @@ import { listSnapshots, readSnapshot, SnapshotCorruptError, type DataDirSnapshot
 /** What a data dir holds once folded: every room as the log left it. */
 export interface RecoveredDataDir {
   rooms: Map<string, FoldedRoom>;
+  /** Rooms an operator removed: not served again on this start. */
+  removed: ReadonlySet<string>;
   /** The last record's seq (0 for an empty dir): the log goes on after it. */
   lastSeq: number;
   /** The snapshot recovery started from (null: the log from its first record). */
@@ -46,13 +48,16 @@ export async function recoverDataDir(dir: string, options: { cutTorn?: boolean }
   }
   const afterSeq = snapshot?.seq ?? 0;
   const log = await readSegments(dir, afterSeq, options);
-  const fold = new RoomFold(snapshot === null ? [] : seedOf(snapshot));
+  const fold = new RoomFold(snapshot === null ? [] : seedOf(snapshot), snapshot?.removed ?? []);
   for (const record of log.records) fold.apply(record);
   const lastSeq = log.records.at(-1)?.seq ?? afterSeq;
-  return { rooms: fold.rooms, lastSeq, snapshot: snapshot && { name: snapshot.name, seq: snapshot.seq }, tail: log.records.length, torn: log.torn, skipped };
+  return { rooms: fold.rooms, removed: fold.removed, lastSeq, snapshot: snapshot && { name: snapshot.name, seq: snapshot.seq }, tail: log.records.length, torn: log.torn, skipped };
 }
 
 /** The rooms of a snapshot, as a fold starts from them. */
 export function seedOf(snapshot: DataDirSnapshot): [string, FoldedRoom][] {
-  return snapshot.rooms.map((room) => [room.name, { settings: room.settings, state: restoreAdmission(room.admission) }]);
+  return snapshot.rooms.map((room) => [
+    room.name,
+    { settings: room.settings, state: restoreAdmission(room.admission), ...(room.createdBy === undefined ? {} : { createdBy: room.createdBy }) },
+  ]);
 }

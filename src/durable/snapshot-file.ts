@@ -14,6 +14,8 @@ export interface RoomSnapshot {
   name: string;
   settings: RoomConfig;
   admission: AdmissionSnapshot;
+  /** Set for a room an operator created at run time: a restart serves it though no configuration names it. */
+  createdBy?: 'operator';
 }
 
 /** Every room as the log left it after record `seq`. */
@@ -22,6 +24,8 @@ export interface DataDirSnapshot {
   /** When it was taken, ms epoch. */
   at: number;
   rooms: RoomSnapshot[];
+  /** Rooms an operator removed: a restart does not serve them again though the configuration names them. */
+  removed?: string[];
 }
 
 /** A snapshot file that cannot be used (torn, edited, of another format): recovery falls back to an older one. */
@@ -82,7 +86,7 @@ export function readSnapshot(path: string): DataDirSnapshot {
     if (parsed.format !== 'anteroom-snapshot' || parsed.v !== snapshotFormatVersion) {
       throw new SnapshotCorruptError(`${path}: not an anteroom snapshot of format ${snapshotFormatVersion}`);
     }
-    return { seq: parsed.seq, at: parsed.at, rooms: parsed.rooms };
+    return { seq: parsed.seq, at: parsed.at, rooms: parsed.rooms, removed: parsed.removed ?? [] };
   } catch (error) {
     if (error instanceof SnapshotCorruptError) throw error;
     throw new SnapshotCorruptError(`${path}: ${(error as Error).message}`);

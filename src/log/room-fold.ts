@@ -7,6 +7,8 @@ import { decisionOf, isDecisionRecord, type EventRecord } from './event-record.j
 export interface FoldedRoom {
   settings: RoomConfig;
   state: AdmissionState;
+  /** Set for a room an operator created at run time (`PUT /api/rooms/<room>`). */
+  createdBy?: 'operator';
 }
 
 /** A decision that cannot be applied to the room as the fold stands: the log contradicts itself at `seq`. */
@@ -26,10 +28,13 @@ export class FoldError extends Error {
  */
 export class RoomFold {
   readonly rooms: Map<string, FoldedRoom>;
+  /** Rooms an operator removed (`DELETE /api/rooms/<room>`) and nobody opened again since. */
+  readonly removed: Set<string>;
 
-  /** `seed`: rooms as a snapshot left them, when the log to fold starts after it. */
-  constructor(seed?: Iterable<[string, FoldedRoom]>) {
+  /** `seed`: rooms as a snapshot left them (and those it says were removed), when the log starts after it. */
+  constructor(seed?: Iterable<[string, FoldedRoom]>, removed?: Iterable<string>) {
     this.rooms = new Map(seed ?? []);
+    this.removed = new Set(removed ?? []);
   }
 
   /**
@@ -38,12 +43,15 @@ export class RoomFold {
    */
   apply(record: EventRecord): FoldedRoom | undefined {
     if (record.kind === 'room.opened') {
-      const room = { settings: record.data.settings, state: createAdmissionState(record.data.settings) };
+      const room: FoldedRoom = { settings: record.data.settings, state: createAdmissionState(record.data.settings) };
+      if (record.data.createdBy !== undefined) room.createdBy = record.data.createdBy;
       this.rooms.set(record.room, room);
+      this.removed.delete(record.room);
       return room;
     }
     if (record.kind === 'room.removed') {
       this.rooms.delete(record.room);
+      this.removed.add(record.room);
       return undefined;
     }
     const room = this.rooms.get(record.room);

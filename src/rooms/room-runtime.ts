@@ -263,6 +263,10 @@ export class RoomRuntime {
     return { ...this.config, capacity, maxQueue, admissionRate };
   }
   /** The settings the room was started with (this run's configuration, before admin changes). */
+  /** Set for a room an operator created at run time. */
+  get createdBy(): 'operator' | undefined {
+    return this.options.createdBy;
+  }
   get startedWith(): RoomConfig {
     return { ...this.config };
   }

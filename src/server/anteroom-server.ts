@@ -153,10 +153,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
   const durable = await openServerDataDir(config, logger);
   const issuer = await createAdmissionTokenIssuer({ keyFile: config.keyFile ?? durable?.secrets.keyFile });
   const parts = assembleParts(config, options, logger, issuer, durable);
-  for (const roomConfig of config.rooms) {
-    parts.rooms.set(roomConfig.name, openRoom(parts, roomConfig));
-    durable?.resumeRoom(parts.rooms.get(roomConfig.name)!.runtime);
-  }
+  openStartingRooms(parts, durable);
   durable?.startSnapshots(parts.log, () => [...parts.rooms.values()].map((room) => room.runtime));
   const listeners = createListeners(parts);
   const wss = new WebSocketServer(webSocketOptions(config, parts.closeTimeoutMs));
@@ -293,6 +290,22 @@ function openRoom(parts: ServerParts, roomConfig: RoomConfig, createdBy?: 'opera
   feed = new PositionFeed(runtime, positionSender(parts, runtime, rate), parts.options.positionFeedTiming ?? defaultPositionFeedTiming);
   const cancelOpening = scheduleOpening(runtime, roomConfig.opensAt);
   return { runtime, feed, rate, tickets: createTicketVerifier(roomConfig), placesPerIp: new PlacesPerIp(), cancelOpening };
+}
+
+/**
+ * The rooms this start serves: the configured ones, and with a data dir the rooms an operator created at run
+ * time, each going on from its recovered state; a room an operator removed stays removed, whatever the
+ * configuration says, so a restart never reverts an operator's decision.
+ */
+function openStartingRooms(parts: ServerParts, durable: DurableStore | null): void {
+  const configured = parts.config.rooms.filter((room) => !durable?.wasRemoved(room.name));
+  const created = durable?.operatorRooms().filter((room) => !configured.some((c) => c.name === room.name)) ?? [];
+  for (const roomConfig of configured) parts.rooms.set(roomConfig.name, openRoom(parts, roomConfig));
+  for (const roomConfig of created) parts.rooms.set(roomConfig.name, openRoom(parts, roomConfig, 'operator'));
+  for (const room of parts.rooms.values()) durable?.resumeRoom(room.runtime);
+  for (const name of parts.config.rooms.filter((room) => durable?.wasRemoved(room.name)).map((room) => room.name)) {
+    parts.logger.warn({ room: name }, 'an operator removed this room; it is not served (PUT /api/rooms/<room> brings it back)');
+  }
 }
 
 /** With a data dir, nothing reaches a client until the records behind it are on disk. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -9,6 +9,13 @@ import { listSegments } from '../../src/durable/log-segments.js';
 import { replay } from '../../src/log/replay.js';
 import { closeAll, getJson, startServer, TestClient, type LiveServer } from '../support/live-server.js';
 import { waitFor } from '../support/wait-for.js';
+
+/** A rooms file naming `main` and `matinee`. */
+function writeRooms(dir: string): string {
+  const path = join(dir, '..', `rooms-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(path, JSON.stringify({ rooms: [{ name: 'main' }, { name: 'matinee' }] }));
+  return path;
+}
 
 const scratch = mkdtempSync(join(tmpdir(), 'anteroom-restart-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -76,6 +83,34 @@ describe('a data dir keeps the line across a restart', () => {
     // A capacity the configuration changes between starts is the newer decision, and wins.
     const reconfigured = await startServer(flagsFor(dir, ['--capacity', '2']));
     expect(await getJson(`${reconfigured.httpUrl}/api/rooms/main`)).toMatchObject({ capacity: 2, maxQueue: 50, status: 'paused' });
+  });
+
+  it('keeps rooms an operator created, notices and rates, and does not bring back a room an operator removed', async () => {
+    const dir = mkdtempSync(join(scratch, 'run-time-rooms-'));
+    const admin = (live: { httpUrl: string }, method: string, path: string, body?: unknown) =>
+      fetch(`${live.httpUrl}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const before = await startServer(flagsFor(dir, ['--config', writeRooms(dir)]));
+    expect((await admin(before, 'PUT', '/api/rooms/tonight', { capacity: 1 })).status).toBe(201);
+    expect((await admin(before, 'POST', '/api/rooms/tonight', { notice: 'Doors at eight', admissionRate: 3 })).status).toBe(200);
+    expect((await admin(before, 'DELETE', '/api/rooms/matinee')).status).toBe(200);
+    const seated = await TestClient.placed(`${before.url}/rooms/tonight`);
+    const waiting = await TestClient.placed(`${before.url}/rooms/tonight`);
+    expect(waiting.lastStatus).toMatchObject({ status: 'queued', position: 1, notice: 'Doors at eight' });
+    await before.close();
+    // Both ways back: from a snapshot taken at the stop, and, after a second start, from it again.
+    for (let start = 0; start < 2; start++) {
+      const after = await startServer(flagsFor(dir, ['--config', writeRooms(dir)]));
+      expect(await getJson(`${after.httpUrl}/api/rooms/tonight`)).toMatchObject({ capacity: 1, notice: 'Doors at eight', admissionRate: 3, queued: 1 });
+      expect((await fetch(`${after.httpUrl}/api/rooms/matinee`)).status).toBe(404);
+      const back = await TestClient.placed(withResume(`${after.url}/rooms/tonight`, waiting.lastStatus!.resumeToken));
+      expect(back.lastStatus).toMatchObject({ status: 'queued', position: 1, session: waiting.lastStatus!.session });
+      await after.close();
+    }
+    expect(seated.messages.some((m) => m.type === 'evicted' && m.reason === 'restart')).toBe(true);
   });
 
   it('replays across restarts, from the oldest kept snapshot once older segments are deleted', async () => {
