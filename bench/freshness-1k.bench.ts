@@ -10,6 +10,7 @@
  *   ANTEROOM_BENCH_ROOT=/path/to/other/checkout npx tsx bench/freshness-1k.bench.ts   # serve another checkout
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { startServerProcess } from './server-process.js';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
@@ -34,17 +35,7 @@ interface Waiter {
 }
 
 function startServer(): Promise<{ child: ChildProcess; url: string }> {
-  const args = ['--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--capacity', '1', '--queue-ping', '120000', '--max-connections-per-ip', '0', '--log-level', 'warn'];
-  const child = spawn('/bin/sh', ['-c', 'ulimit -n 20000 2>/dev/null; exec "$0" "$@"', process.execPath, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const match = /ws:\/\/[^\s)]+/.exec(out);
-      if (match) resolve({ child, url: match[0] });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  return startServerProcess(repoRoot, ['--capacity', '1', '--queue-ping', '120000', '--max-connections-per-ip', '0']);
 }
 
 /** A client placed in the room; resolves once it has its first status. */

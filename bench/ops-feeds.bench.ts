@@ -14,6 +14,7 @@
  *   ANTEROOM_BENCH_ROOT=/path/to/other/checkout npx tsx bench/ops-feeds.bench.ts   # serve another checkout
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { startServerProcess } from './server-process.js';
 import { Agent, get, request } from 'node:http';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,19 +38,7 @@ type Scenario = 'streams' | 'pages';
 
 /** Starts `anteroom` with default flags in `repoRoot`; resolves with its ws:// address. */
 function startServer(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn('/bin/sh', ['-c', 'ulimit -n 20000 2>/dev/null; exec "$0" "$@"', process.execPath, '--import', 'tsx', 'src/cli/main.ts', '--port', '0', '--log-level', 'warn'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const match = /ws:\/\/[^\s)]+/.exec(out);
-      if (match) resolve({ child, url: match[0] });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  return startServerProcess(repoRoot, []);
 }
 
 async function lagMaxSeconds(httpUrl: string): Promise<number> {

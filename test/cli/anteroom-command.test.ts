@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { captureOutput } from '../support/capture-output.js';
 import { anteroomCommand } from '../../src/cli/anteroom-command.js';
 import { failureReport } from '../../src/cli/failure-report.js';
 import { ConfigError } from '../../src/config/config-error.js';
@@ -9,15 +9,9 @@ import { ConfigError } from '../../src/config/config-error.js';
 const manifest = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
 
 async function run(argv: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      out += chunk.toString();
-      done();
-    },
-  });
-  const code = await anteroomCommand(argv, sink);
-  return { code, out };
+  const { out, text } = captureOutput();
+  const code = await anteroomCommand(argv, out);
+  return { code, out: text() };
 }
 
 describe('anteroom', () => {

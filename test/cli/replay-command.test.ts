@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { captureOutput } from '../support/capture-output.js';
 import { replayCommand } from '../../src/cli/replay-command.js';
 import { failureReport } from '../../src/cli/failure-report.js';
 import type { EventRecord } from '../../src/log/event-record.js';
@@ -128,15 +128,9 @@ function logFile(records: readonly EventRecord[]): string {
 }
 
 async function run(argv: string[]): Promise<{ code: number; out: string }> {
-  let out = '';
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      out += chunk.toString();
-      done();
-    },
-  });
-  const code = await replayCommand(argv, sink);
-  return { code, out };
+  const { out, text } = captureOutput();
+  const code = await replayCommand(argv, out);
+  return { code, out: text() };
 }
 
 const incident = recordIncident();

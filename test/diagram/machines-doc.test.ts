@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { captureOutput } from '../support/capture-output.js';
 import { diagramCommand } from '../../src/cli/diagram-command.js';
 import { documentedMachines, machineDiagrams } from '../../src/diagram/documented-machines.js';
 import { tableBlocks } from '../../src/diagram/generated-tables.js';
@@ -14,16 +14,7 @@ const docPath = new URL('../../docs/machines.md', import.meta.url);
 const scratch = mkdtempSync(join(tmpdir(), 'anteroom-diagram-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function capture(): { out: Writable; text: () => string } {
-  let text = '';
-  const out = new Writable({
-    write(chunk, _encoding, done) {
-      text += chunk.toString();
-      done();
-    },
-  });
-  return { out, text: () => text };
-}
+const capture = captureOutput;
 
 describe.each([
   ['docs/machines.md', docPath],
