@@ -260,14 +260,23 @@ function closeRoom(state: AdmissionState, reason: 'room_closed' | 'shutdown'): D
 function resumeHeldSeat(state: AdmissionState, conn: ConnId, session: SessionId, ownSession: SessionId | null): AdmissionDecision | null {
   const heldConn = state.seatBySession.get(session);
   const seat = heldConn === undefined ? undefined : state.seats.get(heldConn);
-  if (heldConn === undefined || seat === undefined || !isHeldSeat(seat)) return null;
+  // Held for a restart or a grace, or kept while the visitor is on the site: the session may come back to it.
+  if (heldConn === undefined || seat === undefined || !(isHeldSeat(seat) || seat.siteUntil !== undefined)) return null;
   return { type: 'seatResumed', conn, session, replacedConn: heldConn, replacedSession: ownSession, ttlUntil: seat.ttlUntil };
 }
 
-/** Every place and seat is held from `now` for the resume window; an empty room decides nothing. */
+/**
+ * Every place and seat is held from `now` for the resume window; an empty room decides nothing. A seat kept for
+ * a visitor on the site stays kept, for a fresh `siteSessionTimeoutMs` from `now` (the site could not refresh
+ * while the server was down), so a refresh keeps it as before the restart.
+ */
 function holdForRestart(state: AdmissionState, now: number): Decisions {
   if (state.seats.size === 0 && state.queue.size === 0) return [];
-  return [{ type: 'heldForRestart', expiresAt: now + state.resumeWindowMs }];
+  const out: Decisions = [{ type: 'heldForRestart', expiresAt: now + state.resumeWindowMs }];
+  for (const [conn, seat] of state.seats) {
+    if (seat.siteUntil !== undefined) out.push({ type: 'siteRefreshed', conn, session: seat.session, until: Math.max(seat.siteUntil, now + state.siteSessionTimeoutMs) });
+  }
+  return out;
 }
 
 /** Places and seats still held by the restart hold that ends at `expiresAt` are released; O(n) once per restart. */

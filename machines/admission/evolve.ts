@@ -135,7 +135,8 @@ function holdEveryone(state: AdmissionState, expiresAt: number): void {
     state.queue.setLive(ticket, false);
   }
   state.ticketByConn.clear();
-  for (const seat of state.seats.values()) seat.holdUntil = expiresAt;
+  // A seat kept for the site keeps its own deadline (`siteRefreshed` follows); every other seat is held.
+  for (const seat of state.seats.values()) if (seat.siteUntil === undefined) seat.holdUntil = expiresAt;
 }
 
 function resumeSeat(state: AdmissionState, conn: ConnId, session: SessionId, replacedConn: ConnId, replacedSession: SessionId | null): void {

@@ -460,7 +460,9 @@ function closeWithoutRoom(ws: WebSocket, reason: 'unknownRoom' | 'shutdown' | 'r
 /** Registers a new socket in its room: it gets a session, a resume token and its place. */
 function acceptClient(parts: ServerParts, handlers: SocketHandlers, ws: WebSocket, room: ServedRoom, ip: string, resumeToken: string | null, priority: number): void {
   // Refused before it is placed, like an unknown room: the log never sees it.
-  if (!room.placesPerIp.take(ip, room.runtime.settings.maxPlacesPerIp)) return closeWithoutRoom(ws, 'placesPerIp');
+  // Places held for the address's dropped connections count too, or dropping would get round the limit.
+  const held = parts.heldPlaces.inRoomFrom(room.runtime.name, ip);
+  if (!room.placesPerIp.take(ip, room.runtime.settings.maxPlacesPerIp, held)) return closeWithoutRoom(ws, 'placesPerIp');
   const conn = nanoid(12);
   const session = nanoid();
   const client: ClientSocket = {

@@ -10,6 +10,8 @@ import type { EventRecord } from '../log/event-record.js';
 export class HeldPlaces {
   private readonly addressOf = new Map<string, string>();
   private readonly perAddress = new Map<string, number>();
+  /** The same, per room and address: for a room's `maxPlacesPerIp`. */
+  private readonly perRoomAddress = new Map<string, number>();
   private readonly onRecord = (record: EventRecord) => this.follow(record);
 
   constructor(private readonly log: EventLog) {
@@ -21,12 +23,18 @@ export class HeldPlaces {
     return this.perAddress.get(ip) ?? 0;
   }
 
+  /** Places held for `ip` in `room` now. */
+  inRoomFrom(room: string, ip: string): number {
+    return this.perRoomAddress.get(placeKey(room, ip)) ?? 0;
+  }
+
   /** The socket of `session`'s place in `room` dropped, from `ip`, and the room holds the place. */
   held(room: string, session: string, ip: string): void {
     const key = placeKey(room, session);
     if (this.addressOf.has(key)) return;
     this.addressOf.set(key, ip);
     this.perAddress.set(ip, this.from(ip) + 1);
+    addTo(this.perRoomAddress, placeKey(room, ip), 1);
   }
 
   stop(): void {
@@ -44,9 +52,8 @@ export class HeldPlaces {
     const ip = this.addressOf.get(key);
     if (ip === undefined) return;
     this.addressOf.delete(key);
-    const count = this.from(ip) - 1;
-    if (count <= 0) this.perAddress.delete(ip);
-    else this.perAddress.set(ip, count);
+    addTo(this.perAddress, ip, -1);
+    addTo(this.perRoomAddress, placeKey(room, ip), -1);
   }
 
   private endRoom(room: string): void {
@@ -56,4 +63,11 @@ export class HeldPlaces {
 
 function placeKey(room: string, session: string): string {
   return `${room}\u0000${session}`;
+}
+
+/** Adds `delta` to a count, forgetting counts that reach zero. */
+function addTo(counts: Map<string, number>, key: string, delta: number): void {
+  const count = (counts.get(key) ?? 0) + delta;
+  if (count <= 0) counts.delete(key);
+  else counts.set(key, count);
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -111,6 +111,43 @@ describe('a data dir keeps the line across a restart', () => {
       await after.close();
     }
     expect(seated.messages.some((m) => m.type === 'evicted' && m.reason === 'restart')).toBe(true);
+  });
+
+  it('opens a pre-queue whose opening passed while the server was down, with the draw, by itself', async () => {
+    const dir = mkdtempSync(join(scratch, 'pre-queue-'));
+    const rooms = join(dir, '..', `sale-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(rooms, JSON.stringify({ rooms: [{ name: 'drop', capacity: 2, opensAt: Date.now() + 1500 }] }));
+    const before = await startServer(flagsFor(dir, ['--config', rooms]));
+    const waiting = [await TestClient.placed(`${before.url}/rooms/drop`), await TestClient.placed(`${before.url}/rooms/drop`)];
+    expect(waiting[0]!.lastStatus).toMatchObject({ position: null, preQueue: true });
+    await before.close();
+    await waitFor('the opening to pass while the server is down', () => Date.now() > JSON.parse(readFileSync(rooms, 'utf8')).rooms[0].opensAt + 100);
+    const after = await startServer(flagsFor(dir, ['--config', rooms]));
+    await waitFor('the room to open by itself', async () => (await getJson(`${after.httpUrl}/api/rooms/drop`)).status === 'open');
+    // Everyone drawn keeps a place held for them; they come back and are seated.
+    const back = await TestClient.placed(withResume(`${after.url}/rooms/drop`, waiting[0]!.lastStatus!.resumeToken));
+    await back.until((s) => s.status === 'active');
+  });
+
+  it('keeps a seat that followed its visitor to the site across a restart, for as long as the site refreshes it', async () => {
+    const dir = mkdtempSync(join(scratch, 'site-'));
+    const site = ['--target-url', 'https://shop.example/', '--resume-window', '1000', '--site-session-timeout', '4000'];
+    const before = await startServer(flagsFor(dir, site));
+    const visitor = await TestClient.placed(before.url);
+    const token = visitor.lastStatus!.token as string;
+    await visitor.close(1001);
+    await before.close();
+    const after = await startServer(flagsFor(dir, site));
+    const refresh = () => fetch(`${after.httpUrl}/api/sessions/refresh`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect((await refresh()).status).toBe(200);
+    // Past the restart's resume window (1 s), the seat is still the visitor's while the site refreshes it.
+    const waited = Date.now();
+    await waitFor('the resume window to pass', () => Date.now() - waited > 1500);
+    expect((await refresh()).status).toBe(200);
+    expect(await getJson(`${after.httpUrl}/api/rooms/main`)).toMatchObject({ active: 1 });
+    // And the visitor who comes back to the waiting page (a reload) takes the seat back, live.
+    const back = await TestClient.placed(withResume(after.url, visitor.lastStatus!.resumeToken));
+    expect(back.lastStatus).toMatchObject({ status: 'active', session: visitor.lastStatus!.session });
   });
 
   it('replays across restarts, from the oldest kept snapshot once older segments are deleted', async () => {
