@@ -97,6 +97,19 @@ export class RoomModel {
           expect(d.position).toBe(this.line.indexOf(place) + 1);
           break;
         }
+        case 'seatResumed': {
+          // A seat held for its session (kept for the site, or held for a restart) moves to the connection that
+          // resumed it; the place or seat that connection had is given up.
+          expect(this.seated.get(d.replacedConn), `seat resumed for ${d.session}`).toBe(d.session);
+          this.seated.delete(d.replacedConn);
+          if (d.replacedSession !== null) {
+            const fresh = this.line.findIndex((p) => p.session === d.replacedSession);
+            if (fresh >= 0) this.line.splice(fresh, 1);
+            else for (const [conn, session] of this.seated) if (session === d.replacedSession) this.seated.delete(conn);
+          }
+          this.seated.set(r.conn!, d.session);
+          break;
+        }
         case 'resumed': {
           if (d.replacedSession !== null) {
             const fresh = this.line.findIndex((p) => p.session === d.replacedSession);
