@@ -10,6 +10,7 @@ import { GroupCommitSink } from './group-commit-sink.js';
 import { listSegments } from './log-segments.js';
 import { recoverDataDir, type RecoveredDataDir } from './recovery.js';
 import { listSnapshots, pruneSnapshots, writeSnapshot } from './snapshot-file.js';
+import { RoomSecrets } from './room-secrets.js';
 
 export interface DurableStoreOptions {
   /** A snapshot after this many records (default 100000). */
@@ -39,6 +40,8 @@ export class DurableStore {
   private snapshotting: Promise<void> | null = null;
   /** Rooms an operator removed and nobody opened again: kept in every snapshot. */
   private readonly removed: Set<string>;
+  /** Ticket secrets of rooms created at run time: kept beside the log, never in it. */
+  readonly roomSecrets: RoomSecrets;
 
   private constructor(
     readonly dir: string,
@@ -49,6 +52,7 @@ export class DurableStore {
   ) {
     this.sink = new GroupCommitSink(dir, { segmentBytes: options.segmentBytes, onError: options.onError });
     this.removed = new Set(recovered.removed);
+    this.roomSecrets = new RoomSecrets(dir);
   }
 
   /**
@@ -103,7 +107,12 @@ export class DurableStore {
 
   /** Rooms an operator created at run time that the data dir holds: served again, as the operator left them. */
   operatorRooms(): RoomConfig[] {
-    return [...this.recovered.rooms.values()].filter((room) => room.createdBy === 'operator').map((room) => room.settings);
+    return [...this.recovered.rooms.values()]
+      .filter((room) => room.createdBy === 'operator')
+      .map((room) => {
+        const ticketSecret = this.roomSecrets.get(room.settings.name);
+        return ticketSecret === undefined ? room.settings : { ...room.settings, ticketSecret };
+      });
   }
 
   /** Whether an operator removed the room: a restart does not bring it back, whatever the configuration says. */
@@ -151,7 +160,7 @@ export class DurableStore {
     const seq = this.log.lastSeq;
     const rooms = [...this.rooms()].map((room) => ({
       name: room.name,
-      settings: room.startedWith,
+      settings: withoutTicketSecret(room.startedWith),
       admission: snapshotOfAdmission(room.admission),
       ...(room.createdBy === undefined ? {} : { createdBy: room.createdBy }),
     }));
@@ -167,10 +176,14 @@ export class DurableStore {
     }
   }
 
-  /** Deletes segments whose every record is at or before the oldest kept snapshot. */
+  /**
+   * Deletes segments whose every record is at or before the oldest kept snapshot, once there are two: should
+   * the newest prove unreadable, recovery falls back to the older one and the log after it.
+   */
   private deleteCoveredSegments(): void {
-    const oldestKept = listSnapshots(this.dir).at(-1);
-    if (oldestKept === undefined) return;
+    const kept = listSnapshots(this.dir);
+    if (kept.length < 2) return;
+    const oldestKept = kept.at(-1)!;
     const segments = listSegments(this.dir);
     for (let i = 0; i + 1 < segments.length; i++) {
       if (segments[i + 1]!.firstSeq - 1 <= oldestKept.seq) unlinkSync(segments[i]!.path);
@@ -185,4 +198,10 @@ export class DurableStore {
     await this.sink.close();
     this.lock.release();
   }
+}
+
+/** A room's settings as a snapshot keeps them: a ticket secret lives only in `room-secrets.json`. */
+function withoutTicketSecret(settings: RoomConfig): RoomConfig {
+  const { ticketSecret: _secret, ...rest } = settings;
+  return rest;
 }

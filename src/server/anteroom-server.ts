@@ -253,6 +253,8 @@ function openRoom(parts: ServerParts, roomConfig: RoomConfig, createdBy?: 'opera
   // The feed and the runtime refer to each other; the feed is only used after both exist.
   let feed: PositionFeed | null = null;
   const recovered = parts.durable?.recoveredRoom(roomConfig);
+  const tickets = roomTickets(parts, roomConfig, createdBy);
+  if (createdBy === 'operator') parts.durable?.roomSecrets.set(roomConfig.name, roomConfig.ticketSecret);
   const runtime = new RoomRuntime({
     // Seats follow visitors to the site by default when the room sends them there.
     settings: { ...roomConfig, siteSessions: roomConfig.siteSessions ?? config.targetUrl !== null },
@@ -289,7 +291,21 @@ function openRoom(parts: ServerParts, roomConfig: RoomConfig, createdBy?: 'opera
   });
   feed = new PositionFeed(runtime, positionSender(parts, runtime, rate), parts.options.positionFeedTiming ?? defaultPositionFeedTiming);
   const cancelOpening = scheduleOpening(runtime, roomConfig.opensAt);
-  return { runtime, feed, rate, tickets: createTicketVerifier(roomConfig), placesPerIp: new PlacesPerIp(), cancelOpening };
+  return { runtime, feed, rate, tickets, placesPerIp: new PlacesPerIp(), cancelOpening };
+}
+
+/**
+ * A room's ticket check. A configured room's bad `ticketJwks` stops the start (the operator sees it at once);
+ * a room an operator created earlier is served without tickets rather than keeping the whole data dir down.
+ */
+function roomTickets(parts: ServerParts, roomConfig: RoomConfig, createdBy: 'operator' | undefined): TicketVerifier | null {
+  if (createdBy !== 'operator') return createTicketVerifier(roomConfig);
+  try {
+    return createTicketVerifier(roomConfig);
+  } catch (error) {
+    parts.logger.error({ err: error, room: roomConfig.name }, 'the room\'s ticketJwks cannot be read; it takes no join tickets');
+    return null;
+  }
 }
 
 /**
@@ -358,7 +374,7 @@ function createListeners(parts: ServerParts): Listeners {
     eventStreams: { maxStreams: config.maxEventStreams },
   });
   const opsReads = new AddressRate(opsReadRate, opsReadBurst);
-  const roomSet = createRoomSet(parts.rooms, (roomConfig) => openRoom(parts, roomConfig, 'operator'));
+  const roomSet = createRoomSet(parts.rooms, (roomConfig) => openRoom(parts, roomConfig, 'operator'), (name) => parts.durable?.roomSecrets.set(name, undefined));
   const listener = (surface: HttpSurface): Server => {
     const handler = createHttpHandler(httpDeps(parts, surface, pages, opsReads, roomSet));
     return boundedHttpServer(parts, handler);

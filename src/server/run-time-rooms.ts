@@ -3,6 +3,7 @@ import { parseRoomEntry, roomNamePattern } from '../config/rooms-file.js';
 import { defaultRoomSettings, type RoomConfig } from '../config/server-config.js';
 import type { RoomAdminCommand } from '../rooms/room-inputs.js';
 import type { ServedRoom } from './anteroom-server.js';
+import { createTicketVerifier } from './join-tickets.js';
 
 /** What the server lets the admin API do to its set of rooms. */
 export interface RunTimeRooms {
@@ -38,12 +39,26 @@ export function putRoom(target: RunTimeRooms, name: string, body: unknown): Room
     throw error;
   }
   const existing = target.rooms.get(name);
-  if (existing === undefined) return { status: 201, room: target.create(config) };
+  if (existing === undefined) {
+    const unreadable = ticketKeyProblem(config);
+    if (unreadable !== null) return { status: 400, error: 'invalid_request', message: unreadable };
+    return { status: 201, room: target.create(config) };
+  }
   const current: RoomConfig = existing.runtime.settings;
   const fixed = (Object.keys(config) as (keyof RoomConfig)[]).filter((key) => !(liveFields as readonly string[]).includes(key) && current[key] !== config[key]);
   if (fixed.length > 0) return { status: 409, error: 'room_exists', message: `cannot change ${fixed.join(', ')} of a running room: DELETE it and PUT it again` };
   for (const command of liveChanges(current, config)) existing.runtime.configure(command);
   return { status: 200, room: existing };
+}
+
+/** Why the room's `ticketJwks` cannot be used (a missing or malformed file), or null. */
+function ticketKeyProblem(config: RoomConfig): string | null {
+  try {
+    createTicketVerifier(config);
+    return null;
+  } catch (error) {
+    return `ticketJwks: ${(error as Error).message}`;
+  }
 }
 
 function liveChanges(current: RoomConfig, wanted: RoomConfig): RoomAdminCommand[] {
@@ -54,8 +69,8 @@ function liveChanges(current: RoomConfig, wanted: RoomConfig): RoomAdminCommand[
   return commands;
 }
 
-/** The server's rooms as the admin API changes them: `open` starts a room's runtime and feed. */
-export function createRoomSet(rooms: Map<string, ServedRoom>, open: (config: RoomConfig) => ServedRoom): RunTimeRooms {
+/** The server's rooms as the admin API changes them: `open` starts a room's runtime and feed; `removed` follows a removal. */
+export function createRoomSet(rooms: Map<string, ServedRoom>, open: (config: RoomConfig) => ServedRoom, removed: (name: string) => void = () => {}): RunTimeRooms {
   return {
     rooms,
     create(config) {
@@ -70,6 +85,7 @@ export function createRoomSet(rooms: Map<string, ServedRoom>, open: (config: Roo
       room.cancelOpening();
       room.feed.stop();
       room.runtime.remove();
+      removed(name);
     },
   };
 }

@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SignJWT } from 'jose';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createNodeClient } from '../../src/client/node.js';
 import { ConfigError } from '../../src/config/config-error.js';
@@ -111,6 +112,36 @@ describe('a data dir keeps the line across a restart', () => {
       await after.close();
     }
     expect(seated.messages.some((m) => m.type === 'evicted' && m.reason === 'restart')).toBe(true);
+  });
+
+  it('keeps the ticket secret of a room an operator created, outside the log, and refuses an unreadable ticketJwks', async () => {
+    const dir = mkdtempSync(join(scratch, 'room-secrets-'));
+    const ticketSecret = 'a-run-time-ticket-secret-32-chars';
+    const put = (live: { httpUrl: string }, room: string, body: unknown) =>
+      fetch(`${live.httpUrl}/api/rooms/${room}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+        body: JSON.stringify(body),
+      });
+    const before = await startServer(flagsFor(dir));
+    const refused = await put(before, 'broken', { ticketJwks: join(dir, 'no-such-jwks.json') });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: 'invalid_request', message: expect.stringContaining('ticketJwks') });
+    expect((await fetch(`${before.httpUrl}/api/rooms/broken`)).status).toBe(404);
+    expect((await put(before, 'vip', { ticketSecret })).status).toBe(201);
+    await before.close();
+    expect(statSync(join(dir, 'room-secrets.json')).mode & 0o777).toBe(0o600);
+    expect(JSON.stringify((await readDataDirLog(dir)).records)).toContain('"vip"');
+    // Only the secrets file holds it: not the log's segments, not its snapshots.
+    for (const file of readdirSync(dir).filter((name) => name !== 'room-secrets.json')) {
+      if (statSync(join(dir, file)).isFile()) expect(readFileSync(join(dir, file), 'utf8'), file).not.toContain(ticketSecret);
+    }
+    const after = await startServer(flagsFor(dir));
+    const ticket = await new SignJWT({ room: 'vip', priority: 3 }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(ticketSecret));
+    const vip = await TestClient.placed(`${after.url}/rooms/vip?ticket=${ticket}`);
+    expect(vip.lastStatus).toMatchObject({ status: 'active' });
+    const forged = await new SignJWT({ room: 'vip' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode('x'.repeat(32)));
+    await expect(new TestClient(`${after.url}/rooms/vip?ticket=${forged}`).opened).rejects.toThrow(/401/);
   });
 
   it('opens a pre-queue whose opening passed while the server was down, with the draw, by itself', async () => {
