@@ -402,6 +402,7 @@ function httpDeps(parts: ServerParts, surface: HttpSurface, pages: PageRoutes, o
     surface,
     opsReads,
     addressOf: (request) => parts.gate.clientIp(request),
+    committed: async () => parts.durable?.sink.flushed(),
   };
 }
 

@@ -37,6 +37,8 @@ export interface HttpApiDeps {
   opsReads?: AddressRate;
   /** The client address of a request, for `opsReads`. */
   addressOf?: (request: IncomingMessage) => string;
+  /** Resolves once every record appended so far is durable (with a data dir): admin writes answer after it. */
+  committed?: () => Promise<void>;
 }
 
 /** Largest admin request body accepted. */
@@ -181,6 +183,7 @@ function createOpsRoutes(deps: HttpApiDeps) {
     }
     for (const command of commands) room.runtime.configure(command.type === 'open' ? openCommand(room.runtime) : command);
     deps.logger.info({ room: room.runtime.name, commands }, 'room changed by operator');
+    await deps.committed?.();
     return json(response, 200, roomView(room));
   }
 }
@@ -217,6 +220,7 @@ async function roomSetWrite(deps: HttpApiDeps, request: IncomingMessage, respons
     if (!roomSet.rooms.has(name)) return json(response, 404, { error: 'unknown_room' });
     roomSet.remove(name);
     deps.logger.info({ room: name }, 'room removed by operator');
+    await deps.committed?.();
     return json(response, 200, { removed: name });
   }
   const read = await readJsonBody(request);
@@ -224,6 +228,7 @@ async function roomSetWrite(deps: HttpApiDeps, request: IncomingMessage, respons
   const outcome = putRoom(roomSet, name, read.value);
   if ('error' in outcome) return json(response, outcome.status, { error: outcome.error, message: outcome.message });
   deps.logger.info({ room: name, created: outcome.status === 201 }, 'room put by operator');
+  await deps.committed?.();
   return json(response, outcome.status, roomView(outcome.room));
 }
 

@@ -33,11 +33,11 @@ function child(args: string[], onLine?: (line: string) => void) {
 }
 
 /** The server on `dir`, resolving with its URL once it printed its ready line. */
-async function serve(dir: string, snapshotRecords: number) {
+async function serve(dir: string, snapshotRecords: number, extra: string[] = []) {
   let resolveUrl: (url: string) => void;
   const url = new Promise<string>((resolve) => (resolveUrl = resolve));
   const server = child(
-    [join(root, 'bin', 'anteroom.js'), '--port', '0', '--data-dir', dir, '--capacity', String(capacity), '--heartbeat-timeout', '600000', '--resume-window', '120000', '--snapshot-records', String(snapshotRecords), '--log-level', 'warn'],
+    [join(root, 'bin', 'anteroom.js'), '--port', '0', '--data-dir', dir, '--capacity', String(capacity), '--heartbeat-timeout', '600000', '--resume-window', '120000', '--snapshot-records', String(snapshotRecords), '--log-level', 'warn', ...extra],
     (out) => {
       const match = /ws:\/\/127\.0\.0\.1:\d+/.exec(out);
       if (match) resolveUrl(match[0]);
@@ -150,4 +150,29 @@ describe('crash recovery with SIGKILL', () => {
       { numRuns: runs, endOnFailure: true },
     );
   }, 120_000);
+
+  it('keeps every admin write it answered, even when killed right after the answer', async () => {
+    const dir = mkdtempSync(join(scratch, 'admin-'));
+    const adminFlags = ['--admin-token', 'crash-admin-token'];
+    const admin = (url: string, method: string, path: string, body?: unknown) =>
+      fetch(`${url.replace('ws://', 'http://')}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', authorization: 'Bearer crash-admin-token' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const first = await serve(dir, 100_000, adminFlags);
+    try {
+      expect((await admin(first.url, 'PUT', '/api/rooms/encore', { capacity: 2 })).status).toBe(201);
+      expect((await admin(first.url, 'POST', '/api/rooms/main', { capacity: 7, notice: 'Back soon' })).status).toBe(200);
+      expect((await admin(first.url, 'DELETE', '/api/rooms/encore')).status).toBe(200);
+      expect((await admin(first.url, 'PUT', '/api/rooms/late', { capacity: 4 })).status).toBe(201);
+    } finally {
+      first.kill(); // SIGKILL as soon as the last answer arrived
+      await first.exited;
+    }
+    const recovered = await recoverDataDir(dir);
+    expect(recovered.rooms.get('main')!.state).toMatchObject({ capacity: 7, notice: 'Back soon' });
+    expect(recovered.rooms.has('late')).toBe(true);
+    expect(recovered.removed).toContain('encore');
+  });
 });
