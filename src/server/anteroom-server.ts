@@ -314,8 +314,13 @@ function roomTickets(parts: ServerParts, roomConfig: RoomConfig, createdBy: 'ope
  * configuration says, so a restart never reverts an operator's decision.
  */
 function openStartingRooms(parts: ServerParts, durable: DurableStore | null): void {
-  const configured = parts.config.rooms.filter((room) => !durable?.wasRemoved(room.name));
-  const created = durable?.operatorRooms().filter((room) => !configured.some((c) => c.name === room.name)) ?? [];
+  const created = durable?.operatorRooms() ?? [];
+  // An operator's latest word wins: a configured room they removed and put again keeps the settings they gave.
+  const overridden = (name: string) => created.some((room) => room.name === name);
+  const configured = parts.config.rooms.filter((room) => !durable?.wasRemoved(room.name) && !overridden(room.name));
+  for (const name of parts.config.rooms.map((room) => room.name).filter(overridden)) {
+    parts.logger.warn({ room: name }, 'served as an operator put it at run time, not as configured (DELETE and PUT it to change that)');
+  }
   for (const roomConfig of configured) parts.rooms.set(roomConfig.name, openRoom(parts, roomConfig));
   for (const roomConfig of created) parts.rooms.set(roomConfig.name, openRoom(parts, roomConfig, 'operator'));
   for (const room of parts.rooms.values()) durable?.resumeRoom(room.runtime);

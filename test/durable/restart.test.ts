@@ -144,6 +144,26 @@ describe('a data dir keeps the line across a restart', () => {
     await expect(new TestClient(`${after.url}/rooms/vip?ticket=${forged}`).opened).rejects.toThrow(/401/);
   });
 
+  it('serves a configured room an operator removed and put again as the operator put it', async () => {
+    const dir = mkdtempSync(join(scratch, 'put-again-'));
+    const admin = (live: { httpUrl: string }, method: string, body?: unknown) =>
+      fetch(`${live.httpUrl}/api/rooms/matinee`, {
+        method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const before = await startServer(flagsFor(dir, ['--config', writeRooms(dir)]));
+    expect((await admin(before, 'DELETE')).status).toBe(200);
+    expect((await admin(before, 'PUT', { capacity: 3, heartbeatTimeoutMs: 45_000 })).status).toBe(201);
+    await before.close();
+    for (let start = 0; start < 2; start++) {
+      const after = await startServer(flagsFor(dir, ['--config', writeRooms(dir)]));
+      expect(await getJson(`${after.httpUrl}/api/rooms/matinee`)).toMatchObject({ capacity: 3 });
+      expect(after.server.rooms.get('matinee')?.runtime.settings.heartbeatTimeoutMs).toBe(45_000);
+      await after.close();
+    }
+  });
+
   it('opens a pre-queue whose opening passed while the server was down, with the draw, by itself', async () => {
     const dir = mkdtempSync(join(scratch, 'pre-queue-'));
     const rooms = join(dir, '..', `sale-${Math.random().toString(36).slice(2)}.json`);
