@@ -178,8 +178,16 @@ function placedStatus(client: ClientSocket, position: number | null, queueLength
     etaMs,
     roomStatus: client.room.status,
     notice: client.room.notice,
-    ...(client.priority > 0 ? { priority: client.priority } : {}),
+    ...priorityOf(client),
   };
+}
+
+/** The priority the client's place holds in the line (a resumed place keeps its ticket's without the ticket). */
+function priorityOf(client: ClientSocket): { priority?: number } {
+  const admission = client.room.admission;
+  const ticket = admission.ticketByConn.get(client.conn);
+  const priority = ticket === undefined ? client.priority : admission.queue.priorityOf(ticket);
+  return priority > 0 ? { priority } : {};
 }
 
 /**

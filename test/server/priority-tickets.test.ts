@@ -71,4 +71,17 @@ describe('priority join tickets at the upgrade', () => {
     expect(JSON.stringify(records)).not.toContain(ticketSecret);
     expect(replay(records)).toMatchObject({ ok: true });
   });
+
+  it('a resumed place keeps its priority, and says so, without the ticket', async () => {
+    await saleRoom();
+    const url = `${live!.url}/rooms/sale`;
+    await TestClient.placed(url);
+    const vip = await TestClient.placed(`${url}?ticket=${await ticket({ room: 'sale', priority: 4 })}`);
+    expect(vip.lastStatus).toMatchObject({ status: 'queued', position: 1, priority: 4 });
+    const { resumeToken, session } = vip.lastStatus!;
+    vip.terminate();
+    await TestClient.placed(url);
+    const back = await TestClient.placed(`${url}?resume=${encodeURIComponent(resumeToken)}`);
+    expect(back.lastStatus).toMatchObject({ status: 'queued', session, position: 1, priority: 4 });
+  });
 });
