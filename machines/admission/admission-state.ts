@@ -124,6 +124,13 @@ export function heldCount(state: AdmissionState): number {
   return state.queue.size - state.queue.liveCount;
 }
 
+/** Seats whose visitor has no live connection: held for a `resume`, or kept while the visitor is on the site. */
+export function seatsAwayCount(state: AdmissionState): number {
+  let away = 0;
+  for (const seat of state.seats.values()) if (isHeldSeat(seat) || seat.siteUntil !== undefined) away++;
+  return away;
+}
+
 /** Whether a seat is held for its session's `resume` (after a restart) rather than live on a connection. */
 export function isHeldSeat(seat: Seat): boolean {
   return seat.holdUntil !== undefined && seat.holdUntil !== null;

@@ -11,6 +11,7 @@ import type { RoomAdminCommand } from '../rooms/room-runtime.js';
 import type { AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
 import type { AddressRate } from './address-rate.js';
 import type { ServedRoom } from './anteroom-server.js';
+import { seatsAwayCount } from '../../machines/admission/admission-state.js';
 import { putRoom, type RunTimeRooms } from './run-time-rooms.js';
 
 /** What a listener answers: the visitors' side, the operators' side, or both on one port. */
@@ -59,6 +60,7 @@ export function roomView(room: ServedRoom) {
     active: runtime.activeCount,
     queued: runtime.queueLength,
     held: runtime.heldCount,
+    away: seatsAwayCount(runtime.admission),
     maxQueue: runtime.maxQueue,
   };
 }

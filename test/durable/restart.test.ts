@@ -226,10 +226,11 @@ describe('a data dir keeps the line across a restart', () => {
     seated.terminate();
     // The server has seen the drop once only the waiting connection is left; a released seat would go to it at once.
     await waitFor('the server to see the drop', () => live.server.rooms.get('main')!.runtime.connectionCount === 1);
-    expect(await getJson(`${live.httpUrl}/api/rooms/main`)).toMatchObject({ active: 1, queued: 1 });
+    expect(await getJson(`${live.httpUrl}/api/rooms/main`)).toMatchObject({ active: 1, away: 1, queued: 1 });
     expect(waiting.lastStatus).toMatchObject({ status: 'queued', position: 1 });
     const back = await TestClient.placed(withResume(live.url, seated.lastStatus!.resumeToken));
     expect(back.lastStatus).toMatchObject({ status: 'active', session: seated.lastStatus!.session });
+    expect(await getJson(`${live.httpUrl}/api/rooms/main`)).toMatchObject({ active: 1, away: 0, queued: 1 });
     expect(waiting.lastStatus).toMatchObject({ status: 'queued', position: 1 });
   });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import { replay } from '../../src/log/replay.js';
-import { closeAll, startServer, TestClient, type LiveServer } from '../support/live-server.js';
+import { closeAll, getJson, startServer, TestClient, type LiveServer } from '../support/live-server.js';
 import { waitFor } from '../support/wait-for.js';
 
 let shop: ChildProcess | undefined;
@@ -49,6 +49,7 @@ describe('seats that follow the visitor to the site', () => {
     const { token } = await admittedThenAway(live);
     const waiting = await TestClient.placed(live.url);
     expect(waiting.lastStatus).toMatchObject({ status: 'queued', position: 1 });
+    expect(await getJson(`${live.httpUrl}/api/rooms/main`)).toMatchObject({ active: 1, away: 1, queued: 1 });
     const refreshed = await post(live, '/api/sessions/refresh', token);
     expect(refreshed.status).toBe(200);
     const fresh = (await refreshed.json()) as { token: string; expiresAt: number };
