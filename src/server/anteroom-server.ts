@@ -4,6 +4,7 @@ import { nanoid } from 'nanoid';
 import type { Logger } from 'pino';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import type { InspectionEvent } from 'xstate';
+import type { AdmissionState } from '../../machines/admission/admission-state.js';
 import { ConfigError } from '../config/config-error.js';
 import type { RoomConfig, ServerConfig } from '../config/server-config.js';
 import { wallClock } from '../log/actor-clocks.js';
@@ -247,12 +248,12 @@ function openEventLog(config: ServerConfig, durable: DurableStore | null, onFail
   return new EventLog({ ringSize: config.eventRingSize, sink, lastSeq: lastSeqInFile(config.eventLog) });
 }
 
-function openRoom(parts: ServerParts, roomConfig: RoomConfig, createdBy?: 'operator'): ServedRoom {
+/** Opens a room; `recovered` (at start only) is the state a data dir kept for it. */
+function openRoom(parts: ServerParts, roomConfig: RoomConfig, createdBy?: 'operator', recovered?: AdmissionState): ServedRoom {
   const { config, logger, clients } = parts;
   const rate = new AdmissionRate();
   // The feed and the runtime refer to each other; the feed is only used after both exist.
   let feed: PositionFeed | null = null;
-  const recovered = parts.durable?.recoveredRoom(roomConfig);
   const tickets = roomTickets(parts, roomConfig, createdBy);
   if (createdBy === 'operator') parts.durable?.roomSecrets.set(roomConfig.name, roomConfig.ticketSecret);
   const runtime = new RoomRuntime({
@@ -321,8 +322,8 @@ function openStartingRooms(parts: ServerParts, durable: DurableStore | null): vo
   for (const name of parts.config.rooms.map((room) => room.name).filter(overridden)) {
     parts.logger.warn({ room: name }, 'served as an operator put it at run time, not as configured (DELETE and PUT it to change that)');
   }
-  for (const roomConfig of configured) parts.rooms.set(roomConfig.name, openRoom(parts, roomConfig));
-  for (const roomConfig of created) parts.rooms.set(roomConfig.name, openRoom(parts, roomConfig, 'operator'));
+  for (const roomConfig of configured) parts.rooms.set(roomConfig.name, openRoom(parts, roomConfig, undefined, durable?.recoveredRoom(roomConfig)));
+  for (const roomConfig of created) parts.rooms.set(roomConfig.name, openRoom(parts, roomConfig, 'operator', durable?.recoveredRoom(roomConfig)));
   for (const room of parts.rooms.values()) durable?.resumeRoom(room.runtime);
   for (const name of parts.config.rooms.filter((room) => durable?.wasRemoved(room.name)).map((room) => room.name)) {
     parts.logger.warn({ room: name }, 'an operator removed this room; it is not served (PUT /api/rooms/<room> brings it back)');

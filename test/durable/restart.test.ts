@@ -162,6 +162,15 @@ describe('a data dir keeps the line across a restart', () => {
       expect(after.server.rooms.get('matinee')?.runtime.settings.heartbeatTimeoutMs).toBe(45_000);
       await after.close();
     }
+    // Removed and put again after a restart: a new room, not the state recovered at the start.
+    const third = await startServer(flagsFor(dir, ['--config', writeRooms(dir)]));
+    expect((await admin(third, 'DELETE')).status).toBe(200);
+    const again = await admin(third, 'PUT', { capacity: 4 });
+    expect(await again.json()).toMatchObject({ status: 'open', capacity: 4, active: 0 });
+    expect((await TestClient.placed(`${third.url}/rooms/matinee`)).lastStatus).toMatchObject({ status: 'active' });
+    await third.close();
+    const fourth = await startServer(flagsFor(dir, ['--config', writeRooms(dir)]));
+    expect(await getJson(`${fourth.httpUrl}/api/rooms/matinee`)).toMatchObject({ capacity: 4 });
   });
 
   it('opens a pre-queue whose opening passed while the server was down, with the draw, by itself', async () => {
