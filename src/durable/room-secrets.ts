@@ -1,5 +1,6 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError } from '../config/config-error.js';
 
 /**
  * The ticket secrets of rooms an operator created at run time (`PUT /api/rooms/<room>` with `ticketSecret`):
@@ -8,13 +9,12 @@ import { join } from 'node:path';
  */
 export class RoomSecrets {
   private readonly path: string;
-  private readonly secrets: Map<string, string>;
+  private secrets: Map<string, string>;
 
-  /** Reads the directory's file; none yet is an empty set. Throws on a file that is not this file's JSON. */
+  /** Reads the directory's file; none yet is an empty set. Throws ConfigError for a file it cannot use. */
   constructor(dir: string) {
     this.path = join(dir, 'room-secrets.json');
-    const stored = existsSync(this.path) ? (JSON.parse(readFileSync(this.path, 'utf8')) as Record<string, unknown>) : {};
-    this.secrets = new Map(Object.entries(stored).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+    this.secrets = existsSync(this.path) ? readSecrets(this.path) : new Map();
   }
 
   get(room: string): string | undefined {
@@ -24,16 +24,38 @@ export class RoomSecrets {
   /** Keeps (or, with undefined, forgets) a room's ticket secret, on disk before it returns. */
   set(room: string, secret: string | undefined): void {
     if (this.secrets.get(room) === secret) return;
-    if (secret === undefined) this.secrets.delete(room);
-    else this.secrets.set(room, secret);
+    const next = new Map(this.secrets);
+    if (secret === undefined) next.delete(room);
+    else next.set(room, secret);
+    // On disk first: a failed write leaves the set as it was, so the same call can be tried again.
     const temporary = `${this.path}.tmp`;
     const fd = openSync(temporary, 'w', 0o600);
     try {
-      writeSync(fd, JSON.stringify(Object.fromEntries(this.secrets)));
+      writeSync(fd, JSON.stringify(Object.fromEntries(next)));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     renameSync(temporary, this.path);
+    this.secrets = next;
   }
+}
+
+/** The file's room-to-secret map; ConfigError (naming the file, never its text) when it is not one. */
+function readSecrets(path: string): Map<string, string> {
+  let stored: unknown;
+  try {
+    stored = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw unusable(path);
+  }
+  const entries = typeof stored === 'object' && stored !== null && !Array.isArray(stored) ? Object.entries(stored) : null;
+  if (entries === null || entries.some(([, secret]) => typeof secret !== 'string')) {
+    throw unusable(path);
+  }
+  return new Map(entries as [string, string][]);
+}
+
+function unusable(path: string): ConfigError {
+  return new ConfigError(`${path} is not a JSON object of room ticket secrets; restore it from a backup, or delete it (those rooms then take no tickets)`);
 }

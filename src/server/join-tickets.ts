@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 
 /** Highest priority a join ticket may carry: a room serves at most 64 priorities (0 to 63). */
@@ -48,7 +48,29 @@ function ticketKey(room: TicketSettings): JWTVerifyGetKey | Uint8Array | null {
   if (room.ticketSecret !== undefined) return new TextEncoder().encode(room.ticketSecret);
   if (room.ticketJwks === undefined) return null;
   if (/^https?:\/\//.test(room.ticketJwks)) return createRemoteJWKSet(new URL(room.ticketJwks));
-  return createLocalJWKSet(JSON.parse(readFileSync(room.ticketJwks, 'utf8')));
+  return createLocalJWKSet(readJwksFile(room.ticketJwks));
+}
+
+/** Largest JWKS file read, bytes: a key set is a few KiB. */
+const maxJwksBytes = 1024 * 1024;
+
+/**
+ * A JWKS file's key set. Only a regular file is read (a pipe or device would block the event loop), and
+ * errors name the path, never the file's text (a PUT must not echo another file's contents).
+ */
+function readJwksFile(path: string): { keys: Record<string, unknown>[] } {
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    throw new Error(`${path} cannot be read`);
+  }
+  if (!stats.isFile() || stats.size > maxJwksBytes) throw new Error(`${path} is not a JWKS file`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as { keys: Record<string, unknown>[] };
+  } catch {
+    throw new Error(`${path} is not a JWKS file`);
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,6 +143,28 @@ describe('a data dir keeps the line across a restart', () => {
     expect(vip.lastStatus).toMatchObject({ status: 'active' });
     const forged = await new SignJWT({ room: 'vip' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode('x'.repeat(32)));
     await expect(new TestClient(`${after.url}/rooms/vip?ticket=${forged}`).opened).rejects.toThrow(/401/);
+    await after.close();
+    // A damaged secrets file stops the start with a message naming it, not a stack trace or a silent loss.
+    for (const damaged of ['{"vip":"abc', '', 'null', '{"vip":12}']) {
+      writeFileSync(join(dir, 'room-secrets.json'), damaged);
+      await expect(startServer(flagsFor(dir))).rejects.toThrow(new ConfigError(`${join(dir, 'room-secrets.json')} is not a JSON object of room ticket secrets; restore it from a backup, or delete it (those rooms then take no tickets)`));
+    }
+  });
+
+  it('refuses a ticketJwks that is not a regular JWKS file without echoing what the path holds', async () => {
+    const live = await startServer(['--admin-token', adminToken]);
+    const fifo = join(scratch, 'jwks-fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const path of [fifo, '/etc/passwd', scratch]) {
+      const refused = await fetch(`${live.httpUrl}/api/rooms/jwks`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+        body: JSON.stringify({ ticketJwks: path }),
+      });
+      expect(refused.status, path).toBe(400);
+      expect(await refused.text(), path).not.toContain('root:');
+    }
+    expect(await getJson(`${live.httpUrl}/healthz`)).toBeTruthy();
   });
 
   it('serves a configured room an operator removed and put again as the operator put it', async () => {
