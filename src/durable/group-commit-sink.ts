@@ -8,8 +8,13 @@ import { segmentName } from './log-segments.js';
 export interface GroupCommitSinkOptions {
   /** A segment is closed and a new one started once it passes this size, bytes (default 64 MiB). */
   segmentBytes?: number;
-  /** A write or fsync failed: the records stay in memory and the server goes on; the operator must know. */
+  /**
+   * A write or fsync failed. The batch is cut back off the segment and tried again every `retryMs`, and nothing
+   * waiting on it runs until it is on disk; the operator must know (a full or failing disk).
+   */
   onError?: (error: Error) => void;
+  /** Wait between tries of a batch that failed, ms (default 1000). */
+  retryMs?: number;
 }
 
 interface Batch {
@@ -34,6 +39,10 @@ export class GroupCommitSink implements RecordSink {
   private rotateRequested = true;
   private scheduled = false;
   private idle: (() => void)[] = [];
+  private retry: NodeJS.Timeout | null = null;
+  private closing = false;
+  /** The last failure while a batch waits to be tried again; null while the disk keeps up. */
+  failure: Error | null = null;
   private readonly segmentBytes: number;
   /** Commits so far (fsyncs), for metrics and benches. */
   commits = 0;
@@ -68,15 +77,21 @@ export class GroupCommitSink implements RecordSink {
     return new Promise((resolve) => this.afterCommit(resolve));
   }
 
+  /** Writes what waits (one last try when the disk is failing: what still fails is reported and dropped). */
   async close(): Promise<void> {
-    await this.flushed();
-    await new Promise<void>((resolve) => (this.inFlight === null ? resolve() : this.idle.push(resolve)));
+    this.closing = true;
+    if (this.retry !== null) {
+      clearTimeout(this.retry);
+      this.retry = null;
+      void this.commitNext();
+    }
+    await new Promise<void>((resolve) => (this.inFlight === null && this.pending === null ? resolve() : this.idle.push(resolve)));
     await this.file?.close();
     this.file = null;
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight !== null) return;
+    if (this.scheduled || this.inFlight !== null || this.retry !== null) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -91,8 +106,19 @@ export class GroupCommitSink implements RecordSink {
     this.inFlight = batch;
     try {
       await this.writeBatch(batch);
+      this.failure = null;
     } catch (error) {
+      this.failure = error as Error;
       this.options.onError?.(error as Error);
+      await this.cutBack();
+      this.inFlight = null;
+      if (this.closing) return void this.idle.splice(0).forEach((resolve) => resolve());
+      this.requeue(batch);
+      this.retry = setTimeout(() => {
+        this.retry = null;
+        void this.commitNext();
+      }, this.options.retryMs ?? 1000);
+      return;
     }
     this.inFlight = null;
     for (const fn of batch.committed) fn();
@@ -100,11 +126,31 @@ export class GroupCommitSink implements RecordSink {
     else for (const resolve of this.idle.splice(0)) resolve();
   }
 
+  /** Cuts a failed batch's bytes off the segment and lets the next try open it afresh, so no line is torn. */
+  private async cutBack(): Promise<void> {
+    const file = this.file;
+    this.file = null;
+    this.rotateRequested = false;
+    try {
+      await file?.truncate(this.fileBytes);
+    } catch {
+      // A device that cannot be truncated: the reopened segment is appended to as it is.
+    }
+    await file?.close().catch(() => {});
+  }
+
+  /** Puts a failed batch back in front of what was written since, to be tried again as one. */
+  private requeue(batch: Batch): void {
+    const later = this.pending;
+    this.pending = later === null ? batch : { lines: batch.lines.concat(later.lines), firstSeq: batch.firstSeq, committed: batch.committed.concat(later.committed) };
+  }
+
   private async writeBatch(batch: Batch): Promise<void> {
     if (this.file === null || this.rotateRequested || this.fileBytes >= this.segmentBytes) {
       await this.file?.close();
+      this.file = null;
       this.file = await open(join(this.dir, segmentName(batch.firstSeq)), 'a', 0o600);
-      this.fileBytes = 0;
+      this.fileBytes = (await this.file.stat()).size;
       await syncDirectory(this.dir); // the new file's name must survive a power cut too
       this.rotateRequested = false;
     }

@@ -14,6 +14,7 @@ import { lastSeqInFile } from '../log/read-event-log.js';
 import { createPageRoutes, type PageRoutes } from '../pages/page-routes.js';
 import { gateEffectsOnCommit } from '../durable/commit-gated-effects.js';
 import type { DurableStore } from '../durable/durable-store.js';
+import type { GroupCommitSink } from '../durable/group-commit-sink.js';
 import { openServerDataDir } from '../durable/server-data-dir.js';
 import { scheduleOpening } from '../rooms/room-opening.js';
 import { RoomRuntime, type ConnectionEffects } from '../rooms/room-runtime.js';
@@ -400,7 +401,7 @@ function httpDeps(parts: ServerParts, surface: HttpSurface, pages: PageRoutes, o
     config: parts.config,
     logger: parts.logger,
     isShuttingDown: () => parts.state.shuttingDown,
-    notReadyReason: () => (parts.state.eventLogFailure ? 'event log write failed' : null),
+    notReadyReason: () => (parts.state.eventLogFailure ? 'event log write failed' : parts.durable?.sink.failure ? 'data dir write failing' : null),
     metrics: parts.metrics,
     roomSet,
     // Site pages refresh their seats from the visitors' side; operators' listeners do not serve them.
@@ -408,8 +409,22 @@ function httpDeps(parts: ServerParts, surface: HttpSurface, pages: PageRoutes, o
     surface,
     opsReads,
     addressOf: (request) => parts.gate.clientIp(request),
-    committed: async () => parts.durable?.sink.flushed(),
+    committed: () => (parts.durable ? durableWithin(parts.durable.sink, adminCommitWaitMs) : Promise.resolve(true)),
   };
+}
+
+/** How long an admin write waits for its records to reach the disk before it answers 503, ms. */
+const adminCommitWaitMs = 5000;
+
+/** Whether everything written so far is durable within `ms` (false when the disk is failing). */
+function durableWithin(sink: GroupCommitSink, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    sink.afterCommit(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
 }
 
 /** An HTTP server whose connections are bounded in time and number while they have not sent a request. */

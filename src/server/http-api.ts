@@ -38,8 +38,11 @@ export interface HttpApiDeps {
   opsReads?: AddressRate;
   /** The client address of a request, for `opsReads`. */
   addressOf?: (request: IncomingMessage) => string;
-  /** Resolves once every record appended so far is durable (with a data dir): admin writes answer after it. */
-  committed?: () => Promise<void>;
+  /**
+   * Whether every record appended so far became durable in time (with a data dir): admin writes answer after
+   * it, 503 `not_durable` when it did not.
+   */
+  committed?: () => Promise<boolean>;
 }
 
 /** Largest admin request body accepted. */
@@ -185,7 +188,7 @@ function createOpsRoutes(deps: HttpApiDeps) {
     }
     for (const command of commands) room.runtime.configure(command.type === 'open' ? openCommand(room.runtime) : command);
     deps.logger.info({ room: room.runtime.name, commands }, 'room changed by operator');
-    await deps.committed?.();
+    if (!(await durable(deps, response))) return;
     return json(response, 200, roomView(room));
   }
 }
@@ -222,7 +225,7 @@ async function roomSetWrite(deps: HttpApiDeps, request: IncomingMessage, respons
     if (!roomSet.rooms.has(name)) return json(response, 404, { error: 'unknown_room' });
     roomSet.remove(name);
     deps.logger.info({ room: name }, 'room removed by operator');
-    await deps.committed?.();
+    if (!(await durable(deps, response))) return;
     return json(response, 200, { removed: name });
   }
   const read = await readJsonBody(request);
@@ -230,8 +233,15 @@ async function roomSetWrite(deps: HttpApiDeps, request: IncomingMessage, respons
   const outcome = putRoom(roomSet, name, read.value);
   if ('error' in outcome) return json(response, outcome.status, { error: outcome.error, message: outcome.message });
   deps.logger.info({ room: name, created: outcome.status === 201 }, 'room put by operator');
-  await deps.committed?.();
+  if (!(await durable(deps, response))) return;
   return json(response, outcome.status, roomView(outcome.room));
+}
+
+/** Waits for an admin write to be durable; answers 503 and returns false when the disk did not take it in time. */
+async function durable(deps: HttpApiDeps, response: ServerResponse): Promise<boolean> {
+  if (deps.committed === undefined || (await deps.committed())) return true;
+  json(response, 503, { error: 'not_durable', message: 'the change is made but the data dir cannot be written yet; it is written once the disk takes it' });
+  return false;
 }
 
 /** Room fields `POST /api/rooms/<room>` accepts, in the order their commands are carried out. */

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,10 +9,11 @@ import { defaultRoomSettings } from '../../src/config/server-config.js';
 import { acquireDataDirLock } from '../../src/durable/data-dir-lock.js';
 import { loadOrCreateSecrets } from '../../src/durable/data-dir-secrets.js';
 import { GroupCommitSink } from '../../src/durable/group-commit-sink.js';
-import { listSegments } from '../../src/durable/log-segments.js';
+import { listSegments, segmentName } from '../../src/durable/log-segments.js';
 import { recoverDataDir } from '../../src/durable/recovery.js';
 import { snapshotName, writeSnapshot } from '../../src/durable/snapshot-file.js';
 import { EventLog } from '../../src/log/event-log.js';
+import { waitFor } from '../support/wait-for.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'anteroom-datadir-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -50,6 +51,36 @@ describe('group commit', () => {
     const lines = readFileSync(listSegments(dir)[0]!.path, 'utf8').trim().split('\n');
     expect(lines).toHaveLength(501);
     await sink.close();
+  });
+
+  it('on a failing disk acknowledges nothing, reports it, and writes every record once the disk takes them', async () => {
+    const dir = freshDir();
+    const errors: Error[] = [];
+    const sink = new GroupCommitSink(dir, { retryMs: 20, onError: (error) => errors.push(error) });
+    const log = new EventLog({ sink });
+    log.append('main', 'room.opened', null, { settings }, 0);
+    await sink.flushed();
+    sink.rotate();
+    // The next segment is a full disk: every write to it fails with ENOSPC.
+    const next = join(dir, segmentName(log.lastSeq + 1));
+    expect(listSegments(dir)[0]!.name).toMatch(/^log-0+1\.jsonl$/);
+    symlinkSync('/dev/full', next);
+    let acknowledged = 0;
+    for (let i = 0; i < 5; i++) {
+      log.append('main', 'connected', `c${i}`, { session: `s${i}` }, i);
+      sink.afterCommit(() => acknowledged++);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await waitFor('a few failed tries', () => errors.length >= 3, 5000);
+    expect(acknowledged).toBe(0);
+    expect(sink.failure).toMatchObject({ code: 'ENOSPC' });
+    unlinkSync(next); // space is back
+    await waitFor('the records to be acknowledged', () => acknowledged === 5, 5000);
+    expect(sink.failure).toBeNull();
+    await sink.close();
+    const lines = readFileSync(next, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { seq: number });
+    expect(lines.map((record) => record.seq)).toEqual([2, 3, 4, 5, 6]);
+    expect((await recoverDataDir(dir)).lastSeq).toBe(6);
   });
 
   it('runs afterCommit at once when nothing is waiting', () => {
