@@ -150,6 +150,7 @@ export class GroupCommitSink implements RecordSink {
       await this.file?.close();
       this.file = null;
       this.file = await open(join(this.dir, segmentName(batch.firstSeq)), 'a', 0o600);
+      this.fileBytes = 0; // what a failed stat would cut back to
       this.fileBytes = (await this.file.stat()).size;
       await syncDirectory(this.dir); // the new file's name must survive a power cut too
       this.rotateRequested = false;

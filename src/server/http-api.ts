@@ -1,3 +1,4 @@
+import { seatsAwayCount } from '../../machines/admission/admission-state.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -11,7 +12,6 @@ import type { RoomAdminCommand } from '../rooms/room-runtime.js';
 import type { AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
 import type { AddressRate } from './address-rate.js';
 import type { ServedRoom } from './anteroom-server.js';
-import { seatsAwayCount } from '../../machines/admission/admission-state.js';
 import { putRoom, type RunTimeRooms } from './run-time-rooms.js';
 
 /** What a listener answers: the visitors' side, the operators' side, or both on one port. */
