@@ -1,9 +1,9 @@
-import { seatsAwayCount } from '../../machines/admission/admission-state.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { roomNamePattern } from '../config/rooms-file.js';
 import { roomSettingProblem } from '../config/room-settings.js';
+import { seatsAwayCount } from '../../machines/admission/admission-state.js';
 import { maxNoticeLength } from '../../machines/admission/admission-types.js';
 import type { ServerConfig } from '../config/server-config.js';
 import type { EventLog } from '../log/event-log.js';
