@@ -1,8 +1,9 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, linkSync, readFileSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { minResumeSecretBytes } from '../tokens/resume-tokens.js';
+import { syncDirectorySync, writeTemporarySync } from './data-dir-files.js';
 
 export const signingKeyFileName = 'signing-key.pem';
 export const resumeSecretFileName = 'resume-secret';
@@ -32,14 +33,7 @@ export function loadOrCreateSecrets(dir: string): DataDirSecrets {
 /** Writes a new secret file whole or not at all: a temporary file, fsynced, then linked into place (fails if it exists). */
 function createOnce(path: string, content: () => string): void {
   if (existsSync(path)) return;
-  const temporary = `${path}.tmp`;
-  const fd = openSync(temporary, 'w', 0o600);
-  try {
-    writeSync(fd, content());
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  const temporary = writeTemporarySync(path, content());
   try {
     linkSync(temporary, path);
   } catch (error) {
@@ -47,4 +41,5 @@ function createOnce(path: string, content: () => string): void {
   } finally {
     unlinkSync(temporary);
   }
+  syncDirectorySync(dirname(path));
 }

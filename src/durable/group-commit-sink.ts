@@ -3,6 +3,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RecordSink } from '../log/event-log.js';
 import type { EventRecord } from '../log/event-record.js';
+import { syncDirectory } from './data-dir-files.js';
 import { segmentName } from './log-segments.js';
 
 export interface GroupCommitSinkOptions {
@@ -161,19 +162,6 @@ export class GroupCommitSink implements RecordSink {
     await this.file.datasync();
     this.fileBytes += chunk.length;
     this.commits++;
-  }
-}
-
-/** fsyncs a directory, so a file created or renamed in it is durable (a no-op where directories cannot be opened). */
-export async function syncDirectory(dir: string): Promise<void> {
-  let handle: FileHandle | null = null;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Some platforms refuse to open or sync a directory; the data itself is synced.
-  } finally {
-    await handle?.close();
   }
 }
 

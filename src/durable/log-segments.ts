@@ -1,7 +1,7 @@
-import { readFileSync, readdirSync, truncateSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, truncateSync } from 'node:fs';
 import type { EventRecord } from '../log/event-record.js';
 import { readEventLog } from '../log/read-event-log.js';
+import { listNumberedFiles, paddedSeq } from './data-dir-files.js';
 
 /** A segment of the event log in a data dir: `log-<first seq, 12 digits>.jsonl`. */
 export interface LogSegment {
@@ -15,16 +15,12 @@ const segmentPattern = /^log-(\d{12})\.jsonl$/;
 
 /** The file name of the segment whose first record has `firstSeq`. */
 export function segmentName(firstSeq: number): string {
-  return `log-${String(firstSeq).padStart(12, '0')}.jsonl`;
+  return `log-${paddedSeq(firstSeq)}.jsonl`;
 }
 
 /** The segments of a data dir in log order. */
 export function listSegments(dir: string): LogSegment[] {
-  return readdirSync(dir)
-    .map((name) => ({ name, match: segmentPattern.exec(name) }))
-    .filter((entry): entry is { name: string; match: RegExpExecArray } => entry.match !== null)
-    .map(({ name, match }) => ({ path: join(dir, name), name, firstSeq: Number(match[1]) }))
-    .sort((a, b) => a.firstSeq - b.firstSeq);
+  return listNumberedFiles(dir, segmentPattern).map(({ path, name, number }) => ({ path, name, firstSeq: number }));
 }
 
 /** The records of a data dir's log, from the segment holding `fromSeq` on, and the torn tail if any. */

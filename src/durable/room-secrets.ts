@@ -1,18 +1,19 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
+import { syncDirectorySync, writeTemporarySync } from './data-dir-files.js';
 
 /**
  * The ticket secrets of rooms an operator created at run time (`PUT /api/rooms/<room>` with `ticketSecret`):
  * kept in `<data-dir>/room-secrets.json` (0600), never in the event log, so such a room comes back after a
- * restart able to verify its join tickets. Each change rewrites the file whole (temporary file, fsync, rename).
+ * restart able to verify its join tickets. Each change rewrites the file whole (temporary file, fsync, rename, directory fsync).
  */
 export class RoomSecrets {
   private readonly path: string;
   private secrets: Map<string, string>;
 
   /** Reads the directory's file; none yet is an empty set. Throws ConfigError for a file it cannot use. */
-  constructor(dir: string) {
+  constructor(private readonly dir: string) {
     this.path = join(dir, 'room-secrets.json');
     this.secrets = existsSync(this.path) ? readSecrets(this.path) : new Map();
   }
@@ -28,15 +29,8 @@ export class RoomSecrets {
     if (secret === undefined) next.delete(room);
     else next.set(room, secret);
     // On disk first: a failed write leaves the set as it was, so the same call can be tried again.
-    const temporary = `${this.path}.tmp`;
-    const fd = openSync(temporary, 'w', 0o600);
-    try {
-      writeSync(fd, JSON.stringify(Object.fromEntries(next)));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, this.path);
+    renameSync(writeTemporarySync(this.path, JSON.stringify(Object.fromEntries(next))), this.path);
+    syncDirectorySync(this.dir);
     this.secrets = next;
   }
 }

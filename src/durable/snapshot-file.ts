@@ -4,7 +4,7 @@ import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AdmissionSnapshot } from '../../machines/admission/admission-snapshot.js';
 import type { RoomConfig } from '../config/server-config.js';
-import { syncDirectory } from './group-commit-sink.js';
+import { listNumberedFiles, paddedSeq, syncDirectory } from './data-dir-files.js';
 
 /** The snapshot format this release writes and reads. */
 export const snapshotFormatVersion = 1;
@@ -40,16 +40,14 @@ export interface SnapshotFile {
 }
 
 export function snapshotName(seq: number): string {
-  return `snapshot-${String(seq).padStart(12, '0')}.json`;
+  return `snapshot-${paddedSeq(seq)}.json`;
 }
 
 /** Snapshot files of a data dir, newest first. */
 export function listSnapshots(dir: string): SnapshotFile[] {
-  return readdirSync(dir)
-    .map((name) => ({ name, match: snapshotPattern.exec(name) }))
-    .filter((entry): entry is { name: string; match: RegExpExecArray } => entry.match !== null)
-    .map(({ name, match }) => ({ path: join(dir, name), name, seq: Number(match[1]) }))
-    .sort((a, b) => b.seq - a.seq);
+  return listNumberedFiles(dir, snapshotPattern)
+    .map(({ path, name, number }) => ({ path, name, seq: number }))
+    .reverse();
 }
 
 /**
