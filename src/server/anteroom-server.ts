@@ -35,7 +35,7 @@ import { TokenBucket } from './token-bucket.js';
 import { UpgradeGate } from './upgrade-gate.js';
 import { createRoomSet, type RunTimeRooms } from './run-time-rooms.js';
 import { createSiteSessionRoutes } from './site-sessions-api.js';
-import { createTicketVerifier, priorityForUpgrade, ticketFromUrl, type TicketVerifier } from './join-tickets.js';
+import { checkedTicketVerifier, createTicketVerifier, priorityForUpgrade, ticketFromUrl, type TicketVerifier } from './join-tickets.js';
 import { PlacesPerIp } from './places-per-ip.js';
 import { HeldPlaces } from './held-places.js';
 
@@ -249,13 +249,18 @@ function openEventLog(config: ServerConfig, durable: DurableStore | null, onFail
   return new EventLog({ ringSize: config.eventRingSize, sink, lastSeq: lastSeqInFile(config.eventLog) });
 }
 
-/** Opens a room; `recovered` (at start only) is the state a data dir kept for it. */
-function openRoom(parts: ServerParts, roomConfig: RoomConfig, createdBy?: 'operator', recovered?: AdmissionState): ServedRoom {
+/** How a room is opened: by an operator or the configuration, from a data dir's state (at start only), its ticket check. */
+interface RoomOpening {
+  createdBy?: 'operator';
+  recovered?: AdmissionState;
+  tickets: TicketVerifier | null;
+}
+
+function openRoom(parts: ServerParts, roomConfig: RoomConfig, { createdBy, recovered, tickets }: RoomOpening): ServedRoom {
   const { config, logger, clients } = parts;
   const rate = new AdmissionRate();
   // The feed and the runtime refer to each other; the feed is only used after both exist.
   let feed: PositionFeed | null = null;
-  const tickets = roomTickets(parts, roomConfig, createdBy);
   if (createdBy === 'operator') parts.durable?.roomSecrets.set(roomConfig.name, roomConfig.ticketSecret);
   const runtime = new RoomRuntime({
     // Seats follow visitors to the site by default when the room sends them there.
@@ -296,18 +301,12 @@ function openRoom(parts: ServerParts, roomConfig: RoomConfig, createdBy?: 'opera
   return { runtime, feed, rate, tickets, placesPerIp: new PlacesPerIp(), cancelOpening };
 }
 
-/**
- * A room's ticket check. A configured room's bad `ticketJwks` stops the start (the operator sees it at once);
- * a room an operator created earlier is served without tickets rather than keeping the whole data dir down.
- */
-function roomTickets(parts: ServerParts, roomConfig: RoomConfig, createdBy: 'operator' | undefined): TicketVerifier | null {
-  if (createdBy !== 'operator') return createTicketVerifier(roomConfig);
-  try {
-    return createTicketVerifier(roomConfig);
-  } catch (error) {
-    parts.logger.error({ err: error, room: roomConfig.name }, 'the room\'s ticketJwks cannot be read; it takes no join tickets');
-    return null;
-  }
+/** A recovered operator room's ticket check: none, logged, when its `ticketJwks` went missing, so the data dir still starts. */
+function recoveredTickets(parts: ServerParts, roomConfig: RoomConfig): TicketVerifier | null {
+  const checked = checkedTicketVerifier(roomConfig);
+  if ('tickets' in checked) return checked.tickets;
+  parts.logger.error({ room: roomConfig.name, problem: checked.problem }, 'the room takes no join tickets');
+  return null;
 }
 
 /**
@@ -323,8 +322,14 @@ function openStartingRooms(parts: ServerParts, durable: DurableStore | null): vo
   for (const name of parts.config.rooms.map((room) => room.name).filter(overridden)) {
     parts.logger.warn({ room: name }, 'served as an operator put it at run time, not as configured (DELETE and PUT it to change that)');
   }
-  for (const roomConfig of configured) parts.rooms.set(roomConfig.name, openRoom(parts, roomConfig, undefined, durable?.recoveredRoom(roomConfig)));
-  for (const roomConfig of created) parts.rooms.set(roomConfig.name, openRoom(parts, roomConfig, 'operator', durable?.recoveredRoom(roomConfig)));
+  for (const roomConfig of configured) {
+    // A configured room's unreadable `ticketJwks` stops the start: the operator sees it at once.
+    parts.rooms.set(roomConfig.name, openRoom(parts, roomConfig, { recovered: durable?.recoveredRoom(roomConfig), tickets: createTicketVerifier(roomConfig) }));
+  }
+  for (const roomConfig of created) {
+    const opening = { createdBy: 'operator', recovered: durable?.recoveredRoom(roomConfig), tickets: recoveredTickets(parts, roomConfig) } as const;
+    parts.rooms.set(roomConfig.name, openRoom(parts, roomConfig, opening));
+  }
   for (const room of parts.rooms.values()) durable?.resumeRoom(room.runtime);
   for (const name of parts.config.rooms.filter((room) => durable?.wasRemoved(room.name)).map((room) => room.name)) {
     parts.logger.warn({ room: name }, 'an operator removed this room; it is not served (PUT /api/rooms/<room> brings it back)');
@@ -381,7 +386,7 @@ function createListeners(parts: ServerParts): Listeners {
     eventStreams: { maxStreams: config.maxEventStreams },
   });
   const opsReads = new AddressRate(opsReadRate, opsReadBurst);
-  const roomSet = createRoomSet(parts.rooms, (roomConfig) => openRoom(parts, roomConfig, 'operator'), (name) => parts.durable?.roomSecrets.set(name, undefined));
+  const roomSet = createRoomSet(parts.rooms, (roomConfig, tickets) => openRoom(parts, roomConfig, { createdBy: 'operator', tickets }), (name) => parts.durable?.roomSecrets.set(name, undefined));
   const listener = (surface: HttpSurface): Server => {
     const handler = createHttpHandler(httpDeps(parts, surface, pages, opsReads, roomSet));
     return boundedHttpServer(parts, handler);

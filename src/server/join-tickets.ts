@@ -44,6 +44,18 @@ export function createTicketVerifier(room: TicketSettings): TicketVerifier | nul
   };
 }
 
+/**
+ * `createTicketVerifier` for a room whose settings did not come from the configuration (an admin `PUT`, a data
+ * dir): the verifier, or why its `ticketJwks` cannot be used, instead of a throw.
+ */
+export function checkedTicketVerifier(room: TicketSettings): { tickets: TicketVerifier | null } | { problem: string } {
+  try {
+    return { tickets: createTicketVerifier(room) };
+  } catch (error) {
+    return { problem: `ticketJwks: ${(error as Error).message}` };
+  }
+}
+
 function ticketKey(room: TicketSettings): JWTVerifyGetKey | Uint8Array | null {
   if (room.ticketSecret !== undefined) return new TextEncoder().encode(room.ticketSecret);
   if (room.ticketJwks === undefined) return null;

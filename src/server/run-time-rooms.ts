@@ -3,13 +3,13 @@ import { parseRoomEntry, roomNamePattern } from '../config/rooms-file.js';
 import { defaultRoomSettings, type RoomConfig } from '../config/server-config.js';
 import type { RoomAdminCommand } from '../rooms/room-inputs.js';
 import type { ServedRoom } from './anteroom-server.js';
-import { createTicketVerifier } from './join-tickets.js';
+import { checkedTicketVerifier, type TicketVerifier } from './join-tickets.js';
 
 /** What the server lets the admin API do to its set of rooms. */
 export interface RunTimeRooms {
   readonly rooms: ReadonlyMap<string, ServedRoom>;
-  /** Opens a new room (recorded as `room.opened` with `createdBy: "operator"`). */
-  create(config: RoomConfig): ServedRoom;
+  /** Opens a new room (recorded as `room.opened` with `createdBy: "operator"`) checking tickets with `tickets`. */
+  create(config: RoomConfig, tickets: TicketVerifier | null): ServedRoom;
   /** Closes a room (4006 to everyone), records its removal and forgets it. */
   remove(name: string): void;
 }
@@ -40,25 +40,15 @@ export function putRoom(target: RunTimeRooms, name: string, body: unknown): Room
   }
   const existing = target.rooms.get(name);
   if (existing === undefined) {
-    const unreadable = ticketKeyProblem(config);
-    if (unreadable !== null) return { status: 400, error: 'invalid_request', message: unreadable };
-    return { status: 201, room: target.create(config) };
+    const checked = checkedTicketVerifier(config);
+    if ('problem' in checked) return { status: 400, error: 'invalid_request', message: checked.problem };
+    return { status: 201, room: target.create(config, checked.tickets) };
   }
   const current: RoomConfig = existing.runtime.settings;
   const fixed = (Object.keys(config) as (keyof RoomConfig)[]).filter((key) => !(liveFields as readonly string[]).includes(key) && current[key] !== config[key]);
   if (fixed.length > 0) return { status: 409, error: 'room_exists', message: `cannot change ${fixed.join(', ')} of a running room: DELETE it and PUT it again` };
   for (const command of liveChanges(current, config)) existing.runtime.configure(command);
   return { status: 200, room: existing };
-}
-
-/** Why the room's `ticketJwks` cannot be used (a missing or malformed file), or null. */
-function ticketKeyProblem(config: RoomConfig): string | null {
-  try {
-    createTicketVerifier(config);
-    return null;
-  } catch (error) {
-    return `ticketJwks: ${(error as Error).message}`;
-  }
 }
 
 function liveChanges(current: RoomConfig, wanted: RoomConfig): RoomAdminCommand[] {
@@ -70,11 +60,11 @@ function liveChanges(current: RoomConfig, wanted: RoomConfig): RoomAdminCommand[
 }
 
 /** The server's rooms as the admin API changes them: `open` starts a room's runtime and feed; `removed` follows a removal. */
-export function createRoomSet(rooms: Map<string, ServedRoom>, open: (config: RoomConfig) => ServedRoom, removed: (name: string) => void = () => {}): RunTimeRooms {
+export function createRoomSet(rooms: Map<string, ServedRoom>, open: (config: RoomConfig, tickets: TicketVerifier | null) => ServedRoom, removed: (name: string) => void = () => {}): RunTimeRooms {
   return {
     rooms,
-    create(config) {
-      const room = open(config);
+    create(config, tickets) {
+      const room = open(config, tickets);
       rooms.set(config.name, room);
       return room;
     },

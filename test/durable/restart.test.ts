@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createNodeClient } from '../../src/client/node.js';
 import { ConfigError } from '../../src/config/config-error.js';
@@ -149,6 +149,25 @@ describe('a data dir keeps the line across a restart', () => {
       writeFileSync(join(dir, 'room-secrets.json'), damaged);
       await expect(startServer(flagsFor(dir))).rejects.toThrow(new ConfigError(`${join(dir, 'room-secrets.json')} is not a JSON object of room ticket secrets; restore it from a backup, or delete it (those rooms then take no tickets)`));
     }
+  });
+
+  it('serves a created room whose ticketJwks file went missing while it was down, without tickets', async () => {
+    const dir = mkdtempSync(join(scratch, 'jwks-gone-'));
+    const jwksFile = join(dir, '..', `jwks-${Math.random().toString(36).slice(2)}.json`);
+    const { publicKey } = await generateKeyPair('ES256');
+    writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK(publicKey)), alg: 'ES256', kid: 'k1' }] }));
+    const before = await startServer(flagsFor(dir));
+    const put = await fetch(`${before.httpUrl}/api/rooms/keyed`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ ticketJwks: jwksFile }),
+    });
+    expect(put.status).toBe(201);
+    await before.close();
+    rmSync(jwksFile);
+    const after = await startServer(flagsFor(dir));
+    expect((await TestClient.placed(`${after.url}/rooms/keyed`)).lastStatus).toMatchObject({ status: 'active' });
+    await expect(new TestClient(`${after.url}/rooms/keyed?ticket=a.b.c`).opened).rejects.toThrow(/401/);
   });
 
   it('refuses a ticketJwks that is not a regular JWKS file without echoing what the path holds', async () => {
