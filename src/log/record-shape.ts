@@ -47,7 +47,11 @@ const checks: Readonly<Record<string, Check>> = {
   'room.removed': () => true,
   'room.recovered': (d) => isSettings(d.settings),
   connected: (d, conn) =>
-    isString(conn) && isString(d.session) && (d.resume === undefined || stringOrNull(d.resume)) && (d.priority === undefined || isCount(d.priority)),
+    isString(conn) &&
+    isString(d.session) &&
+    (d.resume === undefined || stringOrNull(d.resume)) &&
+    (d.priority === undefined || isCount(d.priority)) &&
+    (d.user === undefined || (isString(d.user) && isString(d.name))),
   message: (d, conn) => isString(conn) && isMessage(d),
   pong: (_d, conn) => isString(conn),
   overflow: (_d, conn) => isString(conn),
