@@ -49,7 +49,7 @@ export type RoomSettings = Omit<RoomConfig, 'name' | 'ticketSecret' | 'ticketJwk
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
-export interface ServerConfig {
+export interface ServerConfig extends AuthSettings {
   host: string;
   port: number;
   rooms: RoomConfig[];
@@ -83,13 +83,21 @@ export interface ServerConfig {
   maxEventStreams: number;
   /** Open connections one authenticated user may have, across rooms; 0 = no limit. */
   maxConnectionsPerUser: number;
-  /** Sign-in at the upgrade (protocol v2 section 5): see `AuthSettings`. */
+}
+
+/** Sign-in at the upgrade (protocol v2 section 5), as `--auth-*` configure it. */
+export interface AuthSettings {
+  /** HS256 secret of the site's tokens (`--auth-secret`). */
   authSecret: string | null;
+  /** PEM file of the public key that signs the site's tokens (`--auth-public-key`). */
   authPublicKey: string | null;
+  /** JWKS (http(s) URL or file) of the site's signing keys (`--auth-jwks`). */
   authJwks: string | null;
   authIssuer: string | null;
   authAudience: string | null;
+  /** Name of the cookie that carries a token (`--auth-cookie`, default `anteroom_auth`). */
   authCookie: string;
+  /** Refuse upgrades without a valid token (`--auth-required`, implied by the three key flags). */
   authRequired: boolean;
 }
 

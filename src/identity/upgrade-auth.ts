@@ -4,23 +4,8 @@ import type { IncomingMessage } from 'node:http';
 import { jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { Identity } from '../../machines/identity.js';
 import { ConfigError } from '../config/config-error.js';
+import type { AuthSettings } from '../config/server-config.js';
 import { jwksKeySet } from '../server/join-tickets.js';
-
-/** Sign-in at the upgrade (protocol v2 section 5), as `--auth-*` configure it. */
-export interface AuthSettings {
-  /** HS256 secret of the site's tokens (`--auth-secret`). */
-  authSecret: string | null;
-  /** PEM file of the public key that signs the site's tokens (`--auth-public-key`). */
-  authPublicKey: string | null;
-  /** JWKS (http(s) URL or file) of the site's signing keys (`--auth-jwks`). */
-  authJwks: string | null;
-  authIssuer: string | null;
-  authAudience: string | null;
-  /** Name of the cookie that carries a token (`--auth-cookie`, default `anteroom_auth`). */
-  authCookie: string;
-  /** Refuse upgrades without a valid token (`--auth-required`, implied by the three key flags). */
-  authRequired: boolean;
-}
 
 /** Longest token read from a request, in characters: a JWT is a few hundred. */
 const maxTokenChars = 8192;

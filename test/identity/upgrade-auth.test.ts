@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { exportJWK, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createLoginTokens } from '../../src/identity/login-tokens.js';
-import { cookieValue, createSiteTokenVerifier, identifyUpgrade, identityOfClaims, tokensOfRequest, type AuthSettings } from '../../src/identity/upgrade-auth.js';
+import type { AuthSettings } from '../../src/config/server-config.js';
+import { cookieValue, createSiteTokenVerifier, identifyUpgrade, identityOfClaims, tokensOfRequest } from '../../src/identity/upgrade-auth.js';
 
 const secret = 'a-site-sign-in-secret-of-32-chars';
 const none: AuthSettings = { authSecret: null, authPublicKey: null, authJwks: null, authIssuer: null, authAudience: null, authCookie: 'anteroom_auth', authRequired: false };
