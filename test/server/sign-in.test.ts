@@ -1,5 +1,6 @@
 import { SignJWT } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
+import { defaultRoomSettings } from '../../src/config/server-config.js';
 import { replay } from '../../src/log/replay.js';
 import { closeAll, startServer, TestClient, type LiveServer } from '../support/live-server.js';
 import { waitFor } from '../support/wait-for.js';
@@ -121,10 +122,12 @@ describe('one place per person', () => {
   });
 
   it('--max-connections-per-user refuses one more open connection of a user with HTTP 503, across rooms', async () => {
-    const live = await startServer([...siteFlags, '--max-connections-per-user', '1']);
+    const rooms = ['main', 'other'].map((name) => ({ ...defaultRoomSettings, name, heartbeatTimeoutMs: 60_000, heartbeatIntervalMs: 1000 }));
+    const live = await startServer([...siteFlags, '--max-connections-per-user', '1'], {}, { rooms });
     const headers = { authorization: `Bearer ${await token(claims)}` };
     const first = await TestClient.placed(live.url, { headers });
-    expect(await upgradeStatus(`${live.url}/rooms/main`, headers)).toBe(503);
+    expect(await upgradeStatus(`${live.url}/rooms/other`, headers)).toBe(503);
+    expect(await upgradeStatus(live.url, headers)).toBe(503);
     // Another user is not counted against this one.
     expect(await upgradeStatus(live.url, { authorization: `Bearer ${await token({ ...claims, sub: 'bob' })}` })).toBe(101);
     await first.close();
