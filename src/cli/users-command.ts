@@ -90,7 +90,11 @@ async function readPassword(file: string | null, stdin: NodeJS.ReadableStream): 
     }
   } else {
     const chunks: Buffer[] = [];
-    for await (const chunk of stdin) chunks.push(Buffer.from(chunk as Buffer));
+    // The first line is enough: a person typing at a terminal ends it with Enter, not with end-of-file.
+    for await (const chunk of stdin) {
+      chunks.push(Buffer.from(chunk as Buffer));
+      if (chunks.at(-1)!.includes(0x0a)) break;
+    }
     text = Buffer.concat(chunks).toString('utf8');
   }
   const password = text.split(/\r?\n/, 1)[0] ?? '';

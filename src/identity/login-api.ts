@@ -13,6 +13,8 @@ export interface LoginRoutesDeps {
   /** Login attempts per client address. */
   attempts: AddressRate;
   addressOf: (request: IncomingMessage) => string;
+  /** Whether `X-Forwarded-Proto` is believed (`--trust-proxy`): it says whether the visitor used https. */
+  trustProxy: boolean;
 }
 
 /** Largest login body, bytes: a name and a password. */
@@ -31,7 +33,7 @@ export function createLoginRoutes(deps: LoginRoutesDeps) {
       return true;
     }
     if (path === '/api/logout') {
-      response.setHeader('set-cookie', cookie(deps.cookieName, '', 0));
+      response.setHeader('set-cookie', cookie(deps.cookieName, '', 0, isHttps(request, deps.trustProxy)));
       json(response, 200, { loggedOut: true });
       return true;
     }
@@ -40,9 +42,19 @@ export function createLoginRoutes(deps: LoginRoutesDeps) {
   };
 }
 
-/** The login cookie: HttpOnly (no script reads it), SameSite=Lax, for the whole site, `maxAge` seconds. */
-function cookie(name: string, value: string, maxAge: number): string {
-  return `${name}=${value}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${maxAge}`;
+/**
+ * The login cookie: HttpOnly (no script reads it), SameSite=Lax, for the whole site, `maxAge` seconds; `Secure`
+ * when the visitor came over https, so the browser never sends it in clear.
+ */
+function cookie(name: string, value: string, maxAge: number, secure: boolean): string {
+  return `${name}=${value}; HttpOnly; SameSite=Lax; Path=/; Max-Age=${maxAge}${secure ? '; Secure' : ''}`;
+}
+
+/** Whether the visitor's request came over https: TLS to this server, or a trusted proxy that says so. */
+function isHttps(request: IncomingMessage, trustProxy: boolean): boolean {
+  if ((request.socket as { encrypted?: boolean }).encrypted === true) return true;
+  const proto = request.headers['x-forwarded-proto'];
+  return trustProxy && typeof proto === 'string' && proto.split(',').at(-1)!.trim().toLowerCase() === 'https';
 }
 
 async function login(request: IncomingMessage, response: ServerResponse, deps: LoginRoutesDeps): Promise<void> {
@@ -60,12 +72,14 @@ async function login(request: IncomingMessage, response: ServerResponse, deps: L
   const matches = await verifyPassword(credentials.password, stored ?? (await decoyPasswordHash()));
   if (stored === null || !matches) return json(response, 401, { error: 'bad_credentials' });
   const token = await deps.accounts.tokens.issue(credentials.username);
-  response.setHeader('set-cookie', cookie(deps.cookieName, token, loginTtlSeconds));
+  response.setHeader('set-cookie', cookie(deps.cookieName, token, loginTtlSeconds, isHttps(request, deps.trustProxy)));
   json(response, 200, { user: credentials.username, name: credentials.username, expiresIn: loginTtlSeconds });
 }
 
 /** The body's username and password, or why it is refused (`too_large`, `bad_json`, `bad_request`). */
 async function readCredentials(request: IncomingMessage): Promise<{ username: string; password: string } | 'too_large' | 'bad_json' | 'bad_request'> {
+  // JSON only: a page of another site cannot send it without a CORS preflight, which is never granted here,
+  // so no other site can sign a visitor in to an account of its choosing.
   const type = request.headers['content-type'] ?? '';
   if (!/^application\/json\s*(;|$)/i.test(type)) return 'bad_request';
   const read = await readJsonBody(request, maxLoginBodyBytes);

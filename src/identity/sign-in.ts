@@ -43,7 +43,7 @@ export function createSignIn(config: ServerConfig, secrets: DataDirSecrets | nul
   return {
     identify: (request) => identifyUpgrade(request, config.authCookie, verifiers, config.authRequired),
     connectionsPerUser: new ConnectionsPerUser(config.maxConnectionsPerUser),
-    loginRoutes: (addressOf) => createLoginRoutes({ accounts, cookieName: config.authCookie, attempts, addressOf }),
+    loginRoutes: (addressOf) => createLoginRoutes({ accounts, cookieName: config.authCookie, attempts, addressOf, trustProxy: config.trustProxy }),
     close: () => db?.close(),
   };
 }

@@ -55,7 +55,7 @@ describe('built-in accounts', () => {
   it('refuses a wrong password and an unknown user alike; logout clears the cookie', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'anteroom-users-'));
     await anteroom(['users', 'add', 'alice', '--data-dir', dir], 'wonderland');
-    const live = await startServer(['--data-dir', dir]);
+    const live = await startServer(['--data-dir', dir, '--trust-proxy']);
     const wrong = await login(live, { username: 'alice', password: 'nope' });
     const unknown = await login(live, { username: 'mallory', password: 'nope' });
     expect([wrong.status, unknown.status]).toEqual([401, 401]);
@@ -64,6 +64,9 @@ describe('built-in accounts', () => {
     const out = await fetch(`${live.httpUrl}/api/logout`, { method: 'POST' });
     expect(out.status).toBe(200);
     expect(out.headers.get('set-cookie')).toBe('anteroom_auth=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0');
+    // Behind a trusted proxy that says the visitor used https, the cookie is Secure.
+    const secure = await fetch(`${live.httpUrl}/api/logout`, { method: 'POST', headers: { 'x-forwarded-proto': 'https' } });
+    expect(secure.headers.get('set-cookie')).toBe('anteroom_auth=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0; Secure');
     expect((await fetch(`${live.httpUrl}/api/login`)).status).toBe(405);
   });
 
