@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
 import type { ServerConfig } from '../config/server-config.js';
 import type { DataDirSecrets } from '../durable/data-dir-secrets.js';
 import { AddressRate } from '../server/address-rate.js';
@@ -30,7 +31,7 @@ export interface SignIn {
  * cookie is honoured whether or not the site's keys are configured. Throws ConfigError for an unreadable key
  * file or database.
  */
-export function createSignIn(config: ServerConfig, secrets: DataDirSecrets | null): SignIn {
+export function createSignIn(config: ServerConfig, secrets: DataDirSecrets | null, logger: Logger): SignIn {
   const site = createSiteTokenVerifier(config);
   let db: AnteroomDatabase | null = null;
   let accounts: { users: UserAccounts; tokens: LoginTokens } | null = null;
@@ -39,6 +40,9 @@ export function createSignIn(config: ServerConfig, secrets: DataDirSecrets | nul
     accounts = { users: new UserAccounts(db), tokens: createLoginTokens(secrets.loginSecret) };
   }
   const verifiers: TokenVerifier[] = [...(site ? [site] : []), ...(accounts ? [accounts.tokens.verify] : [])];
+  if (config.authRequired && verifiers.length === 0) {
+    logger.warn('--auth-required without a key (--auth-secret, --auth-public-key, --auth-jwks) or --data-dir: no one can sign in, every upgrade is refused');
+  }
   const attempts = new AddressRate(loginRate, loginBurst);
   return {
     identify: (request) => identifyUpgrade(request, config.authCookie, verifiers, config.authRequired),

@@ -232,7 +232,7 @@ function assembleParts(config: ServerConfig, options: AnteroomServerOptions, log
     closeTimeoutMs: options.closeTimeoutMs ?? defaultCloseTimeoutMs,
     state,
     handshakes,
-    signIn: createSignIn(config, durable?.secrets ?? null),
+    signIn: createSignIn(config, durable?.secrets ?? null, logger),
   };
 }
 
