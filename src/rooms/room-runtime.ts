@@ -3,11 +3,11 @@ import { heldCount, type AdmissionState } from '../../machines/admission/admissi
 import type { AdmissionCommand, AdmissionDecision, RoomStatus } from '../../machines/admission/admission-types.js';
 import { closeReasons, placeAfterClientClose, type CloseReasonName } from '../../machines/close-reasons.js';
 import { connectionMachine, type ConnectionEvent } from '../../machines/connection.machine.js';
+import { guestIdentity, type Identity } from '../../machines/identity.js';
 import { recoveredRoomSnapshot, roomMachine } from '../../machines/room.machine.js';
 import type { RoomConfig } from '../config/server-config.js';
 import type { ActorClock } from '../log/actor-clocks.js';
 import type { EventLog } from '../log/event-log.js';
-import { guestIdentity, type Identity } from '../../machines/identity.js';
 import { identityRecord } from './connection-identity.js';
 import type { InboundMessage, RoomAdminCommand } from './room-inputs.js';
 

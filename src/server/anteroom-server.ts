@@ -150,8 +150,9 @@ interface Listeners {
  * token issuer, the HTTP and WebSocket listener (and the `--ops-port` listener). Nothing listens until
  * `listen()` is called.
  *
- * @throws ConfigError when `config.eventLog` cannot be opened for appending or `config.keyFile` cannot be
- *   read as an EC P-256 key; the message names the flag and the path.
+ * @throws ConfigError when `config.eventLog` cannot be opened for appending, `config.keyFile` cannot be
+ *   read as an EC P-256 key, or `--auth-public-key` / `--auth-jwks` cannot be read; the message names the flag
+ *   and the path.
  */
 export async function createAnteroomServer(config: ServerConfig, options: AnteroomServerOptions = {}): Promise<AnteroomServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
