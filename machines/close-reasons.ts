@@ -107,7 +107,7 @@ export const closeReasons = {
   }),
   replaced: reason({
     code: 4005, by: 'server', evicted: 'replaced', place: 'released', reconnect: false,
-    meaning: 'replaced by a newer connection of the same session',
+    meaning: 'replaced by a newer connection of the same session or signed-in user',
     visitor: { title: 'Open in another tab', text: 'Your place moved to a newer page. Continue there.' },
   }),
   roomClosed: reason({

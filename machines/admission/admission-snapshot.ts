@@ -24,6 +24,8 @@ export interface AdmissionSnapshot {
   seats: [ConnId, SessionId, number, number | null, number | null, (number | null)?][];
   /** Places in line order: `[session, conn, holdUntil, priority]` (conn null and holdUntil set while held). */
   line: [SessionId, ConnId | null, number | null, number?][];
+  /** The authenticated user of each session that has one: `[session, user]` (absent in older snapshots). */
+  users?: [SessionId, string][];
 }
 
 /** The state as plain data. O(seats + places). */
@@ -50,6 +52,7 @@ export function snapshotOfAdmission(state: AdmissionState): AdmissionSnapshot {
     pacedDueAt,
     seats,
     line,
+    users: [...state.userBySession],
   };
 }
 
@@ -74,6 +77,10 @@ export function restoreAdmission(snapshot: AdmissionSnapshot): AdmissionState {
     state.ticketBySession.set(session, ticket);
     if (conn !== null) state.ticketByConn.set(conn, ticket);
     else state.queue.setLive(ticket, false);
+  }
+  for (const [session, user] of snapshot.users ?? []) {
+    state.userBySession.set(session, user);
+    state.sessionByUser.set(user, session);
   }
   return state;
 }

@@ -1,6 +1,6 @@
 import { PriorityLine } from '../queue/priority-line.js';
 import type { Ticket } from '../queue/ticket-queue.js';
-import type { ConnId, RoomStatus, SessionId } from './admission-types.js';
+import type { ConnId, RoomStatus, SessionId, UserId } from './admission-types.js';
 
 /** A place in line. `conn` is null while the place is held for a dropped connection, until `holdUntil`. */
 export interface Waiter {
@@ -64,6 +64,9 @@ export interface AdmissionState extends AdmissionSettings {
   readonly ticketByConn: Map<ConnId, Ticket>;
   readonly ticketBySession: Map<SessionId, Ticket>;
   readonly seatBySession: Map<SessionId, ConnId>;
+  /** The one session (seat or place, live or held) each authenticated user holds in the room, both ways. */
+  readonly sessionByUser: Map<UserId, SessionId>;
+  readonly userBySession: Map<SessionId, UserId>;
 }
 
 /**
@@ -92,6 +95,8 @@ export function createAdmissionState(
     ticketByConn: new Map(),
     ticketBySession: new Map(),
     seatBySession: new Map(),
+    sessionByUser: new Map(),
+    userBySession: new Map(),
   };
 }
 

@@ -2,6 +2,8 @@ import type { EvictionReason } from '../close-reasons.js';
 
 export type ConnId = string;
 export type SessionId = string;
+/** A proven identity (a JWT's `sub` or an account name): at most one place or seat per user in a room. */
+export type UserId = string;
 /**
  * What a room does with its line: `scheduled` (before `opensAt`) gathers a pre-queue; `open` admits; `paused` and `maintenance` admit no one and keep every place
  * (maintenance also ends every seat); `closed` turns everyone away.
@@ -15,9 +17,11 @@ export const maxNoticeLength = 280;
 export type AdmissionCommand =
   /**
    * A new connection asks for a place. With `resume`, the session of a place the client says is its own (a
-   * resume token presented at the upgrade): that place is taken back instead of a fresh one being made.
+   * resume token presented at the upgrade): that place is taken back instead of a fresh one being made. With
+   * `user` (an authenticated identity, protocol v2 section 5), a place or seat the user already holds in the
+   * room is taken over instead (its older connection is replaced), so one user never holds two.
    */
-  | { type: 'join'; conn: ConnId; session: SessionId; resume?: SessionId; priority?: number }
+  | { type: 'join'; conn: ConnId; session: SessionId; resume?: SessionId; priority?: number; user?: UserId }
   /** Deliberate end: `leave`, a close frame with 1000 or no status (1005), or a close the server decided. */
   | { type: 'leave'; conn: ConnId }
   /** Abnormal end (1006, 1001, backpressure): a queued place is held for the resume window. */
@@ -85,10 +89,14 @@ export type ReleaseReason =
  * so the log alone says when each timer is due.
  */
 export type AdmissionDecision =
-  /** `priority` is present only above 0, so a line without priorities records what it always did. */
-  | { type: 'queued'; conn: ConnId; session: SessionId; position: number; queueLength: number; priority?: number }
+  /**
+   * `priority` is present only above 0, so a line without priorities records what it always did. `user`, on
+   * this and the decisions below: the authenticated user the new place belongs to from now on (absent for a
+   * guest, so a log without identities records what it always did).
+   */
+  | { type: 'queued'; conn: ConnId; session: SessionId; position: number; queueLength: number; priority?: number; user?: UserId }
   /** `at`: when the seat was taken; `ttlUntil`: when it expires (null: no session limit). */
-  | { type: 'admitted'; conn: ConnId; session: SessionId; at: number; ttlUntil: number | null }
+  | { type: 'admitted'; conn: ConnId; session: SessionId; at: number; ttlUntil: number | null; user?: UserId }
   | { type: 'rejected'; conn: ConnId; session: SessionId; reason: 'queue_full' | 'room_closed' }
   | { type: 'released'; conn: ConnId | null; session: SessionId; from: 'seat' | 'queue'; reason: ReleaseReason }
   /** A queued place kept for a `resume` until `expiresAt`. */
@@ -105,6 +113,8 @@ export type AdmissionDecision =
       replacedConn: ConnId | null;
       position: number;
       queueLength: number;
+      /** Set when the join of an authenticated user took over the user's place (or the place becomes the user's). */
+      user?: UserId;
     }
   | { type: 'resumeRefused'; conn: ConnId; session: SessionId }
   | { type: 'capacityChanged'; capacity: number }
@@ -136,8 +146,10 @@ export type AdmissionDecision =
   | { type: 'seatHeld'; conn: ConnId; session: SessionId; expiresAt: number }
   /**
    * A held seat goes back to its session on connection `conn`. `replacedConn`: the connection the seat was
-   * held for (gone). `replacedSession`: the fresh place or seat `conn` had, given up (null when the seat was
-   * asked for as the connection joined). `ttlUntil`: the seat's own session limit, unchanged.
+   * held for (gone), or, when an authenticated user's join takes over the user's live seat, the older
+   * connection, now closed with `replaced`. `replacedSession`: the fresh place or seat `conn` had, given up
+   * (null when the seat was asked for as the connection joined). `ttlUntil`: the seat's own session limit,
+   * unchanged. `user`: set when the seat was taken over by (or becomes) an authenticated user's.
    */
   | {
       type: 'seatResumed';
@@ -146,6 +158,7 @@ export type AdmissionDecision =
       replacedConn: ConnId;
       replacedSession: SessionId | null;
       ttlUntil: number | null;
+      user?: UserId;
     };
 
 export type AdmissionDecisionType = AdmissionDecision['type'];

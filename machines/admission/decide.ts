@@ -1,7 +1,7 @@
 import type { EvictionReason } from '../close-reasons.js';
 import { paceAfterAdmission, paceAllows, paceDueAt, type Pacing } from './admission-pacing.js';
 import { isHeldSeat, type AdmissionState, type Seat } from './admission-state.js';
-import type { AdmissionCommand, AdmissionDecision, ConnId, SessionId } from './admission-types.js';
+import type { AdmissionCommand, AdmissionDecision, ConnId, SessionId, UserId } from './admission-types.js';
 
 type Decisions = AdmissionDecision[];
 
@@ -14,9 +14,7 @@ type Decisions = AdmissionDecision[];
 export function decide(state: AdmissionState, command: AdmissionCommand, now: number): Decisions {
   switch (command.type) {
     case 'join':
-      return command.resume === undefined
-        ? join(state, command.conn, command.session, now, command.priority ?? 0)
-        : rejoin(state, command.conn, command.session, command.resume, now, command.priority ?? 0);
+      return command.user === undefined ? joinAsGuest(state, command, now) : joinAsUser(state, command, command.user, now);
     case 'leave':
       return end(state, command.conn, { type: 'released', reason: 'left' });
     case 'drop':
@@ -121,6 +119,58 @@ function admitted(state: AdmissionState, conn: ConnId, session: SessionId, now: 
   return { type: 'admitted', conn, session, at: now, ttlUntil: state.sessionTtlMs > 0 ? now + state.sessionTtlMs : null };
 }
 
+type Join = Extract<AdmissionCommand, { type: 'join' }>;
+
+function joinAsGuest(state: AdmissionState, command: Join, now: number): Decisions {
+  const { conn, session, resume } = command;
+  const priority = command.priority ?? 0;
+  if (resume === undefined) return join(state, conn, session, now, priority);
+  // A place of an authenticated user goes back only to that user (protocol v2 section 5).
+  if (state.userBySession.has(resume)) return refusedRejoin(state, conn, session, resume, now, priority);
+  return rejoin(state, conn, session, resume, now, priority);
+}
+
+/**
+ * An authenticated user's join. One place per user per room: a seat or place the user already holds (live on
+ * an older connection, held, or kept for the site) is taken over as it stands, and the older connection is
+ * closed as `replaced`; otherwise the join goes as a guest's would, and the new place is the user's. A resume
+ * token naming another user's place is refused.
+ */
+function joinAsUser(state: AdmissionState, command: Join, user: UserId, now: number): Decisions {
+  const { conn, session, resume } = command;
+  if (state.seats.has(conn) || state.ticketByConn.has(conn)) return [];
+  const own = state.sessionByUser.get(user);
+  if (own !== undefined) return [takeOver(state, conn, own, user)];
+  const priority = command.priority ?? 0;
+  const placed =
+    resume === undefined
+      ? join(state, conn, session, now, priority)
+      : state.userBySession.has(resume)
+        ? refusedRejoin(state, conn, session, resume, now, priority)
+        : rejoin(state, conn, session, resume, now, priority);
+  return placed.map((decision) => (ownedDecisionTypes.has(decision.type) ? { ...decision, user } : decision));
+}
+
+/** The decisions that give a connection a place or seat: they name the user it then belongs to. */
+const ownedDecisionTypes: ReadonlySet<AdmissionDecision['type']> = new Set(['queued', 'admitted', 'resumed', 'seatResumed']);
+
+/** `user`'s seat or place (session `own`) goes to `conn`; a live older connection is closed as `replaced`. */
+function takeOver(state: AdmissionState, conn: ConnId, own: SessionId, user: UserId): AdmissionDecision {
+  const seatConn = state.seatBySession.get(own);
+  if (seatConn !== undefined) {
+    return { type: 'seatResumed', conn, session: own, replacedConn: seatConn, replacedSession: null, ttlUntil: state.seats.get(seatConn)!.ttlUntil, user };
+  }
+  const ticket = state.ticketBySession.get(own)!;
+  const replacedConn = state.queue.get(ticket)!.conn;
+  return { type: 'resumed', conn, session: own, replacedSession: null, replacedConn, position: state.queue.rank(ticket), queueLength: state.queue.size, user };
+}
+
+/** An ordinary join that says the resume it asked for was refused. */
+function refusedRejoin(state: AdmissionState, conn: ConnId, session: SessionId, resume: SessionId, now: number, priority: number): Decisions {
+  const placed = join(state, conn, session, now, priority);
+  return placed[0]?.type === 'rejected' ? placed : [...placed, { type: 'resumeRefused', conn, session: resume }];
+}
+
 function join(state: AdmissionState, conn: ConnId, session: SessionId, now: number, priority: number): Decisions {
   if (state.seats.has(conn) || state.ticketByConn.has(conn)) return [];
   if (state.status === 'closed') return [{ type: 'rejected', conn, session, reason: 'room_closed' }];
@@ -143,10 +193,7 @@ function rejoin(state: AdmissionState, conn: ConnId, session: SessionId, resume:
   const heldSeat = resumeHeldSeat(state, conn, resume, null);
   if (heldSeat !== null) return [heldSeat];
   const ticket = state.ticketBySession.get(resume);
-  if (ticket === undefined || state.status === 'closed') {
-    const placed = join(state, conn, session, now, priority);
-    return placed[0]?.type === 'rejected' ? placed : [...placed, { type: 'resumeRefused', conn, session: resume }];
-  }
+  if (ticket === undefined || state.status === 'closed') return refusedRejoin(state, conn, session, resume, now, priority);
   const replacedConn = state.queue.get(ticket)!.conn;
   return [{ type: 'resumed', conn, session: resume, replacedSession: null, replacedConn, position: state.queue.rank(ticket), queueLength: state.queue.size }];
 }
@@ -187,6 +234,9 @@ function resume(state: AdmissionState, conn: ConnId, session: SessionId): Decisi
   const ownSession = ownTicket === undefined ? liveSeat(state, conn)?.session : state.queue.get(ownTicket)!.session;
   if (ownSession === undefined) return []; // not placed (yet, or any more): nothing to resume into
   if (ownSession === session) return []; // already this session's place
+  // A place of an authenticated user goes only to that user's connections.
+  const owner = state.userBySession.get(session);
+  if (owner !== undefined && owner !== state.userBySession.get(ownSession)) return [{ type: 'resumeRefused', conn, session }];
   const heldSeat = resumeHeldSeat(state, conn, session, ownSession);
   if (heldSeat !== null) return [heldSeat];
   const ticket = state.ticketBySession.get(session);

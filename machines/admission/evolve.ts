@@ -2,7 +2,7 @@ import type { Ticket } from '../queue/ticket-queue.js';
 import { paceAfterAdmission } from './admission-pacing.js';
 import { seededUint32, shuffleInPlace } from './pre-queue-draw.js';
 import type { AdmissionState } from './admission-state.js';
-import type { AdmissionDecision, ConnId, SessionId } from './admission-types.js';
+import type { AdmissionDecision, ConnId, SessionId, UserId } from './admission-types.js';
 
 /**
  * Applies one decision to the room: the only code that changes seats, queue, status or settings. It changes
@@ -16,20 +16,24 @@ export function evolve(state: AdmissionState, decision: AdmissionDecision): Admi
       const ticket = state.queue.enqueue({ session: decision.session, conn: decision.conn, holdUntil: null }, decision.priority ?? 0);
       state.ticketByConn.set(decision.conn, ticket);
       state.ticketBySession.set(decision.session, ticket);
+      bindUser(state, decision.session, decision.user);
       break;
     }
     case 'admitted':
       seat(state, decision.conn, decision.session, decision.at, decision.ttlUntil);
+      bindUser(state, decision.session, decision.user);
       state.pacingNextAt = paceAfterAdmission({ admissionRate: state.admissionRate, nextAt: state.pacingNextAt }, decision.at).nextAt;
       break;
     case 'released':
     case 'evicted':
       endPlace(state, decision.from, decision.conn, decision.session);
+      unbindUser(state, decision.session);
       break;
     case 'held':
       hold(state, decision.conn, decision.session, decision.expiresAt);
       break;
     case 'resumed':
+      passUser(state, decision.replacedSession, decision.session, decision.user);
       resumePlace(state, decision.conn, decision.session, decision.replacedSession, decision.replacedConn);
       break;
     case 'capacityChanged':
@@ -69,6 +73,7 @@ export function evolve(state: AdmissionState, decision: AdmissionDecision): Admi
       holdEveryone(state, decision.expiresAt);
       break;
     case 'seatResumed':
+      passUser(state, decision.replacedSession, decision.session, decision.user);
       resumeSeat(state, decision.conn, decision.session, decision.replacedConn, decision.replacedSession);
       break;
     case 'rejected':
@@ -150,4 +155,27 @@ function resumeSeat(state: AdmissionState, conn: ConnId, session: SessionId, rep
   state.seats.delete(replacedConn);
   state.seats.set(conn, { session, since: seat.since, ttlUntil: seat.ttlUntil });
   state.seatBySession.set(session, conn);
+}
+
+function bindUser(state: AdmissionState, session: SessionId, user: UserId | undefined): void {
+  if (user === undefined) return;
+  state.sessionByUser.set(user, session);
+  state.userBySession.set(session, user);
+}
+
+function unbindUser(state: AdmissionState, session: SessionId): void {
+  const user = state.userBySession.get(session);
+  if (user === undefined) return;
+  state.userBySession.delete(session);
+  if (state.sessionByUser.get(user) === session) state.sessionByUser.delete(user);
+}
+
+/**
+ * A connection resumed `session`, giving up `replacedSession`: the user of the place given up (or `user`, for
+ * a join that named one) owns the resumed place from now on.
+ */
+function passUser(state: AdmissionState, replacedSession: SessionId | null, session: SessionId, user: UserId | undefined): void {
+  const owner = user ?? (replacedSession === null ? undefined : state.userBySession.get(replacedSession));
+  if (replacedSession !== null) unbindUser(state, replacedSession);
+  bindUser(state, session, owner);
 }

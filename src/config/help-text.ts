@@ -22,6 +22,7 @@ function renderFlags(): string {
 export const serveHelp = `Usage: anteroom [serve] [flags]      serve the waiting room (serve is the default command)
        anteroom replay <file.jsonl>   replay an event log, or a --data-dir's (anteroom replay --help)
        anteroom inspect-data <dir>    what a data dir holds: segments, snapshots, rooms and places
+       anteroom users add|remove <name> --data-dir <dir>   built-in accounts (anteroom users --help)
        anteroom diagram               the machines as Mermaid diagrams (anteroom diagram --help)
        anteroom --version             print the version
 

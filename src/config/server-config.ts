@@ -49,7 +49,7 @@ export type RoomSettings = Omit<RoomConfig, 'name' | 'ticketSecret' | 'ticketJwk
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
-export interface ServerConfig {
+export interface ServerConfig extends AuthSettings {
   host: string;
   port: number;
   rooms: RoomConfig[];
@@ -81,6 +81,24 @@ export interface ServerConfig {
   opsHost: string;
   /** Dashboard event streams open at once; 0 = no limit. */
   maxEventStreams: number;
+  /** Open connections one authenticated user may have, across rooms; 0 = no limit. */
+  maxConnectionsPerUser: number;
+}
+
+/** Sign-in at the upgrade (protocol v2 section 5), as `--auth-*` configure it. */
+export interface AuthSettings {
+  /** HS256 secret of the site's tokens (`--auth-secret`). */
+  authSecret: string | null;
+  /** PEM file of the public key that signs the site's tokens (`--auth-public-key`). */
+  authPublicKey: string | null;
+  /** JWKS (http(s) URL or file) of the site's signing keys (`--auth-jwks`). */
+  authJwks: string | null;
+  authIssuer: string | null;
+  authAudience: string | null;
+  /** Name of the cookie that carries a token (`--auth-cookie`, default `anteroom_auth`). */
+  authCookie: string;
+  /** Refuse upgrades without a valid token (`--auth-required`, implied by the three key flags). */
+  authRequired: boolean;
 }
 
 export const defaultRoomName = 'main';
@@ -126,6 +144,14 @@ export const defaultServerConfig: Readonly<Omit<ServerConfig, 'rooms'>> = Object
   opsPort: null,
   opsHost: '127.0.0.1',
   maxEventStreams: 32,
+  maxConnectionsPerUser: 5,
+  authSecret: null,
+  authPublicKey: null,
+  authJwks: null,
+  authIssuer: null,
+  authAudience: null,
+  authCookie: 'anteroom_auth',
+  authRequired: false,
 });
 
 /** `--help` and `-h` are answered by the caller before parsing; a lone `--` ends the flags. */
@@ -169,6 +195,13 @@ function switchValue(raw: string, source: string): boolean {
 function nonEmpty(raw: string, source: string): string {
   if (raw.trim() === '') throw new ConfigError(`${source} must not be empty`);
   return raw;
+}
+
+/** A cookie name is an RFC 6265 token: visible ASCII without separators. */
+function cookieName(raw: string, source: string): string {
+  const text = raw.trim();
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(text)) throw new ConfigError(`${source} must be a cookie name (letters, digits, !#$%&'*+-.^_\`|~), got ${quoteValue(raw)}`);
+  return text;
 }
 
 function logLevel(raw: string, source: string): LogLevel {
@@ -405,6 +438,60 @@ const serveFlagSpecs = {
     defaultValue: server.maxEventStreams,
     parse: wholeNumber({ min: 0, max: Number.MAX_SAFE_INTEGER }),
   },
+  'max-connections-per-user': {
+    valueName: '<n>',
+    description: 'open connections allowed per signed-in user, across rooms (more: HTTP 503); 0 = no limit',
+    defaultValue: server.maxConnectionsPerUser,
+    parse: wholeNumber({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+  },
+  'auth-secret': {
+    valueName: '<secret>',
+    description: "HS256 secret of the site's sign-in JWTs; every upgrade must carry one (implies --auth-required)",
+    defaultValue: server.authSecret,
+    defaultText: 'none',
+    parse: nonEmpty,
+  },
+  'auth-public-key': {
+    valueName: '<file.pem>',
+    description: "PEM public key (RSA, EC or Ed25519) of the site's sign-in JWTs (implies --auth-required)",
+    defaultValue: server.authPublicKey,
+    defaultText: 'none',
+    parse: nonEmpty,
+  },
+  'auth-jwks': {
+    valueName: '<url|file>',
+    description: "JWKS (http(s) URL or file) of the site's sign-in JWTs (implies --auth-required)",
+    defaultValue: server.authJwks,
+    defaultText: 'none',
+    parse: nonEmpty,
+  },
+  'auth-issuer': {
+    valueName: '<iss>',
+    description: 'the iss a sign-in JWT must carry',
+    defaultValue: server.authIssuer,
+    defaultText: 'not checked',
+    parse: nonEmpty,
+  },
+  'auth-audience': {
+    valueName: '<aud>',
+    description: 'the aud a sign-in JWT must carry',
+    defaultValue: server.authAudience,
+    defaultText: 'not checked',
+    parse: nonEmpty,
+  },
+  'auth-cookie': {
+    valueName: '<name>',
+    description: 'cookie that carries a sign-in JWT at the upgrade',
+    defaultValue: server.authCookie,
+    parse: cookieName,
+  },
+  'auth-required': {
+    valueName: null,
+    description: 'refuse upgrades without a valid sign-in JWT or login cookie (HTTP 401)',
+    defaultValue: server.authRequired,
+    defaultText: 'off (on with a key flag)',
+    parse: switchValue,
+  },
 } satisfies Record<string, FlagSpec<unknown>>;
 
 type ServeFlagName = keyof typeof serveFlagSpecs;
@@ -492,17 +579,11 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
       ? [{ name: defaultRoomName, ...roomDefaults }]
       : loadRoomsFile(roomsFile, roomDefaults, raw.get('config')?.source, { intervalFollowsTimeout });
 
-  const eventLog = read('event-log');
-  const dataDir = read('data-dir');
-  if (eventLog !== null && dataDir !== null) {
-    throw new ConfigError(`${sourceOf('event-log')} and ${sourceOf('data-dir')}: choose one (the data dir keeps the event log itself)`);
-  }
   return {
     host: read('host'),
     port: read('port'),
     rooms,
-    eventLog,
-    dataDir,
+    ...storageSettings(read, sourceOf),
     snapshotEveryRecords: read('snapshot-records'),
     snapshotIntervalMs: read('snapshot-interval'),
     eventRingSize: read('event-ring'),
@@ -523,6 +604,36 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
     opsPort: read('ops-port'),
     opsHost: read('ops-host'),
     maxEventStreams: read('max-event-streams'),
+    maxConnectionsPerUser: read('max-connections-per-user'),
+    ...authSettings(read, sourceOf),
+  };
+}
+
+/** `--event-log` or `--data-dir`, not both. */
+function storageSettings(read: <K extends ServeFlagName>(name: K) => FlagValue<K>, sourceOf: (name: ServeFlagName) => string) {
+  const eventLog = read('event-log');
+  const dataDir = read('data-dir');
+  if (eventLog !== null && dataDir !== null) {
+    throw new ConfigError(`${sourceOf('event-log')} and ${sourceOf('data-dir')}: choose one (the data dir keeps the event log itself)`);
+  }
+  return { eventLog, dataDir };
+}
+
+/** The `--auth-*` flags: at most one key flag, and any key flag implies `--auth-required`. */
+function authSettings(read: <K extends ServeFlagName>(name: K) => FlagValue<K>, sourceOf: (name: ServeFlagName) => string) {
+  const authSecret = read('auth-secret');
+  const authPublicKey = read('auth-public-key');
+  const authJwks = read('auth-jwks');
+  const keys = (['auth-secret', 'auth-public-key', 'auth-jwks'] as const).filter((name) => read(name) !== null);
+  if (keys.length > 1) throw new ConfigError(`${keys.map(sourceOf).join(' and ')}: choose one key for sign-in tokens`);
+  return {
+    authSecret,
+    authPublicKey,
+    authJwks,
+    authIssuer: read('auth-issuer'),
+    authAudience: read('auth-audience'),
+    authCookie: read('auth-cookie'),
+    authRequired: read('auth-required') || keys.length > 0,
   };
 }
 

@@ -7,6 +7,7 @@ import { syncDirectorySync, writeTemporarySync } from './data-dir-files.js';
 
 export const signingKeyFileName = 'signing-key.pem';
 export const resumeSecretFileName = 'resume-secret';
+export const loginSecretFileName = 'login-secret';
 
 /** What a data dir keeps so tokens outlive a restart. */
 export interface DataDirSecrets {
@@ -14,6 +15,8 @@ export interface DataDirSecrets {
   keyFile: string;
   /** The resume tokens' HMAC secret, 32 bytes. */
   resumeSecret: Buffer;
+  /** The HS256 secret of the built-in login's cookie tokens, 32 bytes (a separate key: one key, one use). */
+  loginSecret: Buffer;
 }
 
 /**
@@ -23,11 +26,17 @@ export interface DataDirSecrets {
 export function loadOrCreateSecrets(dir: string): DataDirSecrets {
   const keyFile = join(dir, signingKeyFileName);
   createOnce(keyFile, () => String(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'pem', type: 'pkcs8' })));
-  const secretFile = join(dir, resumeSecretFileName);
-  createOnce(secretFile, () => randomBytes(32).toString('base64url') + '\n');
-  const resumeSecret = Buffer.from(readFileSync(secretFile, 'utf8').trim(), 'base64url');
-  if (resumeSecret.byteLength < minResumeSecretBytes) throw new ConfigError(`${secretFile}: the resume secret is shorter than ${minResumeSecretBytes} bytes`);
-  return { keyFile, resumeSecret };
+  const resumeSecret = randomSecret(join(dir, resumeSecretFileName), 'resume secret');
+  const loginSecret = randomSecret(join(dir, loginSecretFileName), 'login secret');
+  return { keyFile, resumeSecret, loginSecret };
+}
+
+/** A 32-byte random secret kept in `path` (base64url), made on first use; shorter than 16 bytes is a ConfigError. */
+function randomSecret(path: string, what: string): Buffer {
+  createOnce(path, () => randomBytes(32).toString('base64url') + '\n');
+  const secret = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64url');
+  if (secret.byteLength < minResumeSecretBytes) throw new ConfigError(`${path}: the ${what} is shorter than ${minResumeSecretBytes} bytes`);
+  return secret;
 }
 
 /** Writes a new secret file whole or not at all: a temporary file, fsynced, then linked into place (fails if it exists). */

@@ -36,7 +36,8 @@ export type InputRecord =
    * A socket opened. `resume`: the session named by a resume token presented at the upgrade (null: a token
    * that is not valid; absent: none presented). `priority`: from a verified join ticket, present only above 0.
    */
-  | Input<'connected', string, { session: string; resume?: string | null; priority?: number }>
+  /** `user` and `name`: the authenticated identity of the connection (absent for a guest and in older logs). */
+  | Input<'connected', string, { session: string; resume?: string | null; priority?: number; user?: string; name?: string }>
   | Input<'message', string, InboundMessage>
   | Input<'pong', string, Record<string, never>>
   /** The server closes the connection for what the client did (binary frame, flood, protocol error…). */

@@ -9,6 +9,8 @@ const isCount = (value: unknown) => typeof value === 'number' && Number.isSafeIn
 const isTime = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
 const oneOf = (values: readonly string[]) => (value: unknown) => isString(value) && values.includes(value);
 const stringOrNull = (value: unknown) => value === null || isString(value);
+/** The user a place belongs to: absent for a guest. */
+const userOrGuest = (d: Data) => d.user === undefined || isString(d.user);
 
 const settingNames = ['capacity', 'maxQueue', 'heartbeatTimeoutMs', 'heartbeatIntervalMs', 'queuePingMs', 'resumeWindowMs', 'sessionTtlMs', 'tokenTtlMs'];
 const roomStatuses = ['scheduled', 'open', 'paused', 'maintenance', 'closed'];
@@ -47,7 +49,11 @@ const checks: Readonly<Record<string, Check>> = {
   'room.removed': () => true,
   'room.recovered': (d) => isSettings(d.settings),
   connected: (d, conn) =>
-    isString(conn) && isString(d.session) && (d.resume === undefined || stringOrNull(d.resume)) && (d.priority === undefined || isCount(d.priority)),
+    isString(conn) &&
+    isString(d.session) &&
+    (d.resume === undefined || stringOrNull(d.resume)) &&
+    (d.priority === undefined || isCount(d.priority)) &&
+    (d.user === undefined || (isString(d.user) && isString(d.name))),
   message: (d, conn) => isString(conn) && isMessage(d),
   pong: (_d, conn) => isString(conn),
   overflow: (_d, conn) => isString(conn),
@@ -55,14 +61,21 @@ const checks: Readonly<Record<string, Check>> = {
   closed: (d, conn) => isString(conn) && typeof d.code === 'number' && Number.isInteger(d.code),
   timer: (d, conn) => stringOrNull(conn) && isCount(d.timer),
   config: (d) => isConfig(d),
-  queued: (d, conn) => isString(conn) && isString(d.session) && isCount(d.position) && isCount(d.queueLength) && (d.priority === undefined || isCount(d.priority)),
-  admitted: (d, conn) => isString(conn) && isString(d.session) && isTime(d.at) && (d.ttlUntil === null || isTime(d.ttlUntil)),
+  queued: (d, conn) =>
+    isString(conn) && isString(d.session) && isCount(d.position) && isCount(d.queueLength) && (d.priority === undefined || isCount(d.priority)) && userOrGuest(d),
+  admitted: (d, conn) => isString(conn) && isString(d.session) && isTime(d.at) && (d.ttlUntil === null || isTime(d.ttlUntil)) && userOrGuest(d),
   rejected: (d, conn) => isString(conn) && isString(d.session) && oneOf(['queue_full', 'room_closed'])(d.reason),
   released: (d, conn) => stringOrNull(conn) && isString(d.session) && oneOf(['seat', 'queue'])(d.from) && isString(d.reason),
   held: (d, conn) => isString(conn) && isString(d.session) && isCount(d.position) && isTime(d.expiresAt),
   evicted: (d, conn) => isString(conn) && isString(d.session) && oneOf(['seat', 'queue'])(d.from) && oneOf(EvictionReasons)(d.reason),
   resumed: (d, conn) =>
-    isString(conn) && isString(d.session) && stringOrNull(d.replacedSession) && stringOrNull(d.replacedConn) && isCount(d.position) && isCount(d.queueLength),
+    isString(conn) &&
+    isString(d.session) &&
+    stringOrNull(d.replacedSession) &&
+    stringOrNull(d.replacedConn) &&
+    isCount(d.position) &&
+    isCount(d.queueLength) &&
+    userOrGuest(d),
   resumeRefused: (d, conn) => isString(conn) && isString(d.session),
   capacityChanged: (d) => isCount(d.capacity),
   maxQueueChanged: (d) => isCount(d.maxQueue),
@@ -77,7 +90,7 @@ const checks: Readonly<Record<string, Check>> = {
   heldForRestart: (d) => isTime(d.expiresAt),
   seatHeld: (d, conn) => isString(conn) && isString(d.session) && isTime(d.expiresAt),
   seatResumed: (d, conn) =>
-    isString(conn) && isString(d.session) && isString(d.replacedConn) && stringOrNull(d.replacedSession) && (d.ttlUntil === null || isTime(d.ttlUntil)),
+    isString(conn) && isString(d.session) && isString(d.replacedConn) && stringOrNull(d.replacedSession) && (d.ttlUntil === null || isTime(d.ttlUntil)) && userOrGuest(d),
 };
 
 /** Why a record's `data` or `conn` is not what its kind holds, or null when it is (or the kind is not known here). */

@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import { recordedIdentity } from '../rooms/connection-identity.js';
 import { RoomRuntime, silentConnectionEffects } from '../rooms/room-runtime.js';
 import type { RoomConfig } from '../config/server-config.js';
 import type { AdmissionState } from '../../machines/admission/admission-state.js';
@@ -185,7 +186,7 @@ class ReplayRun {
   private deliverTo(runtime: RoomRuntime, record: Exclude<InputRecord, { kind: 'room.opened' | 'room.removed' }>): string | null {
     switch (record.kind) {
       case 'connected':
-        runtime.connect(record.conn, record.data.session, record.data.resume, record.data.priority);
+        runtime.connect(record.conn, record.data.session, record.data.resume, record.data.priority, recordedIdentity(record.data));
         break;
       case 'message':
         runtime.message(record.conn, record.data);

@@ -3,10 +3,12 @@ import { heldCount, type AdmissionState } from '../../machines/admission/admissi
 import type { AdmissionCommand, AdmissionDecision, RoomStatus } from '../../machines/admission/admission-types.js';
 import { closeReasons, placeAfterClientClose, type CloseReasonName } from '../../machines/close-reasons.js';
 import { connectionMachine, type ConnectionEvent } from '../../machines/connection.machine.js';
+import { guestIdentity, type Identity } from '../../machines/identity.js';
 import { recoveredRoomSnapshot, roomMachine } from '../../machines/room.machine.js';
 import type { RoomConfig } from '../config/server-config.js';
 import type { ActorClock } from '../log/actor-clocks.js';
 import type { EventLog } from '../log/event-log.js';
+import { identityRecord } from './connection-identity.js';
 import type { InboundMessage, RoomAdminCommand } from './room-inputs.js';
 
 export type { InboundMessage, RoomAdminCommand } from './room-inputs.js';
@@ -98,6 +100,8 @@ export class RoomRuntime {
   private readonly roomInbox: AdmissionCommand[] = [];
   /** The join-ticket priority of each connection that has one above 0, until the connection ends. */
   private readonly priorities = new Map<string, number>();
+  /** The authenticated identity of each connection that has one, until the connection ends. */
+  private readonly identities = new Map<string, Identity>();
   private draining = false;
 
   constructor(options: RoomRuntimeOptions) {
@@ -137,13 +141,16 @@ export class RoomRuntime {
   /**
    * A socket opened with a fresh `session`. `resume`: the session a resume token presented at the upgrade
    * names (null for a token that is not valid; undefined when none was presented). `priority`: from a
-   * verified join ticket (an integer ≥ 0; 0 or undefined without one), recorded only above 0.
+   * verified join ticket (an integer ≥ 0; 0 or undefined without one), recorded only above 0. `identity`: who
+   * the upgrade proved the visitor is (JWT or login cookie); recorded when authenticated, and then the room
+   * gives the user one place at most (a second connection takes the first one's over).
    */
-  connect(conn: string, session: string, resume?: string | null, priority = 0): void {
+  connect(conn: string, session: string, resume?: string | null, priority = 0, identity?: Identity): void {
     if (this.connections.has(conn)) return;
-    const data = { session, ...(resume === undefined ? {} : { resume }), ...(priority > 0 ? { priority } : {}) };
+    const data = { session, ...(resume === undefined ? {} : { resume }), ...(priority > 0 ? { priority } : {}), ...identityRecord(identity) };
     this.log.append(this.name, 'connected', conn, data, this.beginInput());
     if (priority > 0) this.priorities.set(conn, priority);
+    if (identity?.authenticated) this.identities.set(conn, identity);
     const actor = createActor(this.machine, {
       id: `conn:${conn}`,
       systemId: `conn:${conn}`,
@@ -302,6 +309,16 @@ export class RoomRuntime {
   connectionState(conn: string): ReturnType<ConnectionActor['getSnapshot']> | undefined {
     return this.connections.get(conn)?.getSnapshot();
   }
+  /**
+   * Who is on a connection: its authenticated identity, or for a guest the guest identity of the session it
+   * holds (which a resume may have changed since it connected). Undefined for a connection that has ended.
+   */
+  identityOf(conn: string): Identity | undefined {
+    const authenticated = this.identities.get(conn);
+    if (authenticated !== undefined) return authenticated;
+    const actor = this.connections.get(conn);
+    return actor === undefined ? undefined : guestIdentity(actor.getSnapshot().context.session);
+  }
   /** Whether a seat or a place in line (live or held) belongs to `session`. */
   holdsSession(session: string): boolean {
     return this.admission.seatBySession.has(session) || this.admission.ticketBySession.has(session);
@@ -414,6 +431,8 @@ export class RoomRuntime {
       case 'drawn':
         return this.effects.roomChanged(this.name);
       case 'seatResumed':
+        // A seat taken over from a live connection of the same user: that one is closed as replaced.
+        actor(decision.replacedConn)?.send({ type: 'evicted', reason: 'replaced' });
         actor(decision.conn)?.send({ type: 'seatResumed', session: decision.session });
         return this.effects.queueChanged(this.name);
       case 'heldForRestart':
@@ -425,7 +444,15 @@ export class RoomRuntime {
 
   private joinCommand(conn: string, session: string, resume: string | null | undefined): AdmissionCommand {
     const priority = this.priorities.get(conn);
-    return { type: 'join', conn, session, ...(typeof resume === 'string' ? { resume } : {}), ...(priority === undefined ? {} : { priority }) };
+    const user = this.identities.get(conn)?.user;
+    return {
+      type: 'join',
+      conn,
+      session,
+      ...(typeof resume === 'string' ? { resume } : {}),
+      ...(priority === undefined ? {} : { priority }),
+      ...(user === undefined ? {} : { user }),
+    };
   }
 
   private wireConnectionMachine(): typeof connectionMachine {
@@ -449,6 +476,7 @@ export class RoomRuntime {
         connectionEnded: ({ context }) => {
           this.connections.delete(context.conn);
           this.priorities.delete(context.conn);
+          this.identities.delete(context.conn);
         },
       },
     });

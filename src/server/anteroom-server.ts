@@ -38,6 +38,8 @@ import { createSiteSessionRoutes } from './site-sessions-api.js';
 import { checkedTicketVerifier, createTicketVerifier, priorityForUpgrade, ticketFromUrl, type TicketVerifier } from './join-tickets.js';
 import { PlacesPerIp } from './places-per-ip.js';
 import { HeldPlaces } from './held-places.js';
+import { createSignIn, type SignIn } from '../identity/sign-in.js';
+import type { Identity } from '../../machines/identity.js';
 
 /**
  * A room as the server runs it: the actors plus the edge's fan-out and ETA state. Its settings are
@@ -131,6 +133,8 @@ interface ServerParts {
   handshakes: HandshakeGuard[];
   /** The data dir (`--data-dir`): the log's segments, snapshots and recovered rooms; null in memory. */
   durable: DurableStore | null;
+  /** Sign-in at the upgrade, the built-in accounts and the per-user connection limit. */
+  signIn: SignIn;
 }
 
 type SocketHandlers = ReturnType<typeof createSocketHandlers>;
@@ -146,8 +150,9 @@ interface Listeners {
  * token issuer, the HTTP and WebSocket listener (and the `--ops-port` listener). Nothing listens until
  * `listen()` is called.
  *
- * @throws ConfigError when `config.eventLog` cannot be opened for appending or `config.keyFile` cannot be
- *   read as an EC P-256 key; the message names the flag and the path.
+ * @throws ConfigError when `config.eventLog` cannot be opened for appending, `config.keyFile` cannot be
+ *   read as an EC P-256 key, or `--auth-public-key` / `--auth-jwks` cannot be read; the message names the flag
+ *   and the path.
  */
 export async function createAnteroomServer(config: ServerConfig, options: AnteroomServerOptions = {}): Promise<AnteroomServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -173,7 +178,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
     placeHeld: (client) => parts.heldPlaces.held(client.room.name, client.session, client.ip),
   });
   listeners.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
-    routeUpgrade(parts, request, socket, head, (ws, room, ip, resumeToken, priority) => acceptClient(parts, socketHandlers, ws, room, ip, resumeToken, priority), wss),
+    routeUpgrade(parts, request, socket, head, (ws, room, ip, grant) => acceptClient(parts, socketHandlers, ws, room, ip, grant), wss),
   );
   listeners.ops?.on('upgrade', (_request: IncomingMessage, socket: Duplex) => refuseUpgrade(socket, 404, 'not a room path', parts.closeTimeoutMs));
   return serverFacade(parts, listeners);
@@ -228,6 +233,7 @@ function assembleParts(config: ServerConfig, options: AnteroomServerOptions, log
     closeTimeoutMs: options.closeTimeoutMs ?? defaultCloseTimeoutMs,
     state,
     handshakes,
+    signIn: createSignIn(config, durable?.secrets ?? null, logger),
   };
 }
 
@@ -410,12 +416,20 @@ function httpDeps(parts: ServerParts, surface: HttpSurface, pages: PageRoutes, o
     metrics: parts.metrics,
     roomSet,
     // Site pages refresh their seats from the visitors' side; operators' listeners do not serve them.
-    extraRoutes: surface === 'ops' ? [pages.routeFor(surface)] : [pages.routeFor(surface), createSiteSessionRoutes({ rooms: parts.rooms, issuer: parts.issuer, siteOrigin: siteOrigin(parts.config) })],
+    extraRoutes: surface === 'ops' ? [pages.routeFor(surface)] : [pages.routeFor(surface), ...visitorRoutes(parts)],
     surface,
     opsReads,
     addressOf: (request) => parts.gate.clientIp(request),
     committed: () => (parts.durable ? durableWithin(parts.durable.sink, adminCommitWaitMs) : Promise.resolve(true)),
   };
+}
+
+/** The visitors' own API: site sessions and the built-in login. */
+function visitorRoutes(parts: ServerParts): NonNullable<HttpApiDeps['extraRoutes']> {
+  return [
+    createSiteSessionRoutes({ rooms: parts.rooms, issuer: parts.issuer, siteOrigin: siteOrigin(parts.config) }),
+    parts.signIn.loginRoutes((request) => parts.gate.clientIp(request)),
+  ];
 }
 
 /** How long an admin write waits for its records to reach the disk before it answers 503, ms. */
@@ -458,7 +472,7 @@ function routeUpgrade(
   request: IncomingMessage,
   socket: Duplex,
   head: Buffer,
-  accept: (ws: WebSocket, room: ServedRoom, ip: string, resumeToken: string | null, priority: number) => void,
+  accept: (ws: WebSocket, room: ServedRoom, ip: string, grant: UpgradeGrant) => void,
   wss: WebSocketServer,
 ): void {
   const { gate, logger, metrics, closeTimeoutMs } = parts;
@@ -474,20 +488,49 @@ function routeUpgrade(
   }
   gate.opened(verdict.ip);
   socket.once('close', () => gate.closed(verdict.ip));
-  const upgrade = (priority: number) =>
+  // Sign-in and join ticket are checked before any WebSocket exists: refused with 401 (or 503 over the per-user limit).
+  void grantUpgrade(parts, request, socket, path.room).then((grant) => {
+    if ('refused' in grant) {
+      logger.info({ ip: verdict.ip, reason: grant.refused }, 'upgrade refused');
+      metrics.upgradesRefused.inc({ reason: grant.status === 401 ? 'unauthorized' : 'max_connections_per_user' });
+      return refuseUpgrade(socket, grant.status, grant.refused, closeTimeoutMs);
+    }
     wss.handleUpgrade(request, socket, head, (ws) => {
       const room = parts.rooms.get(path.room);
       // Accepted first so a browser can read why: the close code says the room does not exist.
       if (!room) return closeWithoutRoom(ws, 'unknownRoom');
       if (parts.state.shuttingDown) return closeWithoutRoom(ws, parts.durable ? 'restart' : 'shutdown');
-      accept(ws, room, verdict.ip, resumeTokenFromUrl(request.url), priority);
+      accept(ws, room, verdict.ip, grant);
     });
-  if (ticketFromUrl(request.url) === null) return upgrade(0);
-  // A join ticket is checked before any WebSocket exists: a bad one is refused with 401.
-  void priorityForUpgrade(parts.rooms.get(path.room)?.tickets ?? null, request.url).then((priority) => {
-    if (priority === null) return refuseUpgrade(socket, 401, 'join ticket refused', closeTimeoutMs);
-    upgrade(priority);
   });
+}
+
+/** What an upgrade was granted: its resume token, join-ticket priority, and identity (undefined for a guest). */
+interface UpgradeGrant {
+  resumeToken: string | null;
+  priority: number;
+  identity: Identity | undefined;
+}
+
+/**
+ * Checks an upgrade's sign-in and join ticket, then counts it toward its user's connections (given back when
+ * the TCP socket closes). Refused: 401 for a missing or bad token when one is required, or a bad ticket; 503
+ * when the user already has `--max-connections-per-user` open.
+ */
+async function grantUpgrade(parts: ServerParts, request: IncomingMessage, socket: Duplex, room: string): Promise<UpgradeGrant | { refused: string; status: 401 | 503 }> {
+  const signedIn = await parts.signIn.identify(request);
+  if ('refused' in signedIn) return { refused: signedIn.refused, status: 401 };
+  const priority = ticketFromUrl(request.url) === null ? 0 : await priorityForUpgrade(parts.rooms.get(room)?.tickets ?? null, request.url);
+  if (priority === null) return { refused: 'join ticket refused', status: 401 };
+  const identity = 'identity' in signedIn ? signedIn.identity : undefined;
+  // The peer left while the checks ran: nothing to count, and no one to answer.
+  if (socket.destroyed) return { refused: 'gone', status: 503 };
+  if (identity !== undefined) {
+    const perUser = parts.signIn.connectionsPerUser;
+    if (!perUser.take(identity.user)) return { refused: 'too many connections for this user', status: 503 };
+    socket.once('close', () => perUser.release(identity.user));
+  }
+  return { resumeToken: resumeTokenFromUrl(request.url), priority, identity };
 }
 
 /**
@@ -501,7 +544,8 @@ function closeWithoutRoom(ws: WebSocket, reason: 'unknownRoom' | 'shutdown' | 'r
 }
 
 /** Registers a new socket in its room: it gets a session, a resume token and its place. */
-function acceptClient(parts: ServerParts, handlers: SocketHandlers, ws: WebSocket, room: ServedRoom, ip: string, resumeToken: string | null, priority: number): void {
+function acceptClient(parts: ServerParts, handlers: SocketHandlers, ws: WebSocket, room: ServedRoom, ip: string, grant: UpgradeGrant): void {
+  const { resumeToken, priority, identity } = grant;
   // Refused before it is placed, like an unknown room: the log never sees it.
   // Places held for the address's dropped connections count too, or dropping would get round the limit.
   const held = parts.heldPlaces.inRoomFrom(room.runtime.name, ip);
@@ -527,7 +571,7 @@ function acceptClient(parts: ServerParts, handlers: SocketHandlers, ws: WebSocke
   parts.logger.debug({ conn, session, room: room.runtime.name, ip }, 'connected');
   // A resume token in the URL names the place asked for, so a full line cannot turn its owner away.
   const resume = resumeToken === null ? undefined : parts.resumeTokens.read(room.runtime.name, resumeToken);
-  room.runtime.connect(conn, session, resume, priority);
+  room.runtime.connect(conn, session, resume, priority, identity);
 }
 
 function serverFacade(parts: ServerParts, listeners: Listeners): AnteroomServer {
@@ -588,6 +632,7 @@ async function shutDown(parts: ServerParts, listeners: Listeners): Promise<void>
   }
   parts.metrics.close();
   parts.heldPlaces.stop();
+  parts.signIn.close();
   await parts.log.close();
   await parts.durable?.close();
   parts.logger.info('stopped');

@@ -310,13 +310,13 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   return timingSafeEqual(given, expected) && match !== null;
 }
 
-/** A request body as JSON: its value, or `too_large` (over `maxBodyBytes`) or `bad_json`. */
-async function readJsonBody(request: IncomingMessage): Promise<{ value: unknown } | { refused: 'too_large' | 'bad_json' }> {
+/** A request body as JSON: its value, or `too_large` (over `limit` bytes, by default `maxBodyBytes`) or `bad_json`. */
+export async function readJsonBody(request: IncomingMessage, limit = maxBodyBytes): Promise<{ value: unknown } | { refused: 'too_large' | 'bad_json' }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > maxBodyBytes) return { refused: 'too_large' };
+    if (size > limit) return { refused: 'too_large' };
     chunks.push(chunk as Buffer);
   }
   try {

@@ -59,8 +59,16 @@ export function checkedTicketVerifier(room: TicketSettings): { tickets: TicketVe
 function ticketKey(room: TicketSettings): JWTVerifyGetKey | Uint8Array | null {
   if (room.ticketSecret !== undefined) return new TextEncoder().encode(room.ticketSecret);
   if (room.ticketJwks === undefined) return null;
-  if (/^https?:\/\//.test(room.ticketJwks)) return createRemoteJWKSet(new URL(room.ticketJwks));
-  return createLocalJWKSet(readJwksFile(room.ticketJwks));
+  return jwksKeySet(room.ticketJwks);
+}
+
+/**
+ * The keys of a JWKS given as an http(s) URL (fetched and cached by `jose`) or a file path (read now). Throws
+ * when the file cannot be read as a JWKS; the message names the path, never the file's text.
+ */
+export function jwksKeySet(source: string): JWTVerifyGetKey {
+  if (/^https?:\/\//.test(source)) return createRemoteJWKSet(new URL(source));
+  return createLocalJWKSet(readJwksFile(source));
 }
 
 /** Largest JWKS file read, bytes: a key set is a few KiB. */

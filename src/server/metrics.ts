@@ -33,7 +33,7 @@ export class ServerMetrics {
   readonly floodCloses: Counter = new Counter({ name: 'anteroom_flood_closes_total', help: 'Connections closed with 1008 for flooding.', registers: [this.registry] });
   readonly upgradesRefused: Counter<'reason'> = new Counter({
     name: 'anteroom_upgrades_refused_total',
-    help: 'WebSocket upgrades refused (origin: 403; max_connections, max_connections_per_ip: 503).',
+    help: 'WebSocket upgrades refused (origin: 403; unauthorized: 401; max_connections, max_connections_per_ip, max_connections_per_user: 503).',
     labelNames: ['reason'],
     registers: [this.registry],
   });

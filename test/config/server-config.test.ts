@@ -67,6 +67,14 @@ const flagCases: Record<string, { value: string; read: (config: ServerConfig) =>
   '--ops-port': { value: '9090', read: (c) => c.opsPort, expected: 9090 },
   '--ops-host': { value: '10.0.0.5', read: (c) => c.opsHost, expected: '10.0.0.5' },
   '--max-event-streams': { value: '5', read: (c) => c.maxEventStreams, expected: 5 },
+  '--max-connections-per-user': { value: '2', read: (c) => c.maxConnectionsPerUser, expected: 2 },
+  '--auth-secret': { value: 's3cret', read: (c) => [c.authSecret, c.authRequired], expected: ['s3cret', true] },
+  '--auth-public-key': { value: 'site.pem', read: (c) => [c.authPublicKey, c.authRequired], expected: ['site.pem', true] },
+  '--auth-jwks': { value: 'https://login.example.com/jwks.json', read: (c) => [c.authJwks, c.authRequired], expected: ['https://login.example.com/jwks.json', true] },
+  '--auth-issuer': { value: 'https://login.example.com/', read: (c) => c.authIssuer, expected: 'https://login.example.com/' },
+  '--auth-audience': { value: 'anteroom', read: (c) => c.authAudience, expected: 'anteroom' },
+  '--auth-cookie': { value: 'site_jwt', read: (c) => c.authCookie, expected: 'site_jwt' },
+  '--auth-required': { value: 'true', read: (c) => c.authRequired, expected: true },
 };
 
 describe('parseServeArgs defaults', () => {
@@ -131,6 +139,12 @@ describe('parseServeArgs flags and environment', () => {
       expect(read(parseServeArgs([], {}))).not.toEqual(expected);
     });
   }
+
+  it('takes one key for sign-in tokens, and a cookie name that is a cookie token', () => {
+    expect(() => parseServeArgs(['--auth-secret', 'x', '--auth-jwks', 'keys.json'], {})).toThrow(/--auth-secret and --auth-jwks: choose one/);
+    expect(() => parseServeArgs(['--auth-cookie', 'a b'], {})).toThrow(/--auth-cookie must be a cookie name/);
+    expect(parseServeArgs(['--auth-secret', 'x', '--auth-required=false'], {}).authRequired).toBe(true);
+  });
 
   it('names the environment variable after the flag', () => {
     expect(envVarFor('--max-queue')).toBe('ANTEROOM_MAX_QUEUE');

@@ -30,13 +30,16 @@ type Step =
   | { kind: 'draw'; seed: string }
   /** The protected site refreshes or releases a session's seat (site sessions). */
   | { kind: 'site'; target: number; release: boolean }
-  | { kind: 'closeRoom' };
+  | { kind: 'closeRoom' }
+  /** A signed-in user connects: a second connection of the user takes the first one's place or seat over. */
+  | { kind: 'signIn'; user: number };
 
 const who = fc.nat({ max: 40 });
 
 export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom(0, 0, 0, 1, 2).map((priority) => ({ kind: 'connect' as const, priority })) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('return' as const), target: who, forged: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.nat({ max: 2 }).map((user) => ({ kind: 'signIn' as const, user })) },
   { weight: 4, arbitrary: who.map((w) => ({ kind: 'ping' as const, who: w })) },
   { weight: 1, arbitrary: who.map((w) => ({ kind: 'pong' as const, who: w })) },
   { weight: 2, arbitrary: who.map((w) => ({ kind: 'leave' as const, who: w })) },
@@ -74,6 +77,13 @@ export function createStepRunner(capacity: number, sessionTtlMs = 0, admissionRa
         conns.push(`c${n}`);
         sessions.push(`s${n}`);
         room.runtime.connect(`c${n}`, `s${n}`, undefined, step.priority);
+        break;
+      }
+      case 'signIn': {
+        const n = conns.length + 1;
+        conns.push(`c${n}`);
+        sessions.push(`s${n}`);
+        room.runtime.connect(`c${n}`, `s${n}`, undefined, 0, { user: `user${step.user}`, name: `User ${step.user}`, authenticated: true });
         break;
       }
       case 'return': {

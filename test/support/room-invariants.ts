@@ -177,5 +177,28 @@ export class RoomModel {
     if (runtime.status === 'open' && paced && runtime.activeCount < runtime.capacity && live.length > 0) {
       expect(runtime.admission.pacedDueAt, 'a paced room has a promotion due').toBeGreaterThan(now);
     }
+    checkOnePlacePerUser(runtime);
+  }
+}
+
+/** A signed-in user holds at most one seat or place (live or held), and the room's user index says which. */
+function checkOnePlacePerUser(runtime: RoomRuntime): void {
+  const { admission } = runtime;
+  const places = new Map<string, number>();
+  const count = (session: string) => {
+    const user = admission.userBySession.get(session);
+    if (user !== undefined) places.set(user, (places.get(user) ?? 0) + 1);
+  };
+  for (const seat of admission.seats.values()) count(seat.session);
+  for (const [, waiter] of admission.queue.entries()) count(waiter.session);
+  for (const [user, n] of places) expect(n, `places of ${user}`).toBe(1);
+  expect(admission.sessionByUser.size).toBe(places.size);
+  // A live connection of a signed-in user holds only that user's place.
+  for (const conn of runtime.connectionIds()) {
+    const identity = runtime.identityOf(conn)!;
+    const seat = admission.seats.get(conn);
+    const ticket = admission.ticketByConn.get(conn);
+    const session = seat?.session ?? (ticket === undefined ? undefined : admission.queue.get(ticket)!.session);
+    if (identity.authenticated && session !== undefined) expect(admission.userBySession.get(session)).toBe(identity.user);
   }
 }

@@ -1,0 +1,53 @@
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import type { ServerConfig } from '../config/server-config.js';
+import type { DataDirSecrets } from '../durable/data-dir-secrets.js';
+import { AddressRate } from '../server/address-rate.js';
+import { ConnectionsPerUser } from '../server/connections-per-user.js';
+import { openAnteroomDatabase, type AnteroomDatabase } from '../store/anteroom-database.js';
+import { createLoginRoutes } from './login-api.js';
+import { createLoginTokens, type LoginTokens } from './login-tokens.js';
+import { createSiteTokenVerifier, identifyUpgrade, type TokenVerifier, type UpgradeIdentity } from './upgrade-auth.js';
+import { UserAccounts } from './user-accounts.js';
+
+/** Login attempts per client address: one every 5 s on average, 5 at once. */
+const loginRate = 0.2;
+const loginBurst = 5;
+
+/** Sign-in as a server runs it: the token checks at the upgrade, the built-in accounts, the per-user limit. */
+export interface SignIn {
+  /** Who an upgrade is (see `identifyUpgrade`). */
+  identify(request: Pick<IncomingMessage, 'headers' | 'url'>): Promise<UpgradeIdentity>;
+  /** Open connections per authenticated user. */
+  readonly connectionsPerUser: ConnectionsPerUser;
+  /** The login's `extraRoutes` entry for the visitors' listener. */
+  loginRoutes(addressOf: (request: IncomingMessage) => string): ReturnType<typeof createLoginRoutes>;
+  close(): void;
+}
+
+/**
+ * Sign-in from the configuration: the site's token verifier (`--auth-*`), and with a data dir the built-in
+ * accounts in `anteroom.db` and the login cookie signed with the data dir's login secret. A valid login
+ * cookie is honoured whether or not the site's keys are configured. Throws ConfigError for an unreadable key
+ * file or database.
+ */
+export function createSignIn(config: ServerConfig, secrets: DataDirSecrets | null, logger: Logger): SignIn {
+  const site = createSiteTokenVerifier(config);
+  let db: AnteroomDatabase | null = null;
+  let accounts: { users: UserAccounts; tokens: LoginTokens } | null = null;
+  if (config.dataDir !== null && secrets !== null) {
+    db = openAnteroomDatabase(config.dataDir);
+    accounts = { users: new UserAccounts(db), tokens: createLoginTokens(secrets.loginSecret) };
+  }
+  const verifiers: TokenVerifier[] = [...(site ? [site] : []), ...(accounts ? [accounts.tokens.verify] : [])];
+  if (config.authRequired && verifiers.length === 0) {
+    logger.warn('--auth-required without a key (--auth-secret, --auth-public-key, --auth-jwks) or --data-dir: no one can sign in, every upgrade is refused');
+  }
+  const attempts = new AddressRate(loginRate, loginBurst);
+  return {
+    identify: (request) => identifyUpgrade(request, config.authCookie, verifiers, config.authRequired),
+    connectionsPerUser: new ConnectionsPerUser(config.maxConnectionsPerUser),
+    loginRoutes: (addressOf) => createLoginRoutes({ accounts, cookieName: config.authCookie, attempts, addressOf, trustProxy: config.trustProxy }),
+    close: () => db?.close(),
+  };
+}

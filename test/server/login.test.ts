@@ -1,0 +1,99 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeAll, startServer, TestClient, type LiveServer } from '../support/live-server.js';
+
+afterEach(closeAll);
+
+const root = join(import.meta.dirname, '..', '..');
+
+/** Runs the real `anteroom` command with `stdin`; its exit code and output. */
+function anteroom(args: string[], stdin = ''): Promise<{ code: number; out: string; err: string }> {
+  const child = spawn(process.execPath, [join(root, 'bin', 'anteroom.js'), ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ANTEROOM_DATA_DIR: '' } });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+  child.stdin.end(stdin);
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code: code ?? -1, out, err })));
+}
+
+function login(live: LiveServer, body: unknown, contentType = 'application/json'): Promise<Response> {
+  return fetch(`${live.httpUrl}/api/login`, { method: 'POST', headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+}
+
+describe('built-in accounts', () => {
+  it('users add (stdin or --password-file) and remove through the real CLI; login sets an HttpOnly cookie the upgrade honours', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anteroom-users-'));
+    expect(await anteroom(['users', 'add', 'alice', '--data-dir', dir], 'wonderland\n')).toMatchObject({ code: 0, out: 'added alice\n' });
+    writeFileSync(join(dir, 'pw.txt'), 'looking-glass\n');
+    expect(await anteroom(['users', 'add', 'bob', `--data-dir=${dir}`, '--password-file', join(dir, 'pw.txt')])).toMatchObject({ code: 0, out: 'added bob\n' });
+    expect(await anteroom(['users', 'list', '--data-dir', dir])).toMatchObject({ code: 0, out: 'alice\nbob\n' });
+
+    const live = await startServer(['--data-dir', dir, '--auth-required']);
+    const ok = await login(live, { username: 'alice', password: 'wonderland' });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ user: 'alice' });
+    const setCookie = ok.headers.get('set-cookie')!;
+    expect(setCookie).toMatch(/^anteroom_auth=[\w-]+\.[\w-]+\.[\w-]+; HttpOnly; SameSite=Lax; Path=\/; Max-Age=\d+$/);
+    const cookie = setCookie.split(';')[0]!;
+
+    await TestClient.placed(live.url, { headers: { cookie } });
+    const runtime = live.server.rooms.get('main')!.runtime;
+    expect(runtime.identityOf([...runtime.connectionIds()][0]!)).toEqual({ user: 'alice', name: 'alice', authenticated: true });
+    // Required sign-in: no cookie, no WebSocket.
+    await expect(TestClient.open(live.url)).rejects.toThrow(/401/);
+
+    expect((await login(live, { username: 'bob', password: 'looking-glass' })).status).toBe(200);
+    expect(await anteroom(['users', 'remove', 'bob', '--data-dir', dir])).toMatchObject({ code: 0, out: 'removed bob\n' });
+    expect((await login(live, { username: 'bob', password: 'looking-glass' })).status).toBe(401);
+    expect(JSON.stringify(live.server.log.since(0, 1000))).not.toContain('wonderland');
+  });
+
+  it('refuses a wrong password and an unknown user alike; logout clears the cookie', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anteroom-users-'));
+    await anteroom(['users', 'add', 'alice', '--data-dir', dir], 'wonderland');
+    const live = await startServer(['--data-dir', dir, '--trust-proxy']);
+    const wrong = await login(live, { username: 'alice', password: 'nope' });
+    const unknown = await login(live, { username: 'mallory', password: 'nope' });
+    expect([wrong.status, unknown.status]).toEqual([401, 401]);
+    expect(await wrong.json()).toEqual(await unknown.json());
+    expect(wrong.headers.get('set-cookie')).toBeNull();
+    const out = await fetch(`${live.httpUrl}/api/logout`, { method: 'POST' });
+    expect(out.status).toBe(200);
+    expect(out.headers.get('set-cookie')).toBe('anteroom_auth=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0');
+    // Behind a trusted proxy that says the visitor used https, the cookie is Secure.
+    const secure = await fetch(`${live.httpUrl}/api/logout`, { method: 'POST', headers: { 'x-forwarded-proto': 'https' } });
+    expect(secure.headers.get('set-cookie')).toBe('anteroom_auth=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0; Secure');
+    expect((await fetch(`${live.httpUrl}/api/login`)).status).toBe(405);
+  });
+
+  it('answers 400 to wrong content, 413 to a large body, and 429 with Retry-After past the per-address rate', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anteroom-users-'));
+    const live = await startServer(['--data-dir', dir]);
+    expect((await login(live, { username: 'a', password: 'b' }, 'text/plain')).status).toBe(400);
+    expect((await login(live, '{not json')).status).toBe(400);
+    expect((await login(live, { username: 7, password: 'b' })).status).toBe(400);
+    expect((await login(live, { username: 'a b', password: 'b' })).status).toBe(400);
+    expect((await login(live, { username: 'a', password: 'b'.repeat(5000) })).status).toBe(413);
+    // Five attempts per address at once (all spent above): the next waits.
+    const limited = await login(live, { username: 'a', password: 'b' });
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('without a data dir, login says accounts need one, and users add exits 2 in one line', async () => {
+    const live = await startServer();
+    const response = await login(live, { username: 'alice', password: 'x' });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: 'no_accounts' });
+    const noDir = await anteroom(['users', 'add', 'alice'], 'pw');
+    expect(noDir.code).toBe(2);
+    expect(noDir.err).toMatch(/^anteroom: users: accounts live in a data dir: give --data-dir <dir>\n$/);
+    const dir = mkdtempSync(join(tmpdir(), 'anteroom-users-'));
+    expect(await anteroom(['users', 'remove', 'nobody', '--data-dir', dir])).toMatchObject({ code: 2, err: 'anteroom: users remove: no account named nobody\n' });
+    expect(await anteroom(['users', 'add', 'alice', '--data-dir', dir], '')).toMatchObject({ code: 2 });
+  });
+});
