@@ -38,6 +38,19 @@ describe('a live room in the room runtime', () => {
     expect(room.sockets.chatDecisions.map((d) => d.type)).toEqual(['memberJoined', 'memberLeft', 'memberJoined']);
   });
 
+  it('counts chat as a heartbeat: a member who only chats stays, one who falls silent is evicted', () => {
+    const room = createSimulatedRoom({ chat: true, capacity: 2, heartbeatTimeoutMs: 3000, heartbeatIntervalMs: 2000 });
+    room.runtime.connect('a', 'sa');
+    room.runtime.connect('b', 'sb');
+    for (let i = 0; i < 5; i++) {
+      room.advance(2000);
+      room.runtime.message('a', i % 2 === 0 ? { type: 'say', id: `${i}`, text: 'still here' } : { type: 'typing', state: true });
+    }
+    expect(room.runtime.members().map((m) => m.user)).toEqual(['sa']);
+    expect(room.sockets.closedWith.has('a')).toBe(false);
+    expect(room.sockets.sent.get('b')).toContainEqual({ evicted: 'heartbeat_timeout' });
+  });
+
   it('records chat so that replay reproduces every decision, seqs and typing timers included', () => {
     const room = liveRoom();
     room.runtime.message('a', { type: 'typing', state: true });
