@@ -41,10 +41,14 @@ export interface RoomConfig {
   ticketJwks?: string;
   /** How long a seat whose connection ended abnormally is held for a resume, ms (0: released at once). */
   seatGraceMs: number;
+  /** A live room: admitted members chat (protocol v2 section 6). Unset: as `--chat` says. */
+  chat?: boolean;
+  /** Chat messages kept per room (default 1000). */
+  historyLimit: number;
 }
 
 /** The part of a room that flags, environment and the rooms file can set; the name and ticket keys are per room. */
-export type RoomSettings = Omit<RoomConfig, 'name' | 'ticketSecret' | 'ticketJwks' | 'opensAt' | 'siteSessions'>;
+export type RoomSettings = Omit<RoomConfig, 'name' | 'ticketSecret' | 'ticketJwks' | 'opensAt' | 'siteSessions' | 'chat'>;
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -83,6 +87,8 @@ export interface ServerConfig extends AuthSettings {
   maxEventStreams: number;
   /** Open connections one authenticated user may have, across rooms; 0 = no limit. */
   maxConnectionsPerUser: number;
+  /** Every room whose own `chat` is unset is a live room (`--chat`). */
+  chat: boolean;
 }
 
 /** Sign-in at the upgrade (protocol v2 section 5), as `--auth-*` configure it. */
@@ -116,6 +122,7 @@ export const defaultRoomSettings: Readonly<RoomSettings> = Object.freeze({
   maxPlacesPerIp: 0,
   siteSessionTimeoutMs: 120_000,
   seatGraceMs: 0,
+  historyLimit: 1000,
 });
 
 /** Server-wide defaults; the rooms default to one room `main` with defaultRoomSettings. */
@@ -152,6 +159,7 @@ export const defaultServerConfig: Readonly<Omit<ServerConfig, 'rooms'>> = Object
   authAudience: null,
   authCookie: 'anteroom_auth',
   authRequired: false,
+  chat: false,
 });
 
 /** `--help` and `-h` are answered by the caller before parsing; a lone `--` ends the flags. */
@@ -289,6 +297,14 @@ const serveFlagSpecs = {
   'admission-rate': roomWholeNumber('admissionRate', '<n>', 'most admissions per second, even with free seats', '0 (no limit)'),
   'max-places-per-ip': roomWholeNumber('maxPlacesPerIp', '<n>', 'most places one client address may hold in a room; over it, close 4029', '0 (no limit)'),
   'site-session-timeout': roomWholeNumber('siteSessionTimeoutMs', '<ms>', 'how long a seat kept for a visitor on the site lasts without a refresh'),
+  'history-limit': roomWholeNumber('historyLimit', '<n>', 'chat messages kept per live room'),
+  chat: {
+    valueName: null,
+    description: 'make every room a live room: admitted members chat (a room may say "chat": false)',
+    defaultValue: server.chat,
+    defaultText: 'off',
+    parse: switchValue,
+  },
   'max-queue': roomWholeNumber('maxQueue', '<n>', 'longest queue; later arrivals are closed with 4003', '0 (unlimited)'),
   config: {
     valueName: '<file>',
@@ -532,7 +548,8 @@ interface RawSetting {
   source: string;
 }
 
-export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerConfig {
+/** The raw text of every setting given, from the environment and then the flags (a flag beats its variable). */
+function rawSettings(argv: string[], env: NodeJS.ProcessEnv): Map<ServeFlagName, RawSetting> {
   const raw = new Map<ServeFlagName, RawSetting>();
   // An empty variable counts as unset, as shells and env files commonly leave them.
   for (const name of serveFlagNames) {
@@ -541,6 +558,11 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
     if (text !== undefined && text !== '') raw.set(name, { raw: text, source: envName });
   }
   readFlags(argv, raw);
+  return raw;
+}
+
+export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerConfig {
+  const raw = rawSettings(argv, env);
 
   const read = <K extends ServeFlagName>(name: K): FlagValue<K> => {
     const setting = raw.get(name);
@@ -565,6 +587,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
     maxPlacesPerIp: read('max-places-per-ip'),
     siteSessionTimeoutMs: read('site-session-timeout'),
     seatGraceMs: read('seat-grace'),
+    historyLimit: read('history-limit'),
   };
   if (roomDefaults.heartbeatIntervalMs >= roomDefaults.heartbeatTimeoutMs) {
     throw new ConfigError(
@@ -605,6 +628,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
     opsHost: read('ops-host'),
     maxEventStreams: read('max-event-streams'),
     maxConnectionsPerUser: read('max-connections-per-user'),
+    chat: read('chat'),
     ...authSettings(read, sourceOf),
   };
 }

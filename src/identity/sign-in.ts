@@ -4,7 +4,7 @@ import type { ServerConfig } from '../config/server-config.js';
 import type { DataDirSecrets } from '../durable/data-dir-secrets.js';
 import { AddressRate } from '../server/address-rate.js';
 import { ConnectionsPerUser } from '../server/connections-per-user.js';
-import { openAnteroomDatabase, type AnteroomDatabase } from '../store/anteroom-database.js';
+import type { AnteroomDatabase } from '../store/anteroom-database.js';
 import { createLoginRoutes } from './login-api.js';
 import { createLoginTokens, type LoginTokens } from './login-tokens.js';
 import { createSiteTokenVerifier, identifyUpgrade, type TokenVerifier, type UpgradeIdentity } from './upgrade-auth.js';
@@ -22,22 +22,20 @@ export interface SignIn {
   readonly connectionsPerUser: ConnectionsPerUser;
   /** The login's `extraRoutes` entry for the visitors' listener. */
   loginRoutes(addressOf: (request: IncomingMessage) => string): ReturnType<typeof createLoginRoutes>;
-  close(): void;
 }
 
 /**
  * Sign-in from the configuration: the site's token verifier (`--auth-*`), and with a data dir the built-in
  * accounts in `anteroom.db` and the login cookie signed with the data dir's login secret. A valid login
- * cookie is honoured whether or not the site's keys are configured. Throws ConfigError for an unreadable key
+ * cookie is honoured whether or not the site's keys are configured. `database` opens the server's one
+ * handle on `anteroom.db`, which the server closes. Throws ConfigError for an unreadable key
  * file or database.
  */
-export function createSignIn(config: ServerConfig, secrets: DataDirSecrets | null, logger: Logger): SignIn {
+export function createSignIn(config: ServerConfig, secrets: DataDirSecrets | null, logger: Logger, database: () => AnteroomDatabase): SignIn {
   const site = createSiteTokenVerifier(config);
-  let db: AnteroomDatabase | null = null;
   let accounts: { users: UserAccounts; tokens: LoginTokens } | null = null;
   if (config.dataDir !== null && secrets !== null) {
-    db = openAnteroomDatabase(config.dataDir);
-    accounts = { users: new UserAccounts(db), tokens: createLoginTokens(secrets.loginSecret) };
+    accounts = { users: new UserAccounts(database()), tokens: createLoginTokens(secrets.loginSecret) };
   }
   const verifiers: TokenVerifier[] = [...(site ? [site] : []), ...(accounts ? [accounts.tokens.verify] : [])];
   if (config.authRequired && verifiers.length === 0) {
@@ -48,6 +46,5 @@ export function createSignIn(config: ServerConfig, secrets: DataDirSecrets | nul
     identify: (request) => identifyUpgrade(request, config.authCookie, verifiers, config.authRequired),
     connectionsPerUser: new ConnectionsPerUser(config.maxConnectionsPerUser),
     loginRoutes: (addressOf) => createLoginRoutes({ accounts, cookieName: config.authCookie, attempts, addressOf, trustProxy: config.trustProxy }),
-    close: () => db?.close(),
   };
 }

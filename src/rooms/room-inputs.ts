@@ -7,7 +7,18 @@ import type { ErrorCode } from '../protocol/codes.js';
  * (with a resume token already read into the session it names, or null), or a refused one, recorded for
  * incidents and changing nothing.
  */
-export type InboundMessage = ClientMessageEvent | { type: 'invalid'; code: ErrorCode };
+export type InboundMessage = ClientMessageEvent | ChatMessageEvent | { type: 'invalid'; code: ErrorCode };
+
+/**
+ * Protocol v2 messages a connection does not handle itself, validated at the edge: `say` and `typing` go to the
+ * room, which decides on them; `hello` and `history` are answered by the edge. Each counts as a heartbeat.
+ */
+export type ChatMessageEvent =
+  | { type: 'say'; id: string; text: string }
+  | { type: 'typing'; state: boolean }
+  | { type: 'hello'; v: number }
+  | { type: 'history'; before: number; limit: number }
+  | { type: 'history'; after: number };
 
 /**
  * Commands from outside the sockets a room accepts at run time: the operator's, the opening schedule's, and the
