@@ -61,7 +61,11 @@ export type AdmissionCommand =
    * The server restarts (it stops gracefully with a data dir, or it starts again after a stop or a crash):
    * every place in line and every seat is held for `resumeWindowMs` from now, for its owner to `resume`.
    */
-  | { type: 'holdForRestart' }
+  | {
+      type: 'holdForRestart';
+      /** Only these connections' places and seats (a cluster node that died); absent: everyone's. */
+      conns?: ConnId[];
+    }
   /** The timer of a `heldForRestart` fired: the places and seats still held since then are released. */
   | { type: 'expireRestartHolds'; expiresAt: number }
   /** The timer of a `seatHeld` fired; `expiresAt` names the hold, so a stale timer decides nothing. */
@@ -131,7 +135,7 @@ export type AdmissionDecision =
    * Every place in line and every seat is held until `expiresAt` (ms epoch) for a restart: connections are
    * gone, places keep their order and seats stay taken (never given to anyone else) until then.
    */
-  | { type: 'heldForRestart'; expiresAt: number }
+  | { type: 'heldForRestart'; expiresAt: number; conns?: ConnId[] }
   /** A seat whose connection ended abnormally is held for its session's `resume` until `expiresAt` (`seatGraceMs`). */
   | { type: 'seatHeld'; conn: ConnId; session: SessionId; expiresAt: number }
   /**

@@ -81,6 +81,14 @@ export interface ServerConfig {
   opsHost: string;
   /** Dashboard event streams open at once; 0 = no limit. */
   maxEventStreams: number;
+  /** NATS server URLs (`--nats`): cluster mode; null = a single node. */
+  nats: string[] | null;
+  /** Separates clusters sharing one NATS (subjects, streams and buckets are named after it). */
+  clusterName: string;
+  /** This node's name in the cluster; null = generated at start. */
+  nodeId: string | null;
+  /** How long a room's ownership lease lasts without a renewal, ms. */
+  leaseTtlMs: number;
 }
 
 export const defaultRoomName = 'main';
@@ -126,6 +134,10 @@ export const defaultServerConfig: Readonly<Omit<ServerConfig, 'rooms'>> = Object
   opsPort: null,
   opsHost: '127.0.0.1',
   maxEventStreams: 32,
+  nats: null,
+  clusterName: 'anteroom',
+  nodeId: null,
+  leaseTtlMs: 3000,
 });
 
 /** `--help` and `-h` are answered by the caller before parsing; a lone `--` ends the flags. */
@@ -164,6 +176,19 @@ function switchValue(raw: string, source: string): boolean {
   if (text === '1' || text === 'true') return true;
   if (text === '0' || text === 'false') return false;
   throw new ConfigError(`${source} must be true, false, 1 or 0, got ${quoteValue(raw)}`);
+}
+
+/** NATS URLs, comma-separated (`nats://host:4222,nats://other:4222`). */
+function natsUrls(raw: string, source: string): string[] {
+  const urls = raw.split(',').map((url) => url.trim()).filter((url) => url !== '');
+  if (urls.length === 0) throw new ConfigError(`${source} must name at least one NATS server URL, got ${quoteValue(raw)}`);
+  return urls;
+}
+
+/** A name that goes into NATS subjects, stream and bucket names and connection ids: letters, digits, `_`, `-`. */
+function clusterToken(raw: string, source: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw)) throw new ConfigError(`${source} must be 1 to 64 letters, digits, _ or -, got ${quoteValue(raw)}`);
+  return raw;
 }
 
 function nonEmpty(raw: string, source: string): string {
@@ -405,6 +430,32 @@ const serveFlagSpecs = {
     defaultValue: server.maxEventStreams,
     parse: wholeNumber({ min: 0, max: Number.MAX_SAFE_INTEGER }),
   },
+  nats: {
+    valueName: '<url[,url]>',
+    description: 'cluster mode: NATS server URLs (JetStream enabled); every node serves every room',
+    defaultValue: server.nats,
+    defaultText: 'none (one node)',
+    parse: natsUrls,
+  },
+  'cluster-name': {
+    valueName: '<name>',
+    description: 'with --nats: separates clusters on one NATS (letters, digits, _ and -)',
+    defaultValue: server.clusterName,
+    parse: clusterToken,
+  },
+  'node-id': {
+    valueName: '<id>',
+    description: "with --nats: this node's name in the cluster (letters, digits, _ and -)",
+    defaultValue: server.nodeId,
+    defaultText: 'generated at start',
+    parse: clusterToken,
+  },
+  'lease-ttl': {
+    valueName: '<ms>',
+    description: "with --nats: how long a room's ownership lease lasts without renewal (at least 300)",
+    defaultValue: server.leaseTtlMs,
+    parse: wholeNumber({ min: 300, max: maxTimerMs }),
+  },
 } satisfies Record<string, FlagSpec<unknown>>;
 
 type ServeFlagName = keyof typeof serveFlagSpecs;
@@ -497,6 +548,9 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
   if (eventLog !== null && dataDir !== null) {
     throw new ConfigError(`${sourceOf('event-log')} and ${sourceOf('data-dir')}: choose one (the data dir keeps the event log itself)`);
   }
+  if (read('nats') !== null && dataDir !== null) {
+    throw new ConfigError(`${sourceOf('nats')} and ${sourceOf('data-dir')}: choose one (in cluster mode the rooms live in NATS JetStream)`);
+  }
   return {
     host: read('host'),
     port: read('port'),
@@ -523,6 +577,10 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
     opsPort: read('ops-port'),
     opsHost: read('ops-host'),
     maxEventStreams: read('max-event-streams'),
+    nats: read('nats'),
+    clusterName: read('cluster-name'),
+    nodeId: read('node-id'),
+    leaseTtlMs: read('lease-ttl'),
   };
 }
 

@@ -3,6 +3,7 @@ import { heldCount, type AdmissionState } from '../../machines/admission/admissi
 import type { AdmissionCommand, AdmissionDecision, RoomStatus } from '../../machines/admission/admission-types.js';
 import { closeReasons, placeAfterClientClose, type CloseReasonName } from '../../machines/close-reasons.js';
 import { connectionMachine, type ConnectionEvent } from '../../machines/connection.machine.js';
+import { evolve } from '../../machines/admission/evolve.js';
 import { recoveredRoomSnapshot, roomMachine } from '../../machines/room.machine.js';
 import type { RoomConfig } from '../config/server-config.js';
 import type { ActorClock } from '../log/actor-clocks.js';
@@ -66,6 +67,12 @@ export interface RoomRuntimeOptions {
    * `room.recovered`), taken by reference. Absent: the room opens empty (`room.opened`).
    */
   recovered?: AdmissionState;
+  /**
+   * Cluster mode: what the connection actors and operators ask of the room goes here instead of to the local
+   * room actor (the room's owner decides, possibly on another node), and the decisions come back in log order
+   * through `applyReplicated`. Absent: the local room actor decides, as on a single node.
+   */
+  forward?: (command: AdmissionCommand) => void;
 }
 
 /** How long a connection the full line turned away may still present `resume` before it is closed with 4003. */
@@ -248,6 +255,21 @@ export class RoomRuntime {
     this.deliverToRoom();
   }
 
+  /**
+   * Cluster mode: decisions the room's owner made, in log order, taken at `at` (ms epoch). Each is applied to
+   * this node's replica with `evolve`, recorded, and told to the local connection it concerns, so positions
+   * are computed next to the socket and fan-out stays on this node.
+   */
+  applyReplicated(decisions: readonly AdmissionDecision[], at: number): void {
+    this.inputAt = at;
+    const state = this.room.getSnapshot().context.admission;
+    for (const decision of decisions) {
+      evolve(state, decision);
+      this.onDecision(decision);
+    }
+    this.deliverToRoom();
+  }
+
   /** The first error an actor of this room failed with, when no `onActorError` was given (replay reads it). */
   failure: unknown = null;
 
@@ -375,7 +397,11 @@ export class RoomRuntime {
     if (this.draining) return;
     this.draining = true;
     try {
-      for (let i = 0; i < this.roomInbox.length; i++) this.room.send(this.roomInbox[i]!);
+      const forward = this.options.forward;
+      for (let i = 0; i < this.roomInbox.length; i++) {
+        if (forward) forward(this.roomInbox[i]!);
+        else this.room.send(this.roomInbox[i]!);
+      }
     } finally {
       this.roomInbox.length = 0;
       this.draining = false;
@@ -416,10 +442,12 @@ export class RoomRuntime {
       case 'seatResumed':
         actor(decision.conn)?.send({ type: 'seatResumed', session: decision.session });
         return this.effects.queueChanged(this.name);
-      case 'heldForRestart':
+      case 'heldForRestart': {
         // Copied first: a connection that closes at once leaves the map while it is walked.
-        for (const connection of [...this.connections.values()]) connection.send({ type: 'evicted', reason: 'restart' });
+        const held = decision.conns === undefined ? [...this.connections.values()] : decision.conns.map((conn) => this.connections.get(conn));
+        for (const connection of held) connection?.send({ type: 'evicted', reason: 'restart' });
         return this.effects.queueChanged(this.name);
+      }
     }
   }
 

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import type { InspectionEvent } from 'xstate';
 import type { AdmissionState } from '../../machines/admission/admission-state.js';
+import type { AdmissionCommand } from '../../machines/admission/admission-types.js';
 import { ConfigError } from '../config/config-error.js';
 import type { RoomConfig, ServerConfig } from '../config/server-config.js';
 import { wallClock } from '../log/actor-clocks.js';
@@ -38,6 +39,8 @@ import { createSiteSessionRoutes } from './site-sessions-api.js';
 import { checkedTicketVerifier, createTicketVerifier, priorityForUpgrade, ticketFromUrl, type TicketVerifier } from './join-tickets.js';
 import { PlacesPerIp } from './places-per-ip.js';
 import { HeldPlaces } from './held-places.js';
+import { ClusterNode } from '../cluster/cluster-node.js';
+import { clusterRoute } from '../cluster/cluster-route.js';
 
 /**
  * A room as the server runs it: the actors plus the edge's fan-out and ETA state. Its settings are
@@ -53,6 +56,8 @@ export interface ServedRoom {
   placesPerIp: PlacesPerIp;
   /** Cancels the timer that opens a scheduled room at `opensAt`. */
   cancelOpening: () => void;
+  /** Cluster mode: the node that owns the room's admission now (null while none does). */
+  owner?: () => string | null;
 }
 
 /** What a caller (the command line, a test, a bench) may add to the configuration. */
@@ -131,6 +136,8 @@ interface ServerParts {
   handshakes: HandshakeGuard[];
   /** The data dir (`--data-dir`): the log's segments, snapshots and recovered rooms; null in memory. */
   durable: DurableStore | null;
+  /** Cluster mode (`--nats`): this node's membership; null on a single node. */
+  cluster: ClusterNode | null;
 }
 
 type SocketHandlers = ReturnType<typeof createSocketHandlers>;
@@ -153,8 +160,10 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
   const logger = options.logger ?? createLogger(config.logLevel);
   // With a data dir, the key, the resume secret and the log outlive the process, and the rooms are recovered.
   const durable = await openServerDataDir(config, logger);
-  const issuer = await createAdmissionTokenIssuer({ keyFile: config.keyFile ?? durable?.secrets.keyFile });
-  const parts = assembleParts(config, options, logger, issuer, durable);
+  // In a cluster every node signs with the same key and resume secret, kept in NATS.
+  const cluster = config.nats ? await ClusterNode.join(config, logger) : null;
+  const issuer = await createAdmissionTokenIssuer({ keyFile: config.keyFile ?? durable?.secrets.keyFile, ...(cluster ? { keyPem: cluster.secrets.keyPem } : {}) });
+  const parts = assembleParts(config, options, logger, issuer, durable, cluster);
   openStartingRooms(parts, durable);
   durable?.startSnapshots(parts.log, () => [...parts.rooms.values()].map((room) => room.runtime));
   const listeners = createListeners(parts);
@@ -194,7 +203,7 @@ function webSocketOptions(config: ServerConfig, closeTimeoutMs: number): ServerO
   return options;
 }
 
-function assembleParts(config: ServerConfig, options: AnteroomServerOptions, logger: Logger, issuer: AdmissionTokenIssuer, durable: DurableStore | null): ServerParts {
+function assembleParts(config: ServerConfig, options: AnteroomServerOptions, logger: Logger, issuer: AdmissionTokenIssuer, durable: DurableStore | null, cluster: ClusterNode | null): ServerParts {
   const state: ServerParts['state'] = { shuttingDown: false, eventLogFailure: null };
   const rooms = new Map<string, ServedRoom>();
   const handshakes: HandshakeGuard[] = [];
@@ -217,8 +226,9 @@ function assembleParts(config: ServerConfig, options: AnteroomServerOptions, log
     options,
     logger,
     issuer,
-    resumeTokens: createResumeTokens(durable?.secrets.resumeSecret),
+    resumeTokens: createResumeTokens(durable?.secrets.resumeSecret ?? cluster?.secrets.resumeSecret),
     durable,
+    cluster,
     log,
     clients: new Map(),
     rooms,
@@ -272,6 +282,7 @@ function openRoom(parts: ServerParts, roomConfig: RoomConfig, { createdBy, recov
     inspect: parts.options.inspect,
     closeTimeoutMs: parts.closeTimeoutMs,
     ...(recovered ? { recovered } : {}),
+    ...(parts.cluster ? { forward: (command: AdmissionCommand) => parts.cluster!.forward(roomConfig.name, command) } : {}),
     // An action that throws ends only its own connection: told `internal`, closed with 1011.
     onActorError: (error, conn) => {
       logger.error({ err: error, conn, room: roomConfig.name }, conn === null ? 'the room actor failed' : 'a connection actor failed');
@@ -298,7 +309,10 @@ function openRoom(parts: ServerParts, roomConfig: RoomConfig, { createdBy, recov
   });
   feed = new PositionFeed(runtime, positionSender(parts, runtime, rate), parts.options.positionFeedTiming ?? defaultPositionFeedTiming);
   const cancelOpening = scheduleOpening(runtime, roomConfig.opensAt);
-  return { runtime, feed, rate, tickets, placesPerIp: new PlacesPerIp(), cancelOpening };
+  const cluster = parts.cluster;
+  if (!cluster) return { runtime, feed, rate, tickets, placesPerIp: new PlacesPerIp(), cancelOpening };
+  cluster.serveRoom(runtime, roomConfig);
+  return { runtime, feed, rate, tickets, placesPerIp: new PlacesPerIp(), cancelOpening, owner: () => cluster.ownerOf(roomConfig.name) };
 }
 
 /** A recovered operator room's ticket check: none, logged, when its `ticketJwks` went missing, so the data dir still starts. */
@@ -406,11 +420,15 @@ function httpDeps(parts: ServerParts, surface: HttpSurface, pages: PageRoutes, o
     config: parts.config,
     logger: parts.logger,
     isShuttingDown: () => parts.state.shuttingDown,
-    notReadyReason: () => (parts.state.eventLogFailure ? 'event log write failed' : parts.durable?.sink.failure ? 'data dir write failing' : null),
+    notReadyReason: () =>
+      parts.state.eventLogFailure ? 'event log write failed' : parts.durable?.sink.failure ? 'data dir write failing' : (parts.cluster?.notReadyReason() ?? null),
     metrics: parts.metrics,
     roomSet,
     // Site pages refresh their seats from the visitors' side; operators' listeners do not serve them.
-    extraRoutes: surface === 'ops' ? [pages.routeFor(surface)] : [pages.routeFor(surface), createSiteSessionRoutes({ rooms: parts.rooms, issuer: parts.issuer, siteOrigin: siteOrigin(parts.config) })],
+    extraRoutes: [
+      ...(surface === 'ops' ? [pages.routeFor(surface)] : [pages.routeFor(surface), createSiteSessionRoutes({ rooms: parts.rooms, issuer: parts.issuer, siteOrigin: siteOrigin(parts.config) })]),
+      ...(parts.cluster && surface !== 'public' ? [clusterRoute(parts.cluster)] : []),
+    ],
     surface,
     opsReads,
     addressOf: (request) => parts.gate.clientIp(request),
@@ -506,7 +524,8 @@ function acceptClient(parts: ServerParts, handlers: SocketHandlers, ws: WebSocke
   // Places held for the address's dropped connections count too, or dropping would get round the limit.
   const held = parts.heldPlaces.inRoomFrom(room.runtime.name, ip);
   if (!room.placesPerIp.take(ip, room.runtime.settings.maxPlacesPerIp, held)) return closeWithoutRoom(ws, 'placesPerIp');
-  const conn = nanoid(12);
+  // In a cluster a connection id names its node, so the room's owner can tell whose sessions a dead node held.
+  const conn = (parts.cluster?.connPrefix ?? '') + nanoid(12);
   const session = nanoid();
   const client: ClientSocket = {
     conn,
@@ -549,6 +568,7 @@ function serverFacade(parts: ServerParts, listeners: Listeners): AnteroomServer 
     async listen() {
       const main = await listenOn(listeners.http, config.host, config.port);
       const url = `ws://${main.host}:${main.port}`;
+      await parts.cluster?.start(() => ({ address: url, connections: parts.clients.size }));
       if (!listeners.ops) return { host: config.host, port: main.port, url };
       const ops = await listenOn(listeners.ops, config.opsHost, config.opsPort ?? 0);
       return { host: config.host, port: main.port, url, opsUrl: `http://${ops.host}:${ops.port}` };
@@ -588,6 +608,7 @@ async function shutDown(parts: ServerParts, listeners: Listeners): Promise<void>
   }
   parts.metrics.close();
   parts.heldPlaces.stop();
+  await parts.cluster?.close();
   await parts.log.close();
   await parts.durable?.close();
   parts.logger.info('stopped');
@@ -606,8 +627,11 @@ async function evictEveryone(parts: ServerParts): Promise<void> {
         }),
     ),
   );
-  // With a data dir the line is kept: places and seats are held (close 1012), not ended (1001).
+  // With a data dir the line is kept: places and seats are held (close 1012), not ended (1001). In a cluster
+  // the room goes on without this node: its sessions are held for a resume on another node.
+  if (parts.cluster) await parts.cluster.leave(new Map([...parts.rooms.values()].map((room) => [room.runtime.name, [...room.runtime.connectionIds()]])));
   for (const room of parts.rooms.values()) {
+    if (parts.cluster) continue;
     if (parts.durable) room.runtime.holdForRestart();
     else room.runtime.shutdown();
   }

@@ -1,0 +1,62 @@
+import type { AdmissionCommand, AdmissionDecision } from '../../machines/admission/admission-types.js';
+
+/**
+ * One message of a room's stream: the decisions the owner made for the commands `cmds` (their ids, possibly
+ * none for a timer of the owner's), at `at` (ms epoch on the owner's clock), by node `by`. Applying every
+ * entry's decisions in stream order with `evolve` rebuilds the room exactly.
+ */
+export interface LogEntry {
+  by: string;
+  at: number;
+  cmds: string[];
+  decisions: AdmissionDecision[];
+}
+
+/** A command on its way to the owner, with the id that makes a retry harmless: `<source>#<n>`. */
+export interface ForwardedCommand {
+  id: string;
+  command: AdmissionCommand;
+}
+
+/**
+ * Where a command id comes from and its number. A source (one node's run, `<node>.<boot>`) numbers its
+ * commands 1, 2, 3… and sends them in that order, so "applied up to n" per source is the whole dedupe state.
+ */
+export function commandSource(id: string): { source: string; n: number } | null {
+  const at = id.lastIndexOf('#');
+  const n = Number(id.slice(at + 1));
+  return at <= 0 || !Number.isSafeInteger(n) || n < 1 ? null : { source: id.slice(0, at), n };
+}
+
+/** The highest command number applied per source: what the log says was already carried out. */
+export class AppliedCommands {
+  private readonly upTo = new Map<string, number>();
+
+  /** Whether the command `id` was already applied (or is not a well-formed id, which is never applied). */
+  has(id: string): boolean {
+    const parsed = commandSource(id);
+    return parsed === null || parsed.n <= (this.upTo.get(parsed.source) ?? 0);
+  }
+
+  add(id: string): void {
+    const parsed = commandSource(id);
+    if (parsed !== null && parsed.n > (this.upTo.get(parsed.source) ?? 0)) this.upTo.set(parsed.source, parsed.n);
+  }
+
+  copy(): AppliedCommands {
+    const copy = new AppliedCommands();
+    for (const [source, n] of this.upTo) copy.upTo.set(source, n);
+    return copy;
+  }
+}
+
+/** Reads a stream message's entry; null for a message that is not one (never applied). */
+export function parseLogEntry(data: Uint8Array): LogEntry | null {
+  try {
+    const entry = JSON.parse(new TextDecoder().decode(data)) as LogEntry;
+    if (typeof entry.by !== 'string' || typeof entry.at !== 'number' || !Array.isArray(entry.cmds) || !Array.isArray(entry.decisions)) return null;
+    return entry;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeAll, getJson, TestClient } from '../support/live-server.js';
+import { waitFor } from '../support/wait-for.js';
+import { Cluster } from './support/cluster-harness.js';
+
+let cluster: Cluster;
+
+beforeAll(async () => {
+  cluster = await Cluster.start(3, ['--capacity', '2', '--lease-ttl', '1500']);
+}, 30_000);
+
+afterAll(async () => {
+  await closeAll();
+  await cluster?.stop();
+});
+
+describe('one line served by three nodes', () => {
+  it('gives exact positions to clients on different nodes and promotes across nodes', async () => {
+    const [a, b, c] = cluster.nodes;
+    const clients: TestClient[] = [];
+    // One at a time, so the order of arrival is known: 2 seats, then positions 1, 2, 3 across the nodes.
+    for (const node of [a!, b!, c!, a!, b!]) {
+      const client = await TestClient.placed(`${node.url}/`, {});
+      clients.push(client);
+    }
+    expect(clients.map((client) => client.lastStatus?.status)).toEqual(['active', 'active', 'queued', 'queued', 'queued']);
+    expect(clients.slice(2).map((client) => client.lastStatus?.position)).toEqual([1, 2, 3]);
+
+    // The view is the same on every node, and names the owner.
+    for (const node of cluster.nodes) {
+      await waitFor(`${node.id} sees 2 seated and 3 queued`, async () => {
+        const room = await getJson(`${node.httpUrl}/api/rooms/main`);
+        return room.active === 2 && room.queued === 3 && typeof room.owner === 'string';
+      });
+    }
+
+    // A seat left on node a goes to the head of the line, who is on node c; positions move up everywhere.
+    await clients[0]!.close(1000);
+    await clients[2]!.until((status) => status.status === 'active', 10_000);
+    await clients[3]!.until((status) => status.position === 1, 10_000);
+    await clients[4]!.until((status) => status.position === 2, 10_000);
+
+    // Presence entries are rewritten every third of the lease TTL: the owner's shows once it has written one.
+    let view: any;
+    await waitFor('the cluster view names one owner of main', async () => {
+      view = await getJson(`${b!.httpUrl}/api/cluster`);
+      return view.nodes.flatMap((node: { roomsOwned: string[] }) => node.roomsOwned).join() === 'main';
+    });
+    expect(view.nodes.map((node: { id: string }) => node.id)).toEqual(['n1', 'n2', 'n3']);
+    const owner = view.nodes.find((node: { roomsOwned: string[] }) => node.roomsOwned.length > 0);
+    expect((await getJson(`${c!.httpUrl}/api/rooms/main`)).owner).toBe(owner.id);
+    expect(view.nodes.every((node: { address: string; lastSeen: number }) => node.address.startsWith('ws://127.0.0.1:') && node.lastSeen > 0)).toBe(true);
+  }, 30_000);
+});
