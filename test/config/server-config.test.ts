@@ -67,6 +67,10 @@ const flagCases: Record<string, { value: string; read: (config: ServerConfig) =>
   '--ops-port': { value: '9090', read: (c) => c.opsPort, expected: 9090 },
   '--ops-host': { value: '10.0.0.5', read: (c) => c.opsHost, expected: '10.0.0.5' },
   '--max-event-streams': { value: '5', read: (c) => c.maxEventStreams, expected: 5 },
+  '--nats': { value: 'nats://127.0.0.1:4222,nats://127.0.0.1:4223', read: (c) => c.nats, expected: ['nats://127.0.0.1:4222', 'nats://127.0.0.1:4223'] },
+  '--cluster-name': { value: 'sale-2', read: (c) => c.clusterName, expected: 'sale-2' },
+  '--node-id': { value: 'eu-1', read: (c) => c.nodeId, expected: 'eu-1' },
+  '--lease-ttl': { value: '1500', read: (c) => c.leaseTtlMs, expected: 1500 },
 };
 
 describe('parseServeArgs defaults', () => {
@@ -112,6 +116,16 @@ describe('parseServeArgs defaults', () => {
     const second = parseServeArgs([], {});
     expect(second.rooms[0]?.capacity).toBe(defaultRoomSettings.capacity);
     expect(second.host).toBe(defaultServerConfig.host);
+  });
+});
+
+describe('cluster flags', () => {
+  it('refuses names NATS subjects cannot carry, a lease TTL under 300 ms, and --nats with --data-dir', () => {
+    expect(() => parseServeArgs(['--node-id', 'a.b'], {})).toThrow(/--node-id must be 1 to 64 letters/);
+    expect(() => parseServeArgs(['--cluster-name', 'x y'], {})).toThrow(/--cluster-name/);
+    expect(() => parseServeArgs(['--lease-ttl', '299'], {})).toThrow(/--lease-ttl/);
+    expect(() => parseServeArgs(['--nats', ' , '], {})).toThrow(/at least one NATS server URL/);
+    expect(() => parseServeArgs(['--nats', 'nats://127.0.0.1:4222', '--data-dir', '/tmp/x'], {})).toThrow(/choose one/);
   });
 });
 
