@@ -17,8 +17,8 @@ export interface ClusterStore {
   names: ClusterNames;
 }
 
-/** How long an append or a forwarded command waits for NATS to answer, ms. */
-export const natsRequestTimeoutMs = 2000;
+/** How long an append or a forwarded command waits for NATS to answer, ms: a batch that gets no answer is sent again (same ids). */
+export const natsRequestTimeoutMs = 1000;
 
 /**
  * Connects to NATS (reconnecting for ever) and makes sure the room stream and the buckets exist. The lease
