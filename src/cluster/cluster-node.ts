@@ -153,14 +153,14 @@ export class ClusterNode {
     const room = this.rooms.get(this.store.names.roomOfSubject(message.subject) ?? '');
     const entry = parseLogEntry(message.data);
     if (!room || !entry || message.seq <= room.lastSeq) return;
-    room.runtime.applyReplicated(entry.decisions, entry.at);
+    for (const step of entry.steps) room.runtime.applyReplicated(step.decisions, step.at);
     room.replicated(message.seq, entry);
   }
 
   private async watchConnection(): Promise<void> {
     for await (const status of this.store.nc.status()) {
-      if (status.type === 'disconnect') this.connected = false;
-      if (status.type === 'reconnect') this.connected = true;
+      if (status.type !== 'disconnect' && status.type !== 'reconnect') continue;
+      this.connected = status.type === 'reconnect';
       this.logger.warn({ nats: status.type }, 'NATS connection');
     }
   }

@@ -68,7 +68,7 @@ export class ClusterRoom {
   /** A replicated entry was applied to the runtime. */
   replicated(seq: number, entry: LogEntry): void {
     this.lastSeq = seq;
-    for (const id of entry.cmds) this.applied.add(id);
+    for (const step of entry.steps) if (step.id !== null) this.applied.add(step.id);
   }
 
   /** One step of the lease: renew or give it up, take it when it is free, become owner when caught up. */

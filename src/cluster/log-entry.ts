@@ -1,15 +1,27 @@
+import type { AdmissionSnapshot } from '../../machines/admission/admission-snapshot.js';
 import type { AdmissionCommand, AdmissionDecision } from '../../machines/admission/admission-types.js';
 
 /**
- * One message of a room's stream: the decisions the owner made for the commands `cmds` (their ids, possibly
- * none for a timer of the owner's), at `at` (ms epoch on the owner's clock), by node `by`. Applying every
- * entry's decisions in stream order with `evolve` rebuilds the room exactly.
+ * One command the owner carried out: its id (null for the owner's own), the command (null for a timer the room
+ * actor raised itself, whose decisions replay folds rather than decides), when (ms epoch on the owner's clock)
+ * and its decisions, promotions included.
+ */
+export interface LogStep {
+  id: string | null;
+  command: AdmissionCommand | null;
+  at: number;
+  decisions: AdmissionDecision[];
+}
+
+/**
+ * One message of a room's stream, appended by node `by`: the steps it carried out since its last append.
+ * The first message of a room carries `opened`, the empty room it started from. Applying every step's
+ * decisions in stream order with `evolve` rebuilds the room exactly.
  */
 export interface LogEntry {
   by: string;
-  at: number;
-  cmds: string[];
-  decisions: AdmissionDecision[];
+  steps: LogStep[];
+  opened?: AdmissionSnapshot;
 }
 
 /** A command on its way to the owner, with the id that makes a retry harmless: `<source>#<n>`. */
@@ -54,8 +66,9 @@ export class AppliedCommands {
 export function parseLogEntry(data: Uint8Array): LogEntry | null {
   try {
     const entry = JSON.parse(new TextDecoder().decode(data)) as LogEntry;
-    if (typeof entry.by !== 'string' || typeof entry.at !== 'number' || !Array.isArray(entry.cmds) || !Array.isArray(entry.decisions)) return null;
-    return entry;
+    if (typeof entry.by !== 'string' || !Array.isArray(entry.steps)) return null;
+    const wellFormed = (step: LogStep) => typeof step?.at === 'number' && Array.isArray(step.decisions) && (step.id === null || typeof step.id === 'string');
+    return entry.steps.every(wellFormed) ? entry : null;
   } catch {
     return null;
   }

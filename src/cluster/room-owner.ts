@@ -3,7 +3,8 @@ import type { AdmissionState } from '../../machines/admission/admission-state.js
 import type { AdmissionCommand, AdmissionDecision } from '../../machines/admission/admission-types.js';
 import { recoveredRoomSnapshot, roomMachine } from '../../machines/room.machine.js';
 import type { RoomConfig } from '../config/server-config.js';
-import type { AppliedCommands, ForwardedCommand, LogEntry } from './log-entry.js';
+import { snapshotOfAdmission } from '../../machines/admission/admission-snapshot.js';
+import type { AppliedCommands, ForwardedCommand, LogEntry, LogStep } from './log-entry.js';
 import { dueTimers } from './owner-timers.js';
 
 /** Appends an entry to the room's stream if its last sequence is still `expectedLastSeq`; resolves with the new one. */
@@ -25,7 +26,7 @@ export interface RoomOwnerOptions {
 }
 
 interface Pending {
-  entry: LogEntry;
+  step: LogStep;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -44,27 +45,32 @@ export class RoomOwner {
   private readonly now: () => number;
   private collected: AdmissionDecision[] = [];
   private deciding = false;
+  private decidingAt = 0;
   private readonly waiting: Pending[] = [];
   private appending = false;
   private lastSeq: number;
   private failure: unknown = null;
   private readonly onTheirWay = new Map<string, Promise<void>>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** The room the first append of a fresh room's log starts from (kept only while the log is empty). */
+  private readonly opened: LogEntry['opened'] | null;
 
   constructor(options: RoomOwnerOptions) {
     this.options = options;
     this.now = options.now ?? Date.now;
     this.lastSeq = options.lastSeq;
-    const input = { ...options.settings, room: options.settings.name, now: () => this.now() };
+    this.opened = options.lastSeq === 0 ? snapshotOfAdmission(options.state) : null;
+    // A command is decided at one time, recorded with it, so a replay decides it the same.
+    const input = { ...options.settings, room: options.settings.name, now: () => (this.deciding ? this.decidingAt : this.now()) };
     this.actor = createActor(roomMachine, { input, snapshot: recoveredRoomSnapshot({ ...input, recovered: options.state }) });
     this.actor.on('*', (decision) => {
       this.collected.push(decision);
       // A timer of the actor's own (a hold that ends, pacing): its decisions go out as an entry of no command.
-      if (!this.deciding) queueMicrotask(() => this.enqueueCollected([]));
+      if (!this.deciding) queueMicrotask(() => void this.enqueueCollected(null, null).catch(() => {}));
     });
     this.actor.start();
     for (const timer of dueTimers(options.state)) {
-      this.timers.push(setTimeout(() => void this.decide(timer.command, []).catch(() => {}), Math.max(0, timer.at - this.now())));
+      this.timers.push(setTimeout(() => void this.decide(timer.command, null).catch(() => {}), Math.max(0, timer.at - this.now())));
     }
   }
 
@@ -85,7 +91,7 @@ export class RoomOwner {
       if (onItsWay) waits.push(onItsWay);
       if (onItsWay || this.options.applied.has(id)) continue;
       this.options.applied.add(id);
-      const appended = this.decide(command, [id]);
+      const appended = this.decide(command, id);
       this.onTheirWay.set(id, appended);
       void appended.then(
         () => this.onTheirWay.delete(id),
@@ -98,7 +104,7 @@ export class RoomOwner {
 
   /** A command of the owner's own (no id: timers, holding a dead node's sessions). */
   decideOwn(command: AdmissionCommand): Promise<void> {
-    return this.decide(command, []);
+    return this.decide(command, null);
   }
 
   /** Stops deciding (the lease is given up): appends under way are rejected. */
@@ -110,24 +116,25 @@ export class RoomOwner {
     for (const pending of this.waiting.splice(0)) pending.reject(error);
   }
 
-  private decide(command: AdmissionCommand, cmds: string[]): Promise<void> {
+  private decide(command: AdmissionCommand, id: string | null): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
     this.deciding = true;
+    this.decidingAt = this.now();
     try {
       this.actor.send(command);
     } finally {
       this.deciding = false;
     }
-    return this.enqueueCollected(cmds);
+    return this.enqueueCollected(id, command, this.decidingAt);
   }
 
-  private enqueueCollected(cmds: string[]): Promise<void> {
+  private enqueueCollected(id: string | null, command: AdmissionCommand | null, at = this.now()): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
-    if (cmds.length === 0 && this.collected.length === 0) return Promise.resolve();
-    const entry: LogEntry = { by: this.options.nodeId, at: this.now(), cmds, decisions: this.collected };
+    if (id === null && this.collected.length === 0) return Promise.resolve();
+    const step: LogStep = { id, command, at, decisions: this.collected };
     this.collected = [];
     return new Promise((resolve, reject) => {
-      this.waiting.push({ entry, resolve, reject });
+      this.waiting.push({ step, resolve, reject });
       void this.appendWaiting();
     });
   }
@@ -137,12 +144,8 @@ export class RoomOwner {
     if (this.appending || this.waiting.length === 0 || this.failure !== null) return;
     this.appending = true;
     const batch = this.waiting.splice(0);
-    const entry: LogEntry = {
-      by: this.options.nodeId,
-      at: batch.at(-1)!.entry.at,
-      cmds: batch.flatMap((pending) => pending.entry.cmds),
-      decisions: batch.flatMap((pending) => pending.entry.decisions),
-    };
+    const entry: LogEntry = { by: this.options.nodeId, steps: batch.map((pending) => pending.step) };
+    if (this.lastSeq === 0 && this.opened !== null) entry.opened = this.opened;
     try {
       this.lastSeq = await this.options.append(entry, this.lastSeq);
     } catch (error) {

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, getJson, TestClient } from '../support/live-server.js';
 import { waitFor } from '../support/wait-for.js';
+import { replayCommand } from '../../src/cli/replay-command.js';
+import { captureOutput } from '../support/capture-output.js';
 import { Cluster, type NodeProcess } from './support/cluster-harness.js';
 
 const leaseTtlMs = 1500;
@@ -74,5 +76,10 @@ describe('failover', () => {
     expect(Math.max(...samples)).toBeLessThanOrEqual(capacity);
     expect(Math.max(...views)).toBeLessThanOrEqual(capacity);
     expect(samples.length).toBeGreaterThan(10);
+    // The stream replays across the failover: the new owner went on from exactly where the old one stopped.
+    const { out, text } = captureOutput();
+    const code = await replayCommand(['--nats', cluster.nats.url, '--room', 'main'], out);
+    expect(text()).toMatch(/^reproduced \d+ decisions/);
+    expect(code).toBe(0);
   }, 40_000);
 });

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeAll, getJson, TestClient } from '../support/live-server.js';
 import { waitFor } from '../support/wait-for.js';
+import { replayCommand } from '../../src/cli/replay-command.js';
+import { captureOutput } from '../support/capture-output.js';
 import { Cluster } from './support/cluster-harness.js';
 
 let cluster: Cluster;
@@ -51,4 +53,23 @@ describe('one line served by three nodes', () => {
     expect((await getJson(`${c!.httpUrl}/api/rooms/main`)).owner).toBe(owner.id);
     expect(view.nodes.every((node: { address: string; lastSeen: number }) => node.address.startsWith('ws://127.0.0.1:') && node.lastSeen > 0)).toBe(true);
   }, 30_000);
+
+  it('replays the room from its stream: every command decided again the same, the room as the nodes see it', async () => {
+    let room: any;
+    await waitFor('the nodes agree', async () => {
+      const views = await Promise.all(cluster.nodes.map((node) => getJson(`${node.httpUrl}/api/rooms/main`)));
+      room = views[0];
+      return views.every((view) => view.active === room.active && view.queued === room.queued);
+    });
+    const { out, text } = captureOutput();
+    const code = await replayCommand(["--nats", cluster.nats.url, "--room", "main"], out);
+    expect(text()).toMatch(/reproduced/);
+    expect(code).toBe(0);
+    expect(text()).toMatch(/^reproduced \d+ decisions from \d+ commands of room "main"/);
+    expect(text()).toContain(`room "main": open, ${room.active}/2 seated, ${room.queued} in line`);
+
+    const missing = captureOutput();
+    expect(await replayCommand(['--nats', cluster.nats.url, '--room', 'nowhere'], missing.out)).toBe(1);
+    expect(missing.text()).toContain('no entries for room "nowhere"');
+  }, 20_000);
 });
