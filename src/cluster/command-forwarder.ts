@@ -7,7 +7,7 @@ export type DeliverBatch = (commands: ForwardedCommand[]) => Promise<void>;
 /** Most commands in one request to the owner. */
 const maxBatch = 512;
 /** Wait before retrying a batch no owner took (a failover, NATS away), ms. */
-const retryDelayMs = 100;
+const defaultRetryDelayMs = 100;
 
 /**
  * The commands this node's connections and operators address to one room, on their way to its owner. Each
@@ -26,6 +26,7 @@ export class CommandForwarder {
     private readonly source: string,
     private readonly deliver: DeliverBatch,
     private readonly onRetry: (error: unknown) => void = () => {},
+    private readonly retryDelayMs = defaultRetryDelayMs,
   ) {}
 
   /** Commands waiting or on their way. */
@@ -60,7 +61,7 @@ export class CommandForwarder {
         this.queue.splice(0, batch.length);
       } catch (error) {
         this.onRetry(error);
-        await new Promise((resolve) => setTimeout(resolve, retryDelayMs));
+        await new Promise((resolve) => setTimeout(resolve, this.retryDelayMs));
       }
     }
     this.sending = false;
