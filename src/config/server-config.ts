@@ -497,13 +497,7 @@ interface RawSetting {
 }
 
 export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerConfig {
-  const raw = new Map<ServeFlagName, RawSetting>();
-  // An empty variable counts as unset, as shells and env files commonly leave them.
-  for (const name of serveFlagNames) {
-    const envName = envVarFor(name);
-    const text = env[envName];
-    if (text !== undefined && text !== '') raw.set(name, { raw: text, source: envName });
-  }
+  const raw = readEnvironment(env);
   readFlags(argv, raw);
 
   const read = <K extends ServeFlagName>(name: K): FlagValue<K> => {
@@ -548,9 +542,6 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
   if (eventLog !== null && dataDir !== null) {
     throw new ConfigError(`${sourceOf('event-log')} and ${sourceOf('data-dir')}: choose one (the data dir keeps the event log itself)`);
   }
-  if (read('nats') !== null && dataDir !== null) {
-    throw new ConfigError(`${sourceOf('nats')} and ${sourceOf('data-dir')}: choose one (in cluster mode the rooms live in NATS JetStream)`);
-  }
   return {
     host: read('host'),
     port: read('port'),
@@ -577,11 +568,32 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
     opsPort: read('ops-port'),
     opsHost: read('ops-host'),
     maxEventStreams: read('max-event-streams'),
-    nats: read('nats'),
-    clusterName: read('cluster-name'),
-    nodeId: read('node-id'),
-    leaseTtlMs: read('lease-ttl'),
+    ...clusterSettings(read, sourceOf, dataDir),
   };
+}
+
+/** The cluster flags; `--nats` and `--data-dir` exclude each other (in cluster mode the rooms live in NATS). */
+function clusterSettings(
+  read: <K extends ServeFlagName>(name: K) => FlagValue<K>,
+  sourceOf: (name: ServeFlagName) => string,
+  dataDir: string | null,
+): Pick<ServerConfig, 'nats' | 'clusterName' | 'nodeId' | 'leaseTtlMs'> {
+  const nats = read('nats');
+  if (nats !== null && dataDir !== null) {
+    throw new ConfigError(`${sourceOf('nats')} and ${sourceOf('data-dir')}: choose one (in cluster mode the rooms live in NATS JetStream)`);
+  }
+  return { nats, clusterName: read('cluster-name'), nodeId: read('node-id'), leaseTtlMs: read('lease-ttl') };
+}
+
+/** The settings the `ANTEROOM_*` variables give; an empty variable counts as unset, as shells and env files commonly leave them. */
+function readEnvironment(env: NodeJS.ProcessEnv): Map<ServeFlagName, RawSetting> {
+  const raw = new Map<ServeFlagName, RawSetting>();
+  for (const name of serveFlagNames) {
+    const envName = envVarFor(name);
+    const text = env[envName];
+    if (text !== undefined && text !== '') raw.set(name, { raw: text, source: envName });
+  }
+  return raw;
 }
 
 /** Accepts `--flag value`, `--flag=value` and bare switches; later flags override earlier ones. */
