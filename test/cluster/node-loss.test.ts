@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, getJson, TestClient } from '../support/live-server.js';
 import { waitFor } from '../support/wait-for.js';
-import { Cluster } from './support/cluster-harness.js';
+import { Cluster, killChild } from './support/cluster-harness.js';
 
 let cluster: Cluster | null = null;
 
@@ -48,5 +48,32 @@ describe('a node that dies', () => {
     await seatedOnOwner.close(1000);
     await placeBack.until((status) => status.status === 'active', 10_000);
     await queuedOnThird.until((status) => status.position === 1, 10_000);
+  }, 40_000);
+
+  it('SIGTERM of the owner: its clients are told restart (1012), their places are held, another node owns at once', async () => {
+    cluster = await Cluster.start(2, ['--capacity', '1', '--lease-ttl', '3000']);
+    let owner = '';
+    await waitFor('an owner', async () => Boolean((owner = (await getJson(`${cluster!.nodes[0]!.httpUrl}/api/rooms/main`)).owner ?? '')), 10_000);
+    const leaving = cluster.node(owner);
+    const staying = cluster.nodes.find((node) => node.id !== owner)!;
+    const seated = await TestClient.placed(`${staying.url}/`);
+    const queuedOnLeaving = await TestClient.placed(`${leaving.url}/`);
+    const queuedOnStaying = await TestClient.placed(`${staying.url}/`);
+    expect([queuedOnLeaving.lastStatus?.position, queuedOnStaying.lastStatus?.position]).toEqual([1, 2]);
+
+    const stoppedAt = Date.now();
+    await killChild(leaving.child, 'SIGTERM');
+    expect(leaving.child.exitCode).toBe(0);
+    const closed = await queuedOnLeaving.closed;
+    expect(closed.code).toBe(1012);
+    expect(queuedOnLeaving.messages.some((m) => m.type === 'evicted' && m.reason === 'restart')).toBe(true);
+    // The lease was given up, not left to expire: the other node owns well within the 3 s TTL.
+    await waitFor('the staying node owns', async () => (await getJson(`${staying.httpUrl}/api/rooms/main`)).owner === staying.id, 10_000);
+    expect(Date.now() - stoppedAt).toBeLessThan(3000 + 1000);
+    const back = new TestClient(`${staying.url}/?resume=${queuedOnLeaving.lastStatus!.resumeToken}`);
+    await back.until((status) => status.status === 'queued' && status.position === 1, 10_000);
+    await seated.close(1000);
+    await back.until((status) => status.status === 'active', 10_000);
+    await queuedOnStaying.until((status) => status.position === 1, 10_000);
   }, 40_000);
 });

@@ -89,7 +89,8 @@ export interface NodeProcess {
 
 /** Starts a node with `--nats`, `--node-id` and `flags`; resolves once it listens, rejects if it exits first. */
 export function startNode(natsUrl: string, id: string, flags: string[] = []): Promise<NodeProcess> {
-  const args = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--log-level', 'warn', '--nats', natsUrl, '--node-id', id, ...flags];
+  // Test clients do not send heartbeats: a long timeout keeps a slow machine from evicting them mid-test.
+  const args = ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--log-level', 'warn', '--heartbeat-timeout', '60000', '--nats', natsUrl, '--node-id', id, ...flags];
   const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (chunk) => (out += chunk));
