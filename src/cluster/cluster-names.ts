@@ -8,6 +8,10 @@ export interface ClusterNames {
   stream: string;
   /** Every room's log subject: `<prefix>.log.>`. */
   allLogs: string;
+  /** Every room's snapshot subject: `<prefix>.snap.>` (only the last of each room is read). */
+  allSnapshots: string;
+  /** The subject of one room's snapshots. */
+  snapshotSubject(room: string): string;
   /** The subject of one room's log. */
   logSubject(room: string): string;
   /** The room whose log `subject` is, or null for a subject of no room. */
@@ -30,6 +34,8 @@ export function clusterNames(cluster: string): ClusterNames {
   return {
     stream: `ANTEROOM_${cluster}`,
     allLogs: `${logPrefix}>`,
+    allSnapshots: `${prefix}.snap.>`,
+    snapshotSubject: (room) => `${prefix}.snap.${encode(room)}`,
     logSubject: (room) => logPrefix + encode(room),
     roomOfSubject: (subject) => (subject.startsWith(logPrefix) ? Buffer.from(subject.slice(logPrefix.length), 'base64url').toString('utf8') : null),
     commandSubject: (room) => `${prefix}.cmd.${encode(room)}`,

@@ -6,8 +6,11 @@ import type { RoomConfig, ServerConfig } from '../config/server-config.js';
 import type { RoomRuntime } from '../rooms/room-runtime.js';
 import { clusterConnPrefix, clusterNames } from './cluster-names.js';
 import { ClusterRoom } from './cluster-room.js';
-import { openClusterStore, sharedSecrets, type ClusterStore } from './cluster-store.js';
-import { parseLogEntry } from './log-entry.js';
+import { lastSnapshot, openClusterStore, sharedSecrets, type ClusterStore } from './cluster-store.js';
+import { parseLogEntry, type RoomSnapshot } from './log-entry.js';
+import { restoreAdmission } from '../../machines/admission/admission-snapshot.js';
+import type { AdmissionState } from '../../machines/admission/admission-state.js';
+import { DeliverPolicy } from '@nats-io/jetstream';
 
 /** One node's presence entry, as `/api/cluster` lists it. */
 export interface NodePresence {
@@ -45,6 +48,8 @@ export class ClusterNode {
     readonly secrets: { keyPem: string; resumeSecret: Buffer },
     private readonly config: ServerConfig,
     private readonly logger: Logger,
+    /** Each configured room's last snapshot, read at start. */
+    private readonly snapshots: Map<string, RoomSnapshot>,
   ) {
     this.connPrefix = clusterConnPrefix(nodeId);
   }
@@ -53,15 +58,31 @@ export class ClusterNode {
   static async join(config: ServerConfig, logger: Logger): Promise<ClusterNode> {
     const nodeId = config.nodeId ?? `node-${randomBytes(4).toString('hex')}`;
     const store = await openClusterStore(config.nats!, clusterNames(config.clusterName), config.leaseTtlMs, nodeId);
-    const node = new ClusterNode(store, nodeId, await sharedSecrets(store), config, logger);
+    const snapshots = new Map<string, RoomSnapshot>();
+    for (const room of config.rooms) {
+      const snapshot = await lastSnapshot(store, room.name);
+      if (snapshot) snapshots.set(room.name, snapshot);
+    }
+    const node = new ClusterNode(store, nodeId, await sharedSecrets(store), config, logger, snapshots);
     void node.watchConnection();
     return node;
   }
 
-  /** Serves `runtime` as a replica of the cluster's room (call before `start`). */
+  /** The room as its last snapshot left it, for its runtime to start from; undefined without one. */
+  recoveredRoom(room: string): AdmissionState | undefined {
+    const snapshot = this.snapshots.get(room);
+    return snapshot ? restoreAdmission(snapshot.admission) : undefined;
+  }
+
+  /** Serves `runtime` as a replica of the cluster's room (call before `start`), from `recoveredRoom`'s snapshot if it took it. */
   serveRoom(runtime: RoomRuntime, settings: RoomConfig): void {
     const source = `${this.nodeId}.${randomBytes(4).toString('hex')}`;
-    const options = { store: this.store, nodeId: this.nodeId, source, leaseTtlMs: this.config.leaseTtlMs, logger: this.logger, liveNodes: () => this.liveNodes() };
+    const startedFrom = this.snapshots.get(runtime.name) ?? null;
+    if (startedFrom) this.logger.info({ room: runtime.name, seq: startedFrom.seq }, 'replica starts from snapshot');
+    const options = {
+      ...{ store: this.store, nodeId: this.nodeId, source, leaseTtlMs: this.config.leaseTtlMs, logger: this.logger },
+      ...{ liveNodes: () => this.liveNodes(), snapshotEvery: this.config.snapshotEveryRecords, startedFrom },
+    };
     this.rooms.set(runtime.name, new ClusterRoom(runtime, settings, options));
   }
 
@@ -137,7 +158,10 @@ export class ClusterNode {
 
   /** One ordered consumer over every room's log, from the start: each entry goes to its room's replica in order. */
   private async replicate(): Promise<void> {
-    const consumer = await this.store.js.consumers.get(this.store.names.stream, { filter_subjects: this.store.names.allLogs });
+    // From the oldest snapshot the rooms start from; from the start when a room has none.
+    const fromSeq = Math.min(...[...this.rooms.values()].map((room) => room.lastSeq + 1));
+    const start = fromSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq } : {};
+    const consumer = await this.store.js.consumers.get(this.store.names.stream, { filter_subjects: this.store.names.allLogs, ...start });
     const messages = await consumer.consume();
     void (async () => {
       try {

@@ -1,13 +1,13 @@
 import type { Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
-import { copyAdmission } from '../../machines/admission/admission-snapshot.js';
+import { copyAdmission, snapshotOfAdmission } from '../../machines/admission/admission-snapshot.js';
 import type { AdmissionCommand, ConnId } from '../../machines/admission/admission-types.js';
 import type { RoomConfig } from '../config/server-config.js';
 import type { RoomRuntime } from '../rooms/room-runtime.js';
 import { nodeOfConn } from './cluster-names.js';
-import { appendEntry, lastSeqOf, natsRequestTimeoutMs, type ClusterStore } from './cluster-store.js';
+import { appendEntry, lastSeqOf, natsRequestTimeoutMs, publishSnapshot, type ClusterStore } from './cluster-store.js';
 import { CommandForwarder } from './command-forwarder.js';
-import { AppliedCommands, type ForwardedCommand, type LogEntry } from './log-entry.js';
+import { AppliedCommands, type ForwardedCommand, type LogEntry, type RoomSnapshot } from './log-entry.js';
 import { RoomOwner } from './room-owner.js';
 
 /** What one room needs from its node. */
@@ -20,6 +20,10 @@ export interface ClusterRoomOptions {
   logger: Logger;
   /** The nodes whose presence entries are alive now. */
   liveNodes: () => Promise<Set<string>>;
+  /** The owner snapshots the room after this many entries. */
+  snapshotEvery: number;
+  /** The snapshot the replica started from, if any. */
+  startedFrom: RoomSnapshot | null;
 }
 
 /** A lease this node holds: its KV revision and until when it may act on it (ms epoch, local clock). */
@@ -39,7 +43,8 @@ export class ClusterRoom {
   /** Stream sequence of the last entry the replica applied. */
   lastSeq = 0;
   /** Commands the replica saw applied. */
-  readonly applied = new AppliedCommands();
+  readonly applied: AppliedCommands;
+  private entriesSinceSnapshot = 0;
   readonly forwarder: CommandForwarder;
   /** The lease holder as last read (this node's id while it owns). */
   ownerId: string | null = null;
@@ -55,6 +60,8 @@ export class ClusterRoom {
     private readonly options: ClusterRoomOptions,
   ) {
     this.forwarder = new CommandForwarder(options.source, (batch) => this.deliver(batch));
+    this.lastSeq = options.startedFrom?.seq ?? 0;
+    this.applied = AppliedCommands.from(options.startedFrom?.applied ?? []);
   }
 
   get name(): string {
@@ -69,6 +76,11 @@ export class ClusterRoom {
   replicated(seq: number, entry: LogEntry): void {
     this.lastSeq = seq;
     for (const step of entry.steps) if (step.id !== null) this.applied.add(step.id);
+    if (++this.entriesSinceSnapshot < this.options.snapshotEvery || !this.owns) return;
+    // The replica at `seq` is exactly the log up to it: a snapshot of it bounds what a new node reads.
+    this.entriesSinceSnapshot = 0;
+    const snapshot: RoomSnapshot = { seq, admission: snapshotOfAdmission(this.runtime.admission), applied: this.applied.entries() };
+    publishSnapshot(this.options.store, this.name, snapshot).catch((error: unknown) => this.options.logger.warn({ err: error, room: this.name }, 'room snapshot not written'));
   }
 
   /** One step of the lease: renew or give it up, take it when it is free, become owner when caught up. */

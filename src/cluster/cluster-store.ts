@@ -4,7 +4,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ConfigError } from '../config/config-error.js';
 import type { ClusterNames } from './cluster-names.js';
-import type { LogEntry } from './log-entry.js';
+import type { LogEntry, RoomSnapshot } from './log-entry.js';
 
 /** What a node holds open on NATS: the connection, JetStream, the stream and the three buckets. */
 export interface ClusterStore {
@@ -34,7 +34,7 @@ export async function openClusterStore(servers: string[], names: ClusterNames, l
   }
   try {
     const jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: names.stream, subjects: [names.allLogs], storage: StorageType.File }).catch(async (error: unknown) => {
+    await jsm.streams.add({ name: names.stream, subjects: [names.allLogs, names.allSnapshots], storage: StorageType.File }).catch(async (error: unknown) => {
       // Another node made it first, or it exists from an earlier run: fine if it is there now.
       if ((await jsm.streams.info(names.stream).catch(() => null)) === null) throw error;
     });
@@ -72,6 +72,23 @@ export async function appendEntry(store: ClusterStore, room: string, entry: LogE
     timeout: natsRequestTimeoutMs,
   });
   return ack.seq;
+}
+
+/** Publishes a snapshot of the room; only the room's last one is ever read. */
+export async function publishSnapshot(store: ClusterStore, room: string, snapshot: RoomSnapshot): Promise<void> {
+  await store.js.publish(store.names.snapshotSubject(room), JSON.stringify(snapshot), { timeout: natsRequestTimeoutMs });
+}
+
+/** The room's last snapshot, or null when it has none (or it cannot be read: the log from its start is used). */
+export async function lastSnapshot(store: ClusterStore, room: string): Promise<RoomSnapshot | null> {
+  const message = await store.jsm.streams.getMessage(store.names.stream, { last_by_subj: store.names.snapshotSubject(room) }).catch(() => null);
+  if (!message) return null;
+  try {
+    const snapshot = message.json<RoomSnapshot>();
+    return typeof snapshot.seq === 'number' && Array.isArray(snapshot.applied) && typeof snapshot.admission === 'object' ? snapshot : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The stream sequence of the room's last entry, 0 when it has none. */

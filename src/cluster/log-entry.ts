@@ -55,11 +55,32 @@ export class AppliedCommands {
     if (parsed !== null && parsed.n > (this.upTo.get(parsed.source) ?? 0)) this.upTo.set(parsed.source, parsed.n);
   }
 
+  /** As plain data, for a snapshot: `[source, highest n]`. */
+  entries(): [string, number][] {
+    return [...this.upTo];
+  }
+
+  static from(entries: readonly [string, number][]): AppliedCommands {
+    const applied = new AppliedCommands();
+    for (const [source, n] of entries) applied.upTo.set(source, n);
+    return applied;
+  }
+
   copy(): AppliedCommands {
     const copy = new AppliedCommands();
     for (const [source, n] of this.upTo) copy.upTo.set(source, n);
     return copy;
   }
+}
+
+/**
+ * A room as its log stood at stream sequence `seq`: what a node starting afresh goes on from, so it reads only
+ * the log after it. Written by the owner every `--snapshot-records` entries.
+ */
+export interface RoomSnapshot {
+  seq: number;
+  admission: AdmissionSnapshot;
+  applied: [string, number][];
 }
 
 /** Reads a stream message's entry; null for a message that is not one (never applied). */

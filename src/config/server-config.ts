@@ -305,7 +305,7 @@ const serveFlagSpecs = {
   },
   'snapshot-records': {
     valueName: '<n>',
-    description: 'with --data-dir: snapshot the rooms after this many log records',
+    description: 'with --data-dir: snapshot the rooms after this many log records (with --nats: stream entries)',
     defaultValue: server.snapshotEveryRecords,
     parse: wholeNumber({ min: 1, max: Number.MAX_SAFE_INTEGER }),
   },

@@ -268,6 +268,8 @@ interface RoomOpening {
 
 function openRoom(parts: ServerParts, roomConfig: RoomConfig, { createdBy, recovered, tickets }: RoomOpening): ServedRoom {
   const { config, logger, clients } = parts;
+  // A data dir's recovered room, or in a cluster the room's last snapshot in the stream.
+  const startFrom = recovered ?? parts.cluster?.recoveredRoom(roomConfig.name);
   const rate = new AdmissionRate();
   // The feed and the runtime refer to each other; the feed is only used after both exist.
   let feed: PositionFeed | null = null;
@@ -281,7 +283,7 @@ function openRoom(parts: ServerParts, roomConfig: RoomConfig, { createdBy, recov
     recordTimers: true,
     inspect: parts.options.inspect,
     closeTimeoutMs: parts.closeTimeoutMs,
-    ...(recovered ? { recovered } : {}),
+    ...(startFrom ? { recovered: startFrom } : {}),
     ...(parts.cluster ? { forward: (command: AdmissionCommand) => parts.cluster!.forward(roomConfig.name, command) } : {}),
     // An action that throws ends only its own connection: told `internal`, closed with 1011.
     onActorError: (error, conn) => {
