@@ -45,6 +45,7 @@ export class ClusterRoom {
   /** Commands the replica saw applied. */
   readonly applied: AppliedCommands;
   private entriesSinceSnapshot = 0;
+  private sweptAt = 0;
   readonly forwarder: CommandForwarder;
   /** The lease holder as last read (this node's id while it owns). */
   ownerId: string | null = null;
@@ -159,6 +160,7 @@ export class ClusterRoom {
       onDeposed: (error) => this.deposed(owner, error),
     });
     this.owner = owner;
+    this.sweptAt = 0;
     this.subscription = this.options.store.nc.subscribe(this.options.store.names.commandSubject(this.name), {
       callback: (error, message) => {
         if (error) return;
@@ -178,6 +180,9 @@ export class ClusterRoom {
 
   /** Sessions of nodes whose presence expired are held as after a restart, for a resume on any node. */
   private async holdGoneNodes(): Promise<void> {
+    // Presence entries change at most every third of the TTL: reading them more often finds nothing new.
+    if (Date.now() - this.sweptAt < this.options.leaseTtlMs / 3) return;
+    this.sweptAt = Date.now();
     const live = await this.options.liveNodes();
     live.add(this.options.nodeId);
     const state = this.runtime.admission;
