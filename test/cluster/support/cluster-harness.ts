@@ -1,13 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..');
 
-/** The nats-server binary: `NATS_SERVER` when set, else `nats-server` on PATH (Debian puts it in /usr/sbin). */
-export const natsServerBinary = process.env.NATS_SERVER ?? 'nats-server';
+/**
+ * The nats-server binary: `NATS_SERVER` when set, else `nats-server` on PATH, else Debian's `/usr/sbin/nats-server`
+ * (not on a non-root user's PATH everywhere).
+ */
+export const natsServerBinary =
+  process.env.NATS_SERVER ??
+  ((process.env.PATH ?? '').split(delimiter).some((dir) => dir !== '' && existsSync(join(dir, 'nats-server'))) || !existsSync('/usr/sbin/nats-server') ? 'nats-server' : '/usr/sbin/nats-server');
 
 /** A port nothing listens on right now, on 127.0.0.1. */
 export function freePort(): Promise<number> {
