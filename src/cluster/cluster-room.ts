@@ -1,6 +1,7 @@
 import type { Subscription } from '@nats-io/transport-node';
 import type { Logger } from 'pino';
 import { copyAdmission, snapshotOfAdmission } from '../../machines/admission/admission-snapshot.js';
+import type { AdmissionState } from '../../machines/admission/admission-state.js';
 import type { AdmissionCommand, ConnId } from '../../machines/admission/admission-types.js';
 import type { RoomConfig } from '../config/server-config.js';
 import type { RoomRuntime } from '../rooms/room-runtime.js';
@@ -158,6 +159,7 @@ export class ClusterRoom {
       applied: this.applied.copy(),
       append: (entry, expected) => appendEntry(this.options.store, this.name, entry, expected),
       onDeposed: (error) => this.deposed(owner, error),
+      before: seatTakenOverFromAnotherNode,
     });
     this.owner = owner;
     this.sweptAt = 0;
@@ -220,6 +222,21 @@ export class ClusterRoom {
     const reply = await this.options.store.nc.request(this.options.store.names.commandSubject(this.name), JSON.stringify({ cmds: batch }), { timeout: natsRequestTimeoutMs });
     if ((reply.json() as { ok?: boolean }).ok !== true) throw new Error('the owner did not apply the commands');
   }
+}
+
+/**
+ * A resume on one node of a session seated on another: the other node's socket may be gone without the cluster
+ * knowing yet (its node just died), so the seat is held for the resume first, as the dead node's would be, and
+ * the resume takes it (the old connection, if it is still there, is told `replaced` and closed with 4005). On one node the server knows
+ * whether the socket ended, and the single-node rule stands.
+ */
+function seatTakenOverFromAnotherNode(state: Readonly<AdmissionState>, command: AdmissionCommand): AdmissionCommand | null {
+  if (command.type !== 'join' || command.resume === undefined) return null;
+  const seatConn = state.seatBySession.get(command.resume);
+  const seat = seatConn === undefined ? undefined : state.seats.get(seatConn);
+  if (seat === undefined || seat.holdUntil != null || seat.siteUntil !== undefined) return null;
+  if (nodeOfConn(seatConn!) === nodeOfConn(command.conn)) return null;
+  return { type: 'holdForRestart', conns: [seatConn!], reason: 'replaced' };
 }
 
 /** A forwarded batch `{cmds:[{id, command}]}`, or null for anything else. */

@@ -23,6 +23,8 @@ export interface RoomOwnerOptions {
   /** The owner can no longer append (deposed, or NATS failed): it has stopped; the node gives up the lease. */
   onDeposed: (error: unknown) => void;
   now?: () => number;
+  /** A command of the owner's own to decide first, before `command` (null: none). */
+  before?: (state: Readonly<AdmissionState>, command: AdmissionCommand) => AdmissionCommand | null;
 }
 
 interface Pending {
@@ -91,6 +93,8 @@ export class RoomOwner {
       if (onItsWay) waits.push(onItsWay);
       if (onItsWay || this.options.applied.has(id)) continue;
       this.options.applied.add(id);
+      const first = this.options.before?.(this.options.state, command) ?? null;
+      if (first !== null) void this.decide(first, null).catch(() => {});
       const appended = this.decide(command, id);
       this.onTheirWay.set(id, appended);
       void appended.then(

@@ -74,7 +74,7 @@ const checks: Readonly<Record<string, Check>> = {
   scheduled: (d) => isTime(d.opensAt),
   drawn: (d) => isString(d.drawSeed),
   paced: (d) => isTime(d.dueAt),
-  heldForRestart: (d) => isTime(d.expiresAt) && (d.conns === undefined || (Array.isArray(d.conns) && d.conns.every(isString))),
+  heldForRestart: (d) => isTime(d.expiresAt) && (d.conns === undefined || (Array.isArray(d.conns) && d.conns.every(isString))) && (d.reason === undefined || d.reason === 'replaced'),
   seatHeld: (d, conn) => isString(conn) && isString(d.session) && isTime(d.expiresAt),
   seatResumed: (d, conn) =>
     isString(conn) && isString(d.session) && isString(d.replacedConn) && stringOrNull(d.replacedSession) && (d.ttlUntil === null || isTime(d.ttlUntil)),

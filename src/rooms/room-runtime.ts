@@ -445,7 +445,7 @@ export class RoomRuntime {
       case 'heldForRestart': {
         // Copied first: a connection that closes at once leaves the map while it is walked.
         const held = decision.conns === undefined ? [...this.connections.values()] : decision.conns.map((conn) => this.connections.get(conn));
-        for (const connection of held) connection?.send({ type: 'evicted', reason: 'restart' });
+        for (const connection of held) connection?.send({ type: 'evicted', reason: decision.reason ?? 'restart' });
         return this.effects.queueChanged(this.name);
       }
     }

@@ -52,6 +52,15 @@ describe('one line served by three nodes', () => {
     const owner = view.nodes.find((node: { roomsOwned: string[] }) => node.roomsOwned.length > 0);
     expect((await getJson(`${c!.httpUrl}/api/rooms/main`)).owner).toBe(owner.id);
     expect(view.nodes.every((node: { address: string; lastSeen: number }) => node.address.startsWith('ws://127.0.0.1:') && node.lastSeen > 0)).toBe(true);
+
+    // A seated session resumed on another node takes its seat over; the old connection is told `replaced` (4005).
+    const seated = clients[1]!;
+    expect(seated.lastStatus?.status).toBe('active');
+    const takeover = await TestClient.placed(`${c!.url}/?resume=${seated.lastStatus!.resumeToken}`);
+    expect(takeover.lastStatus).toMatchObject({ status: 'active', session: seated.lastStatus!.session });
+    expect((await seated.closed).code).toBe(4005);
+    expect(seated.messages.some((m) => m.type === 'evicted' && m.reason === 'replaced')).toBe(true);
+    expect(clients[3]!.lastStatus?.position).toBe(1);
   }, 30_000);
 
   it('replays the room from its stream: every command decided again the same, the room as the nodes see it', async () => {
