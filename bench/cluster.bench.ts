@@ -44,7 +44,6 @@ const percentile = (values: number[], p: number) => values.slice().sort((a, b) =
 
 async function ownerOf(cluster: Cluster): Promise<string> {
   let owner = '';
-  await until('an owner', () => owner !== '', 10_000).catch(() => {});
   for (let i = 0; i < 200 && !owner; i++) {
     owner = ((await (await fetch(`${cluster.nodes[0]!.httpUrl}/api/rooms/main`)).json()) as { owner?: string }).owner ?? '';
     if (!owner) await new Promise((resolve) => setTimeout(resolve, 25));
@@ -112,7 +111,11 @@ async function measure(nodes: number, crowd: number, capacity: number): Promise<
     if (nodes > 1) {
       const survivors = cluster.nodes.filter((node) => node.id !== owner).map((node) => node.url);
       const onSurvivor = (v: Visitor) => survivors.some((url) => v.url.startsWith(url)) && v.ws.readyState === WebSocket.OPEN;
-      const leaver = visitors.find((v) => v.status?.status === 'active' && onSurvivor(v))!;
+      const leaver = visitors.find((v) => v.status?.status === 'active' && onSurvivor(v));
+      if (!leaver) {
+        const active = visitors.filter((v) => v.status?.status === 'active');
+        throw new Error(`no seated visitor on a survivor: owner ${owner}, ${active.length} seated, ${active.filter((v) => v.ws.readyState === WebSocket.OPEN).length} open`);
+      }
       const waiting = visitors.filter((v) => v.status?.status === 'queued' && onSurvivor(v));
       const killedAt = performance.now();
       await cluster.kill(owner);
