@@ -6,7 +6,7 @@ import type { RoomConfig, ServerConfig } from '../config/server-config.js';
 import type { RoomRuntime } from '../rooms/room-runtime.js';
 import { clusterConnPrefix, clusterNames } from './cluster-names.js';
 import { ClusterRoom } from './cluster-room.js';
-import { lastSnapshot, openClusterStore, sharedSecrets, type ClusterStore } from './cluster-store.js';
+import { lastSeqOf, lastSnapshot, openClusterStore, sharedSecrets, type ClusterStore } from './cluster-store.js';
 import { parseLogEntry, type RoomSnapshot } from './log-entry.js';
 import { restoreAdmission } from '../../machines/admission/admission-snapshot.js';
 import type { AdmissionState } from '../../machines/admission/admission-state.js';
@@ -102,6 +102,27 @@ export class ClusterNode {
     this.timers.push(setInterval(() => this.rooms.forEach((room) => void room.tick()), leaseStep));
     this.timers.push(setInterval(() => void this.writePresence(describe).catch(() => {}), this.config.leaseTtlMs / 3));
     this.rooms.forEach((room) => void room.tick());
+  }
+
+  /**
+   * Resolves true once every command forwarded so far is in its room's stream and this node's replicas have
+   * caught up with it (an admin write answers with the room as it then stands), false after `waitMs`.
+   */
+  async settled(waitMs: number): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    const caughtUp = async () => {
+      for (const room of this.rooms.values()) {
+        await room.forwarder.drained();
+        const target = await lastSeqOf(this.store, room.name);
+        while (room.lastSeq < target) {
+          if (Date.now() > deadline) return false;
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+      }
+      return true;
+    };
+    const late = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), Math.max(0, deadline - Date.now())).unref());
+    return Promise.race([caughtUp().catch(() => false), late]);
   }
 
   /** Why the node cannot admit now, or null. */

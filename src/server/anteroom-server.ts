@@ -434,7 +434,8 @@ function httpDeps(parts: ServerParts, surface: HttpSurface, pages: PageRoutes, o
     surface,
     opsReads,
     addressOf: (request) => parts.gate.clientIp(request),
-    committed: () => (parts.durable ? durableWithin(parts.durable.sink, adminCommitWaitMs) : Promise.resolve(true)),
+    committed: () =>
+      parts.durable ? durableWithin(parts.durable.sink, adminCommitWaitMs) : parts.cluster ? parts.cluster.settled(adminCommitWaitMs) : Promise.resolve(true),
   };
 }
 

@@ -8,7 +8,7 @@ import { Cluster } from './support/cluster-harness.js';
 let cluster: Cluster;
 
 beforeAll(async () => {
-  cluster = await Cluster.start(3, ['--capacity', '2', '--lease-ttl', '1500']);
+  cluster = await Cluster.start(3, ['--capacity', '2', '--lease-ttl', '1500', '--admin-token', 'op-secret']);
 }, 30_000);
 
 afterAll(async () => {
@@ -80,5 +80,23 @@ describe('one line served by three nodes', () => {
     const missing = captureOutput();
     expect(await replayCommand(['--nats', cluster.nats.url, '--room', 'nowhere'], missing.out)).toBe(1);
     expect(missing.text()).toContain('no entries for room "nowhere"');
+  }, 20_000);
+
+  it('an admin write on one node answers with the room after it, and every node serves the change', async () => {
+    const [a, b, c] = cluster.nodes;
+    const before = await getJson(`${a!.httpUrl}/api/rooms/main`);
+    const response = await fetch(`${b!.httpUrl}/api/rooms/main`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer op-secret', 'content-type': 'application/json' },
+      body: JSON.stringify({ capacity: before.capacity + 1 }),
+    });
+    expect(response.status).toBe(200);
+    const answered = await response.json();
+    expect(answered.capacity).toBe(before.capacity + 1);
+    // The seat it adds goes to the head of the line, wherever that visitor is connected.
+    expect(answered.active).toBe(Math.min(before.active + before.queued, before.capacity + 1));
+    for (const node of [a!, c!]) {
+      await waitFor(`${node.id} serves the new capacity`, async () => (await getJson(`${node.httpUrl}/api/rooms/main`)).capacity === before.capacity + 1);
+    }
   }, 20_000);
 });
