@@ -65,7 +65,13 @@ export type AdmissionCommand =
    * The server restarts (it stops gracefully with a data dir, or it starts again after a stop or a crash):
    * every place in line and every seat is held for `resumeWindowMs` from now, for its owner to `resume`.
    */
-  | { type: 'holdForRestart' }
+  | {
+      type: 'holdForRestart';
+      /** Only these connections' places and seats (a cluster node that died); absent: everyone's. */
+      conns?: ConnId[];
+      /** `replaced`: their session came back on another connection, which takes the place or seat over. */
+      reason?: 'replaced';
+    }
   /** The timer of a `heldForRestart` fired: the places and seats still held since then are released. */
   | { type: 'expireRestartHolds'; expiresAt: number }
   /** The timer of a `seatHeld` fired; `expiresAt` names the hold, so a stale timer decides nothing. */
@@ -141,7 +147,7 @@ export type AdmissionDecision =
    * Every place in line and every seat is held until `expiresAt` (ms epoch) for a restart: connections are
    * gone, places keep their order and seats stay taken (never given to anyone else) until then.
    */
-  | { type: 'heldForRestart'; expiresAt: number }
+  | { type: 'heldForRestart'; expiresAt: number; conns?: ConnId[]; reason?: 'replaced' }
   /** A seat whose connection ended abnormally is held for its session's `resume` until `expiresAt` (`seatGraceMs`). */
   | { type: 'seatHeld'; conn: ConnId; session: SessionId; expiresAt: number }
   /**

@@ -58,7 +58,7 @@ export function decide(state: AdmissionState, command: AdmissionCommand, now: nu
     case 'promote':
       return promoteHead(state, now);
     case 'holdForRestart':
-      return holdForRestart(state, now);
+      return holdForRestart(state, now, command.conns, command.reason);
     case 'expireRestartHolds':
       return expireRestartHolds(state, command.expiresAt);
     case 'expireSeatHold':
@@ -320,11 +320,27 @@ function resumeHeldSeat(state: AdmissionState, conn: ConnId, session: SessionId,
  * a visitor on the site stays kept, for a fresh `siteSessionTimeoutMs` from `now` (the site could not refresh
  * while the server was down), so a refresh keeps it as before the restart.
  */
-function holdForRestart(state: AdmissionState, now: number): Decisions {
+function holdForRestart(state: AdmissionState, now: number, only?: ConnId[], reason?: 'replaced'): Decisions {
+  if (only !== undefined) return holdConnections(state, now, only, reason);
   if (state.seats.size === 0 && state.queue.size === 0) return [];
   const out: Decisions = [{ type: 'heldForRestart', expiresAt: now + state.resumeWindowMs }];
   for (const [conn, seat] of state.seats) {
     if (seat.siteUntil !== undefined) out.push({ type: 'siteRefreshed', conn, session: seat.session, until: Math.max(seat.siteUntil, now + state.siteSessionTimeoutMs) });
+  }
+  return out;
+}
+
+/**
+ * The restart hold for some connections only (a cluster node that died): their live places and seats are held
+ * as after a restart; a seat kept for the site stays kept. Connections holding nothing live decide nothing.
+ */
+function holdConnections(state: AdmissionState, now: number, only: ConnId[], reason?: 'replaced'): Decisions {
+  const conns = only.filter((conn) => state.ticketByConn.has(conn) || liveSeat(state, conn) !== undefined);
+  if (conns.length === 0) return [];
+  const out: Decisions = [{ type: 'heldForRestart', expiresAt: now + state.resumeWindowMs, conns, ...(reason === undefined ? {} : { reason }) }];
+  for (const conn of conns) {
+    const seat = state.seats.get(conn);
+    if (seat?.siteUntil !== undefined) out.push({ type: 'siteRefreshed', conn, session: seat.session, until: Math.max(seat.siteUntil, now + state.siteSessionTimeoutMs) });
   }
   return out;
 }

@@ -70,7 +70,8 @@ export function evolve(state: AdmissionState, decision: AdmissionDecision): Admi
       state.seats.get(decision.conn)!.holdUntil = decision.expiresAt;
       break;
     case 'heldForRestart':
-      holdEveryone(state, decision.expiresAt);
+      if (decision.conns === undefined) holdEveryone(state, decision.expiresAt);
+      else for (const conn of decision.conns) holdConnection(state, conn, decision.expiresAt);
       break;
     case 'seatResumed':
       passUser(state, decision.replacedSession, decision.session, decision.user);
@@ -142,6 +143,18 @@ function holdEveryone(state: AdmissionState, expiresAt: number): void {
   state.ticketByConn.clear();
   // A seat kept for the site keeps its own deadline (`siteRefreshed` follows); every other seat is held.
   for (const seat of state.seats.values()) if (seat.siteUntil === undefined) seat.holdUntil = expiresAt;
+}
+
+/** One gone connection (its cluster node died): its place is held, its seat waits for its session, until `expiresAt`. */
+function holdConnection(state: AdmissionState, conn: ConnId, expiresAt: number): void {
+  const ticket = state.ticketByConn.get(conn);
+  if (ticket !== undefined) {
+    state.queue.set(ticket, { session: state.queue.get(ticket)!.session, conn: null, holdUntil: expiresAt });
+    state.queue.setLive(ticket, false);
+    state.ticketByConn.delete(conn);
+  }
+  const seat = state.seats.get(conn);
+  if (seat !== undefined && seat.siteUntil === undefined) seat.holdUntil = expiresAt;
 }
 
 function resumeSeat(state: AdmissionState, conn: ConnId, session: SessionId, replacedConn: ConnId, replacedSession: SessionId | null): void {

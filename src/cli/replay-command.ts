@@ -7,8 +7,11 @@ import { replay } from '../log/replay.js';
 import { explainSession, formatSessionTimeline } from '../log/replay-explain.js';
 import { formatStateAt, stateAt } from '../log/replay-until.js';
 import { formatWhatIf, whatIfCapacity } from '../log/replay-whatif.js';
+import { readRoomStream } from '../cluster/read-room-stream.js';
+import { formatStreamReplay, replayStream } from '../cluster/stream-replay.js';
 
 const usage = `Usage: anteroom replay <file.jsonl | data dir> [flags]
+       anteroom replay --nats <url[,url]> --room <name> [--cluster-name <name>]
 
 Replays a recorded event log (a JSONL file, or the log a --data-dir keeps) through fresh machines and checks every decision (exit 0 when all are
 reproduced, 1 at the first divergence). With a flag it answers a question about the log instead:
@@ -20,7 +23,10 @@ reproduced, 1 at the first divergence). With a flag it answers a question about 
   --line <n>           places of the line --until prints (default 50)
   --capacity <n>       what-if: the recorded arrivals and departures under another capacity, wait-time
                        p50/p90 beside the recorded ones
-  --room <name>        only this room (for --capacity)
+  --room <name>        only this room (for --capacity; with --nats, the room to replay)
+  --nats <url[,url]>   replay a cluster's room from its JetStream stream instead of a file: every command
+                       decided again and compared (exit 0 when all are reproduced, 1 at a divergence)
+  --cluster-name <n>   with --nats: the cluster's name (default anteroom)
 `;
 
 interface ReplayFlags {
@@ -30,6 +36,8 @@ interface ReplayFlags {
   line: number;
   capacity?: number;
   room?: string;
+  nats?: string;
+  clusterName?: string;
 }
 
 /** `anteroom replay <file.jsonl> [--explain <session>] [--until <seq>] [--capacity <n>]`. */
@@ -43,6 +51,7 @@ export async function replayCommand(argv: string[], out: NodeJS.WritableStream =
     out.write(`anteroom replay: ${flags}\n\n${usage}`);
     return 2;
   }
+  if ('nats' in flags) return replayFromStream(flags as ReplayFlags & { nats: string }, out);
   // A file that cannot be read, or is not an event log, throws: the command line says why in one line.
   const { records, seed } = await readRecords(flags.file, out);
   const questions = flags.explain !== undefined || flags.until !== undefined || flags.capacity !== undefined;
@@ -108,7 +117,19 @@ function verify(records: EventRecord[], out: NodeJS.WritableStream, seed: [strin
   return 1;
 }
 
-const replayFlagNames: ReadonlySet<string> = new Set(['--explain', '--room', '--until', '--capacity', '--line']);
+/** `--nats <url> --room <room>`: the room's stream, replayed through a fresh room actor. */
+async function replayFromStream(flags: ReplayFlags & { nats: string }, out: NodeJS.WritableStream): Promise<number> {
+  if (flags.room === undefined) {
+    out.write(`anteroom replay: --nats needs --room <name>\n\n${usage}`);
+    return 2;
+  }
+  const entries = await readRoomStream(flags.nats.split(','), flags.clusterName ?? 'anteroom', flags.room);
+  const result = replayStream(flags.room, entries);
+  out.write(formatStreamReplay(flags.room, result));
+  return result.ok ? 0 : 1;
+}
+
+const replayFlagNames: ReadonlySet<string> = new Set(['--explain', '--room', '--until', '--capacity', '--line', '--nats', '--cluster-name']);
 
 function parseReplayFlags(argv: string[]): ReplayFlags | string {
   let file: string | undefined;
@@ -133,6 +154,12 @@ function parseReplayFlags(argv: string[]): ReplayFlags | string {
       case '--room':
         flags.room = value;
         break;
+      case '--nats':
+        flags.nats = value;
+        break;
+      case '--cluster-name':
+        flags.clusterName = value;
+        break;
       case '--until':
       case '--capacity':
       case '--line': {
@@ -148,6 +175,7 @@ function parseReplayFlags(argv: string[]): ReplayFlags | string {
         return `unknown flag ${name}`;
     }
   }
+  if (flags.nats !== undefined) return file === undefined ? { line: 50, ...flags, file: '' } : `a file and --nats: choose one`;
   if (file === undefined) return 'which log? give the path of a .jsonl event log or a data dir';
   return { line: 50, ...flags, file };
 }

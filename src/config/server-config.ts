@@ -89,6 +89,14 @@ export interface ServerConfig extends AuthSettings {
   maxConnectionsPerUser: number;
   /** Every room whose own `chat` is unset is a live room (`--chat`). */
   chat: boolean;
+  /** NATS server URLs (`--nats`): cluster mode; null = a single node. */
+  nats: string[] | null;
+  /** Separates clusters sharing one NATS (subjects, streams and buckets are named after it). */
+  clusterName: string;
+  /** This node's name in the cluster; null = generated at start. */
+  nodeId: string | null;
+  /** How long a room's ownership lease lasts without a renewal, ms. */
+  leaseTtlMs: number;
 }
 
 /** Sign-in at the upgrade (protocol v2 section 5), as `--auth-*` configure it. */
@@ -160,6 +168,10 @@ export const defaultServerConfig: Readonly<Omit<ServerConfig, 'rooms'>> = Object
   authCookie: 'anteroom_auth',
   authRequired: false,
   chat: false,
+  nats: null,
+  clusterName: 'anteroom',
+  nodeId: null,
+  leaseTtlMs: 3000,
 });
 
 /** `--help` and `-h` are answered by the caller before parsing; a lone `--` ends the flags. */
@@ -198,6 +210,19 @@ function switchValue(raw: string, source: string): boolean {
   if (text === '1' || text === 'true') return true;
   if (text === '0' || text === 'false') return false;
   throw new ConfigError(`${source} must be true, false, 1 or 0, got ${quoteValue(raw)}`);
+}
+
+/** NATS URLs, comma-separated (`nats://host:4222,nats://other:4222`). */
+function natsUrls(raw: string, source: string): string[] {
+  const urls = raw.split(',').map((url) => url.trim()).filter((url) => url !== '');
+  if (urls.length === 0) throw new ConfigError(`${source} must name at least one NATS server URL, got ${quoteValue(raw)}`);
+  return urls;
+}
+
+/** A name that goes into NATS subjects, stream and bucket names and connection ids: letters, digits, `_`, `-`. */
+function clusterToken(raw: string, source: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw)) throw new ConfigError(`${source} must be 1 to 64 letters, digits, _ or -, got ${quoteValue(raw)}`);
+  return raw;
 }
 
 function nonEmpty(raw: string, source: string): string {
@@ -329,7 +354,7 @@ const serveFlagSpecs = {
   },
   'snapshot-records': {
     valueName: '<n>',
-    description: 'with --data-dir: snapshot the rooms after this many log records',
+    description: 'with --data-dir: snapshot the rooms after this many log records (with --nats: stream entries)',
     defaultValue: server.snapshotEveryRecords,
     parse: wholeNumber({ min: 1, max: Number.MAX_SAFE_INTEGER }),
   },
@@ -508,6 +533,32 @@ const serveFlagSpecs = {
     defaultText: 'off (on with a key flag)',
     parse: switchValue,
   },
+  nats: {
+    valueName: '<url[,url]>',
+    description: 'cluster mode: NATS server URLs (JetStream enabled); every node serves every room',
+    defaultValue: server.nats,
+    defaultText: 'none (one node)',
+    parse: natsUrls,
+  },
+  'cluster-name': {
+    valueName: '<name>',
+    description: 'with --nats: separates clusters on one NATS (letters, digits, _ and -)',
+    defaultValue: server.clusterName,
+    parse: clusterToken,
+  },
+  'node-id': {
+    valueName: '<id>',
+    description: "with --nats: this node's name in the cluster (letters, digits, _ and -)",
+    defaultValue: server.nodeId,
+    defaultText: 'generated at start',
+    parse: clusterToken,
+  },
+  'lease-ttl': {
+    valueName: '<ms>',
+    description: "with --nats: how long a room's ownership lease lasts without renewal (at least 300)",
+    defaultValue: server.leaseTtlMs,
+    parse: wholeNumber({ min: 300, max: maxTimerMs }),
+  },
 } satisfies Record<string, FlagSpec<unknown>>;
 
 type ServeFlagName = keyof typeof serveFlagSpecs;
@@ -550,13 +601,7 @@ interface RawSetting {
 
 /** The raw text of every setting given, from the environment and then the flags (a flag beats its variable). */
 function rawSettings(argv: string[], env: NodeJS.ProcessEnv): Map<ServeFlagName, RawSetting> {
-  const raw = new Map<ServeFlagName, RawSetting>();
-  // An empty variable counts as unset, as shells and env files commonly leave them.
-  for (const name of serveFlagNames) {
-    const envName = envVarFor(name);
-    const text = env[envName];
-    if (text !== undefined && text !== '') raw.set(name, { raw: text, source: envName });
-  }
+  const raw = readEnvironment(env);
   readFlags(argv, raw);
   return raw;
 }
@@ -629,6 +674,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
     maxEventStreams: read('max-event-streams'),
     maxConnectionsPerUser: read('max-connections-per-user'),
     chat: read('chat'),
+    ...clusterSettings(read, sourceOf, { dataDir: read('data-dir'), liveRooms: rooms.filter((room) => room.chat ?? read('chat')).map((room) => room.name) }),
     ...authSettings(read, sourceOf),
   };
 }
@@ -659,6 +705,36 @@ function authSettings(read: <K extends ServeFlagName>(name: K) => FlagValue<K>, 
     authCookie: read('auth-cookie'),
     authRequired: read('auth-required') || keys.length > 0,
   };
+}
+
+/**
+ * The cluster flags; `--nats` excludes `--data-dir` (in cluster mode the rooms live in NATS) and live rooms (a
+ * room's chat is decided and stored by one node).
+ */
+function clusterSettings(
+  read: <K extends ServeFlagName>(name: K) => FlagValue<K>,
+  sourceOf: (name: ServeFlagName) => string,
+  { dataDir, liveRooms }: { dataDir: string | null; liveRooms: string[] },
+): Pick<ServerConfig, 'nats' | 'clusterName' | 'nodeId' | 'leaseTtlMs'> {
+  const nats = read('nats');
+  if (nats !== null && dataDir !== null) {
+    throw new ConfigError(`${sourceOf('nats')} and ${sourceOf('data-dir')}: choose one (in cluster mode the rooms live in NATS JetStream)`);
+  }
+  if (nats !== null && liveRooms.length > 0) {
+    throw new ConfigError(`${sourceOf('nats')}: live rooms (chat) are served by a single node; ${liveRooms.join(', ')} ${liveRooms.length === 1 ? 'has' : 'have'} chat on`);
+  }
+  return { nats, clusterName: read('cluster-name'), nodeId: read('node-id'), leaseTtlMs: read('lease-ttl') };
+}
+
+/** The settings the `ANTEROOM_*` variables give; an empty variable counts as unset, as shells and env files commonly leave them. */
+function readEnvironment(env: NodeJS.ProcessEnv): Map<ServeFlagName, RawSetting> {
+  const raw = new Map<ServeFlagName, RawSetting>();
+  for (const name of serveFlagNames) {
+    const envName = envVarFor(name);
+    const text = env[envName];
+    if (text !== undefined && text !== '') raw.set(name, { raw: text, source: envName });
+  }
+  return raw;
 }
 
 /** Accepts `--flag value`, `--flag=value` and bare switches; later flags override earlier ones. */

@@ -103,7 +103,7 @@ const checks: Readonly<Record<string, Check>> = {
   scheduled: (d) => isTime(d.opensAt),
   drawn: (d) => isString(d.drawSeed),
   paced: (d) => isTime(d.dueAt),
-  heldForRestart: (d) => isTime(d.expiresAt),
+  heldForRestart: (d) => isTime(d.expiresAt) && (d.conns === undefined || (Array.isArray(d.conns) && d.conns.every(isString))) && (d.reason === undefined || d.reason === 'replaced'),
   seatHeld: (d, conn) => isString(conn) && isString(d.session) && isTime(d.expiresAt),
   memberJoined: (d, conn) => isString(conn) && isString(d.user) && isString(d.name) && typeof d.first === 'boolean',
   memberLeft: (d, conn) => isString(conn) && isString(d.user) && isString(d.name) && typeof d.last === 'boolean',

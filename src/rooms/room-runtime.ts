@@ -7,6 +7,7 @@ import { presentMembers } from '../../machines/chat/chat-state.js';
 import { chatDecisionTypes, defaultHistoryLimit, type ChatCommand, type ChatDecision, type ChatSeed, type Member } from '../../machines/chat/chat-types.js';
 import { guestIdentity, type Identity } from '../../machines/identity.js';
 import { recoveredRoomSnapshot, roomMachine, type RoomCommand, type RoomDecision } from '../../machines/room.machine.js';
+import { evolve } from '../../machines/admission/evolve.js';
 import type { RoomConfig } from '../config/server-config.js';
 import type { ActorClock } from '../log/actor-clocks.js';
 import type { EventLog } from '../log/event-log.js';
@@ -84,6 +85,12 @@ export interface RoomRuntimeOptions {
    * `room.recovered`. Absent: the chat starts at seq 0.
    */
   chat?: ChatSeed;
+  /**
+   * Cluster mode: what the connection actors and operators ask of the room goes here instead of to the local
+   * room actor (the room's owner decides, possibly on another node), and the decisions come back in log order
+   * through `applyReplicated`. Absent: the local room actor decides, as on a single node.
+   */
+  forward?: (command: AdmissionCommand) => void;
 }
 
 /** How long a connection the full line turned away may still present `resume` before it is closed with 4003. */
@@ -286,6 +293,21 @@ export class RoomRuntime {
     this.deliverToRoom();
   }
 
+  /**
+   * Cluster mode: decisions the room's owner made, in log order, taken at `at` (ms epoch). Each is applied to
+   * this node's replica with `evolve`, recorded, and told to the local connection it concerns, so positions
+   * are computed next to the socket and fan-out stays on this node.
+   */
+  applyReplicated(decisions: readonly AdmissionDecision[], at: number): void {
+    this.inputAt = at;
+    const state = this.room.getSnapshot().context.admission;
+    for (const decision of decisions) {
+      evolve(state, decision);
+      this.onDecision(decision);
+    }
+    this.deliverToRoom();
+  }
+
   /** The first error an actor of this room failed with, when no `onActorError` was given (replay reads it). */
   failure: unknown = null;
 
@@ -444,7 +466,13 @@ export class RoomRuntime {
     if (this.draining) return;
     this.draining = true;
     try {
-      for (let i = 0; i < this.roomInbox.length; i++) this.room.send(this.roomInbox[i]!);
+      const forward = this.options.forward;
+      for (let i = 0; i < this.roomInbox.length; i++) {
+        const command = this.roomInbox[i]!;
+        if (!forward) this.room.send(command);
+        // A cluster serves no live room (the configuration refuses one), so no chat command is ever forwarded.
+        else if (!command.type.startsWith('chat.')) forward(command as AdmissionCommand);
+      }
     } finally {
       this.roomInbox.length = 0;
       this.draining = false;
@@ -492,10 +520,12 @@ export class RoomRuntime {
         actor(decision.replacedConn)?.send({ type: 'evicted', reason: 'replaced' });
         actor(decision.conn)?.send({ type: 'seatResumed', session: decision.session });
         return this.effects.queueChanged(this.name);
-      case 'heldForRestart':
+      case 'heldForRestart': {
         // Copied first: a connection that closes at once leaves the map while it is walked.
-        for (const connection of [...this.connections.values()]) connection.send({ type: 'evicted', reason: 'restart' });
+        const held = decision.conns === undefined ? [...this.connections.values()] : decision.conns.map((conn) => this.connections.get(conn));
+        for (const connection of held) connection?.send({ type: 'evicted', reason: decision.reason ?? 'restart' });
         return this.effects.queueChanged(this.name);
+      }
     }
   }
 

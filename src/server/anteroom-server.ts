@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import type { InspectionEvent } from 'xstate';
 import type { AdmissionState } from '../../machines/admission/admission-state.js';
+import type { AdmissionCommand } from '../../machines/admission/admission-types.js';
 import { ConfigError } from '../config/config-error.js';
 import type { RoomConfig, ServerConfig } from '../config/server-config.js';
 import { wallClock } from '../log/actor-clocks.js';
@@ -43,6 +44,8 @@ import { ChatHistory } from '../store/chat-history.js';
 import { HeldPlaces } from './held-places.js';
 import { createSignIn, type SignIn } from '../identity/sign-in.js';
 import type { Identity } from '../../machines/identity.js';
+import { ClusterNode } from '../cluster/cluster-node.js';
+import { clusterRoute } from '../cluster/cluster-route.js';
 
 /**
  * A room as the server runs it: the actors plus the edge's fan-out and ETA state. Its settings are
@@ -60,6 +63,8 @@ export interface ServedRoom {
   cancelOpening: () => void;
   /** A live room's chat at the edge (history, broadcasts); null in a room without chat. */
   chat: ChatDelivery | null;
+  /** Cluster mode: the node that owns the room's admission now (null while none does). */
+  owner?: () => string | null;
 }
 
 /** What a caller (the command line, a test, a bench) may add to the configuration. */
@@ -149,6 +154,8 @@ interface ServerParts {
   database: () => AnteroomDatabase;
   /** Closes the database, if it was opened. */
   closeDatabase: () => void;
+  /** Cluster mode (`--nats`): this node's membership; null on a single node. */
+  cluster: ClusterNode | null;
 }
 
 type SocketHandlers = ReturnType<typeof createSocketHandlers>;
@@ -172,8 +179,10 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
   const logger = options.logger ?? createLogger(config.logLevel);
   // With a data dir, the key, the resume secret and the log outlive the process, and the rooms are recovered.
   const durable = await openServerDataDir(config, logger);
-  const issuer = await createAdmissionTokenIssuer({ keyFile: config.keyFile ?? durable?.secrets.keyFile });
-  const parts = assembleParts(config, options, logger, issuer, durable);
+  // In a cluster every node signs with the same key and resume secret, kept in NATS.
+  const cluster = config.nats ? await ClusterNode.join(config, logger) : null;
+  const issuer = await createAdmissionTokenIssuer({ keyFile: config.keyFile ?? durable?.secrets.keyFile, ...(cluster ? { keyPem: cluster.secrets.keyPem } : {}) });
+  const parts = assembleParts(config, options, logger, issuer, durable, cluster);
   openStartingRooms(parts, durable);
   durable?.startSnapshots(parts.log, () => [...parts.rooms.values()].map((room) => room.runtime));
   const listeners = createListeners(parts);
@@ -215,7 +224,7 @@ function webSocketOptions(config: ServerConfig, closeTimeoutMs: number): ServerO
   return options;
 }
 
-function assembleParts(config: ServerConfig, options: AnteroomServerOptions, logger: Logger, issuer: AdmissionTokenIssuer, durable: DurableStore | null): ServerParts {
+function assembleParts(config: ServerConfig, options: AnteroomServerOptions, logger: Logger, issuer: AdmissionTokenIssuer, durable: DurableStore | null, cluster: ClusterNode | null): ServerParts {
   const state: ServerParts['state'] = { shuttingDown: false, eventLogFailure: null };
   const rooms = new Map<string, ServedRoom>();
   const handshakes: HandshakeGuard[] = [];
@@ -239,10 +248,11 @@ function assembleParts(config: ServerConfig, options: AnteroomServerOptions, log
     options,
     logger,
     issuer,
-    resumeTokens: createResumeTokens(durable?.secrets.resumeSecret),
+    resumeTokens: createResumeTokens(durable?.secrets.resumeSecret ?? cluster?.secrets.resumeSecret),
     durable,
     ...database,
     signIn: createSignIn(config, durable?.secrets ?? null, logger, database.database),
+    cluster,
     log,
     clients: new Map(),
     rooms,
@@ -297,6 +307,8 @@ interface RoomOpening {
 
 function openRoom(parts: ServerParts, roomConfig: RoomConfig, { createdBy, recovered, tickets }: RoomOpening): ServedRoom {
   const { config, logger, clients } = parts;
+  // A data dir's recovered room, or in a cluster the room's last snapshot in the stream.
+  const startFrom = recovered ?? parts.cluster?.recoveredRoom(roomConfig.name);
   const rate = new AdmissionRate();
   // The feed, the chat and the runtime refer to each other; the first two are only used after all exist.
   let feed: PositionFeed | null = null;
@@ -315,7 +327,8 @@ function openRoom(parts: ServerParts, roomConfig: RoomConfig, { createdBy, recov
     recordTimers: true,
     inspect: parts.options.inspect,
     closeTimeoutMs: parts.closeTimeoutMs,
-    ...(recovered ? { recovered } : {}),
+    ...(startFrom ? { recovered: startFrom } : {}),
+    ...(parts.cluster ? { forward: (command: AdmissionCommand) => parts.cluster!.forward(roomConfig.name, command) } : {}),
     // An action that throws ends only its own connection: told `internal`, closed with 1011.
     onActorError: (error, conn) => {
       logger.error({ err: error, conn, room: roomConfig.name }, conn === null ? 'the room actor failed' : 'a connection actor failed');
@@ -339,7 +352,10 @@ function openRoom(parts: ServerParts, roomConfig: RoomConfig, { createdBy, recov
   });
   feed = new PositionFeed(runtime, positionSender(parts, runtime, rate), parts.options.positionFeedTiming ?? defaultPositionFeedTiming);
   const cancelOpening = scheduleOpening(runtime, roomConfig.opensAt);
-  return { runtime, feed, rate, tickets, placesPerIp: new PlacesPerIp(), cancelOpening, chat };
+  const cluster = parts.cluster;
+  if (!cluster) return { runtime, feed, rate, tickets, placesPerIp: new PlacesPerIp(), cancelOpening, chat };
+  cluster.serveRoom(runtime, roomConfig);
+  return { runtime, feed, rate, tickets, placesPerIp: new PlacesPerIp(), cancelOpening, chat, owner: () => cluster.ownerOf(roomConfig.name) };
 }
 
 /** What a room offers its clients (`hello`): live chat, a durable line, join-ticket priority, site sessions. */
@@ -460,7 +476,12 @@ function createListeners(parts: ServerParts): Listeners {
     eventStreams: { maxStreams: config.maxEventStreams },
   });
   const opsReads = new AddressRate(opsReadRate, opsReadBurst);
-  const roomSet = createRoomSet(parts.rooms, (roomConfig, tickets) => openRoom(parts, roomConfig, { createdBy: 'operator', tickets }), (name) => parts.durable?.roomSecrets.set(name, undefined));
+  const roomSet = createRoomSet(
+    parts.rooms,
+    (roomConfig, tickets) => openRoom(parts, roomConfig, { createdBy: 'operator', tickets }),
+    (name) => parts.durable?.roomSecrets.set(name, undefined),
+    parts.cluster ? 'in cluster mode every node serves the rooms of its configuration: add the room to the rooms file of every node' : null,
+  );
   const listener = (surface: HttpSurface): Server => {
     const handler = createHttpHandler(httpDeps(parts, surface, pages, opsReads, roomSet));
     return boundedHttpServer(parts, handler);
@@ -480,15 +501,20 @@ function httpDeps(parts: ServerParts, surface: HttpSurface, pages: PageRoutes, o
     config: parts.config,
     logger: parts.logger,
     isShuttingDown: () => parts.state.shuttingDown,
-    notReadyReason: () => (parts.state.eventLogFailure ? 'event log write failed' : parts.durable?.sink.failure ? 'data dir write failing' : null),
+    notReadyReason: () =>
+      parts.state.eventLogFailure ? 'event log write failed' : parts.durable?.sink.failure ? 'data dir write failing' : (parts.cluster?.notReadyReason() ?? null),
     metrics: parts.metrics,
     roomSet,
     // Site pages refresh their seats from the visitors' side; operators' listeners do not serve them.
-    extraRoutes: surface === 'ops' ? [pages.routeFor(surface)] : [pages.routeFor(surface), ...visitorRoutes(parts)],
+    extraRoutes: [
+      ...(surface === 'ops' ? [pages.routeFor(surface)] : [pages.routeFor(surface), ...visitorRoutes(parts)]),
+      ...(parts.cluster && surface !== 'public' ? [clusterRoute(parts.cluster)] : []),
+    ],
     surface,
     opsReads,
     addressOf: (request) => parts.gate.clientIp(request),
-    committed: () => (parts.durable ? durableWithin(parts.durable.sink, adminCommitWaitMs) : Promise.resolve(true)),
+    committed: () =>
+      parts.durable ? durableWithin(parts.durable.sink, adminCommitWaitMs) : parts.cluster ? parts.cluster.settled(adminCommitWaitMs) : Promise.resolve(true),
   };
 }
 
@@ -618,7 +644,8 @@ function acceptClient(parts: ServerParts, handlers: SocketHandlers, ws: WebSocke
   // Places held for the address's dropped connections count too, or dropping would get round the limit.
   const held = parts.heldPlaces.inRoomFrom(room.runtime.name, ip);
   if (!room.placesPerIp.take(ip, room.runtime.settings.maxPlacesPerIp, held)) return closeWithoutRoom(ws, 'placesPerIp');
-  const conn = nanoid(12);
+  // In a cluster a connection id names its node, so the room's owner can tell whose sessions a dead node held.
+  const conn = (parts.cluster?.connPrefix ?? '') + nanoid(12);
   const session = nanoid();
   const client: ClientSocket = {
     conn,
@@ -662,6 +689,7 @@ function serverFacade(parts: ServerParts, listeners: Listeners): AnteroomServer 
     async listen() {
       const main = await listenOn(listeners.http, config.host, config.port);
       const url = `ws://${main.host}:${main.port}`;
+      await parts.cluster?.start(() => ({ address: url, connections: parts.clients.size }));
       if (!listeners.ops) return { host: config.host, port: main.port, url };
       const ops = await listenOn(listeners.ops, config.opsHost, config.opsPort ?? 0);
       return { host: config.host, port: main.port, url, opsUrl: `http://${ops.host}:${ops.port}` };
@@ -701,6 +729,7 @@ async function shutDown(parts: ServerParts, listeners: Listeners): Promise<void>
   }
   parts.metrics.close();
   parts.heldPlaces.stop();
+  await parts.cluster?.close();
   await parts.log.close();
   parts.closeDatabase();
   await parts.durable?.close();
@@ -720,8 +749,11 @@ async function evictEveryone(parts: ServerParts): Promise<void> {
         }),
     ),
   );
-  // With a data dir the line is kept: places and seats are held (close 1012), not ended (1001).
+  // With a data dir the line is kept: places and seats are held (close 1012), not ended (1001). In a cluster
+  // the room goes on without this node: its sessions are held for a resume on another node.
+  if (parts.cluster) await parts.cluster.leave(new Map([...parts.rooms.values()].map((room) => [room.runtime.name, [...room.runtime.connectionIds()]])));
   for (const room of parts.rooms.values()) {
+    if (parts.cluster) continue;
     if (parts.durable) room.runtime.holdForRestart();
     else room.runtime.shutdown();
   }

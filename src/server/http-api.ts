@@ -65,6 +65,7 @@ export function roomView(room: ServedRoom) {
     held: runtime.heldCount,
     away: seatsAwayCount(runtime.admission),
     maxQueue: runtime.maxQueue,
+    ...(room.owner ? { owner: room.owner() } : {}),
   };
 }
 

@@ -12,6 +12,8 @@ export interface RunTimeRooms {
   create(config: RoomConfig, tickets: TicketVerifier | null): ServedRoom;
   /** Closes a room (4006 to everyone), records its removal and forgets it. */
   remove(name: string): void;
+  /** Why rooms cannot be created at run time here (cluster mode), or null when they can. */
+  readonly creationRefused: string | null;
 }
 
 /** Fields of a room that change live on an existing room; any other difference needs DELETE then PUT. */
@@ -40,6 +42,7 @@ export function putRoom(target: RunTimeRooms, name: string, body: unknown): Room
   }
   const existing = target.rooms.get(name);
   if (existing === undefined) {
+    if (target.creationRefused !== null) return { status: 409, error: 'not_supported', message: target.creationRefused };
     const checked = checkedTicketVerifier(config);
     if ('problem' in checked) return { status: 400, error: 'invalid_request', message: checked.problem };
     return { status: 201, room: target.create(config, checked.tickets) };
@@ -60,9 +63,15 @@ function liveChanges(current: RoomConfig, wanted: RoomConfig): RoomAdminCommand[
 }
 
 /** The server's rooms as the admin API changes them: `open` starts a room's runtime and feed; `removed` follows a removal. */
-export function createRoomSet(rooms: Map<string, ServedRoom>, open: (config: RoomConfig, tickets: TicketVerifier | null) => ServedRoom, removed: (name: string) => void = () => {}): RunTimeRooms {
+export function createRoomSet(
+  rooms: Map<string, ServedRoom>,
+  open: (config: RoomConfig, tickets: TicketVerifier | null) => ServedRoom,
+  removed: (name: string) => void = () => {},
+  creationRefused: string | null = null,
+): RunTimeRooms {
   return {
     rooms,
+    creationRefused,
     create(config, tickets) {
       const room = open(config, tickets);
       rooms.set(config.name, room);

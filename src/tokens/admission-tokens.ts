@@ -46,11 +46,17 @@ export const defaultTokenIssuer = 'anteroom';
 
 export async function createAdmissionTokenIssuer(opts: {
   keyFile?: string | null;
+  /** The key itself (PEM), shared by a cluster; `keyFile` wins when both are given. */
+  keyPem?: string;
   issuer?: string;
 }): Promise<AdmissionTokenIssuer> {
   const issuer = opts.issuer ?? defaultTokenIssuer;
   const { privateKey, publicJwk } =
-    opts.keyFile === undefined || opts.keyFile === null ? await generateSigningKey() : await loadSigningKey(opts.keyFile);
+    opts.keyFile !== undefined && opts.keyFile !== null
+      ? await loadSigningKey(opts.keyFile)
+      : opts.keyPem !== undefined
+        ? await signingKeyFromPem(opts.keyPem, 'the cluster signing key')
+        : await generateSigningKey();
 
   // RFC 7638 thumbprint: the same key always gets the same kid, across restarts and replicas.
   const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
@@ -109,18 +115,22 @@ async function loadSigningKey(path: string): Promise<{ privateKey: CryptoKey; pu
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConfigError(`--key-file ${path}: cannot read the key file (${reason})`, { cause: error });
   }
+  return signingKeyFromPem(pem, `--key-file ${path}`);
+}
 
+/** A P-256 private key from its PEM text; `source` names it in a ConfigError. */
+async function signingKeyFromPem(pem: string, source: string): Promise<{ privateKey: CryptoKey; publicJwk: JWK }> {
   let keyObject: KeyObject;
   try {
     keyObject = createPrivateKey({ key: pem, format: 'pem' });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError(`--key-file ${path}: not a PEM private key (${reason})`, { cause: error });
+    throw new ConfigError(`${source}: not a PEM private key (${reason})`, { cause: error });
   }
   const curve = keyObject.asymmetricKeyDetails?.namedCurve;
   if (keyObject.asymmetricKeyType !== 'ec' || curve !== 'prime256v1') {
     const found = keyObject.asymmetricKeyType === 'ec' ? `EC ${curve ?? 'unknown curve'}` : String(keyObject.asymmetricKeyType);
-    throw new ConfigError(`--key-file ${path}: must be an EC P-256 private key for ES256, got ${found}`);
+    throw new ConfigError(`${source}: must be an EC P-256 private key for ES256, got ${found}`);
   }
 
   // Imported once as a CryptoKey so each sign does not convert the key again.

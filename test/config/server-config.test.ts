@@ -77,6 +77,10 @@ const flagCases: Record<string, { value: string; read: (config: ServerConfig) =>
   '--auth-audience': { value: 'anteroom', read: (c) => c.authAudience, expected: 'anteroom' },
   '--auth-cookie': { value: 'site_jwt', read: (c) => c.authCookie, expected: 'site_jwt' },
   '--auth-required': { value: 'true', read: (c) => c.authRequired, expected: true },
+  '--nats': { value: 'nats://127.0.0.1:4222,nats://127.0.0.1:4223', read: (c) => c.nats, expected: ['nats://127.0.0.1:4222', 'nats://127.0.0.1:4223'] },
+  '--cluster-name': { value: 'sale-2', read: (c) => c.clusterName, expected: 'sale-2' },
+  '--node-id': { value: 'eu-1', read: (c) => c.nodeId, expected: 'eu-1' },
+  '--lease-ttl': { value: '1500', read: (c) => c.leaseTtlMs, expected: 1500 },
 };
 
 describe('parseServeArgs defaults', () => {
@@ -124,6 +128,22 @@ describe('parseServeArgs defaults', () => {
     const second = parseServeArgs([], {});
     expect(second.rooms[0]?.capacity).toBe(defaultRoomSettings.capacity);
     expect(second.host).toBe(defaultServerConfig.host);
+  });
+});
+
+describe('cluster flags', () => {
+  it('refuses names NATS subjects cannot carry, a lease TTL under 300 ms, and --nats with --data-dir', () => {
+    expect(() => parseServeArgs(['--node-id', 'a.b'], {})).toThrow(/--node-id must be 1 to 64 letters/);
+    expect(() => parseServeArgs(['--cluster-name', 'x y'], {})).toThrow(/--cluster-name/);
+    expect(() => parseServeArgs(['--lease-ttl', '299'], {})).toThrow(/--lease-ttl/);
+    expect(() => parseServeArgs(['--nats', ' , '], {})).toThrow(/at least one NATS server URL/);
+    expect(() => parseServeArgs(['--nats', 'nats://127.0.0.1:4222', '--data-dir', '/tmp/x'], {})).toThrow(/choose one/);
+  });
+
+  it('refuses live rooms in cluster mode, and serves them on one node', () => {
+    expect(() => parseServeArgs(['--nats', 'nats://127.0.0.1:4222', '--chat'], {})).toThrow(/live rooms \(chat\) are served by a single node; main has chat on/);
+    expect(parseServeArgs(['--chat'], {}).chat).toBe(true);
+    expect(parseServeArgs(['--nats', 'nats://127.0.0.1:4222'], {}).nats).toEqual(['nats://127.0.0.1:4222']);
   });
 });
 

@@ -4,6 +4,7 @@ import { copyAdmission, restoreAdmission, snapshotOfAdmission } from '../../../m
 import { createAdmissionState, isHeldSeat, positionOfConn, type AdmissionState } from '../../../machines/admission/admission-state.js';
 import type { AdmissionCommand, AdmissionDecision } from '../../../machines/admission/admission-types.js';
 import { settle } from '../../../machines/admission/step.js';
+import { evolve } from '../../../machines/admission/evolve.js';
 
 // A person `x` joins on connection `x` with session `sx`; `x2` is the connection it comes back on.
 const join = (conn: string, session = `s${conn}`): AdmissionCommand => ({ type: 'join', conn, session });
@@ -212,5 +213,39 @@ describe('seatGraceMs', () => {
   it('without it a dropped seat is released at once, as in v1', () => {
     const state = given(1, join('a'));
     expect(settle(state, { type: 'drop', conn: 'a' }, 0)).toEqual([{ type: 'released', conn: 'a', session: 'sa', from: 'seat', reason: 'dropped' }]);
+  });
+});
+
+describe('a cluster node that dies: only its connections are held', () => {
+  it('holds the named connections\' places and seats, keeps everyone else live, and lets them resume', () => {
+    // Capacity 2: a (dead node) and b seated; c (dead node) and d in line.
+    const state = given(2, join('a'), join('b'), join('c'), join('d'));
+    const decisions = settle(state, { type: 'holdForRestart', conns: ['a', 'c', 'gone'] }, 500);
+    expect(decisions).toEqual([{ type: 'heldForRestart', expiresAt: 1500, conns: ['a', 'c'] }]);
+    expect(line(state)).toEqual(['sc(held)', 'sd']);
+    expect(isHeldSeat(state.seats.get('a')!)).toBe(true);
+    expect(isHeldSeat(state.seats.get('b')!)).toBe(false);
+    // A seat that frees passes the held place over; the held seat is never given away.
+    settle(state, { type: 'leave', conn: 'b' }, 600);
+    expect([...state.seats.keys()].sort()).toEqual(['a', 'd']);
+    // Both come back on new connections: the seat, and the place in line (held places keep their order).
+    expect(settle(state, { type: 'join', conn: 'a2', session: 'x', resume: 'sa' }, 700)).toEqual([expect.objectContaining({ type: 'seatResumed', conn: 'a2', session: 'sa' })]);
+    expect(settle(state, { type: 'join', conn: 'c2', session: 'y', resume: 'sc' }, 700)).toEqual([expect.objectContaining({ type: 'resumed', conn: 'c2', session: 'sc', position: 1 })]);
+  });
+
+  it('decides nothing for connections that hold nothing live, so holding twice is harmless', () => {
+    const state = given(1, join('a'), join('b'));
+    settle(state, { type: 'holdForRestart', conns: ['b'] }, 0);
+    expect(settle(state, { type: 'holdForRestart', conns: ['b'] }, 10)).toEqual([]);
+    expect(settle(state, { type: 'holdForRestart', conns: [] }, 10)).toEqual([]);
+  });
+
+  it('snapshots and folds the same as it decides', () => {
+    const state = given(1, join('a'), join('b'), join('c'));
+    const copy = copyAdmission(state);
+    const decisions = settle(state, { type: 'holdForRestart', conns: ['a', 'c'] }, 5);
+    const folded = restoreAdmission(snapshotOfAdmission(copy));
+    for (const decision of decisions) evolve(folded, decision);
+    expect(snapshotOfAdmission(folded)).toEqual(snapshotOfAdmission(state));
   });
 });
