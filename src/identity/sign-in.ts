@@ -4,6 +4,7 @@ import type { ServerConfig } from '../config/server-config.js';
 import type { DataDirSecrets } from '../durable/data-dir-secrets.js';
 import { AddressRate } from '../server/address-rate.js';
 import { ConnectionsPerUser } from '../server/connections-per-user.js';
+import { normalizeOrigin } from '../server/upgrade-gate.js';
 import { openAnteroomDatabase, type AnteroomDatabase } from '../store/anteroom-database.js';
 import { createLoginRoutes } from './login-api.js';
 import { createLoginTokens, type LoginTokens } from './login-tokens.js';
@@ -44,8 +45,9 @@ export function createSignIn(config: ServerConfig, secrets: DataDirSecrets | nul
     logger.warn('--auth-required without a key (--auth-secret, --auth-public-key, --auth-jwks) or --data-dir: no one can sign in, every upgrade is refused');
   }
   const attempts = new AddressRate(loginRate, loginBurst);
+  const cookieOrigins = new Set((config.allowedOrigins ?? []).map(normalizeOrigin).filter((origin) => origin !== null));
   return {
-    identify: (request) => identifyUpgrade(request, config.authCookie, verifiers, config.authRequired),
+    identify: (request) => identifyUpgrade(request, config.authCookie, verifiers, config.authRequired, cookieOrigins),
     connectionsPerUser: new ConnectionsPerUser(config.maxConnectionsPerUser),
     loginRoutes: (addressOf) => createLoginRoutes({ accounts, cookieName: config.authCookie, attempts, addressOf, trustProxy: config.trustProxy }),
     close: () => db?.close(),
