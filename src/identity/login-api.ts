@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { addressBlock } from '../server/address-block.js';
 import type { AddressRate } from '../server/address-rate.js';
 import { json, readJsonBody } from '../server/http-api.js';
 import { decoyPasswordHash, maxPasswordBytes, verifyPassword } from './password-hash.js';
@@ -10,7 +11,7 @@ export interface LoginRoutesDeps {
   accounts: { users: UserAccounts; tokens: LoginTokens } | null;
   /** The cookie the login sets and the upgrade reads (`--auth-cookie`). */
   cookieName: string;
-  /** Login attempts per client address. */
+  /** Login attempts per client address (an IPv6 one by its /64). */
   attempts: AddressRate;
   addressOf: (request: IncomingMessage) => string;
   /** Whether `X-Forwarded-Proto` is believed (`--trust-proxy`): it says whether the visitor used https. */
@@ -60,7 +61,7 @@ function isHttps(request: IncomingMessage, trustProxy: boolean): boolean {
 async function login(request: IncomingMessage, response: ServerResponse, deps: LoginRoutesDeps): Promise<void> {
   if (deps.accounts === null) return json(response, 404, { error: 'no_accounts', message: 'built-in accounts need the server to run with --data-dir' });
   // Spent before the password is looked at, so guessing is slow whatever the answers.
-  const waitMs = deps.attempts.take(deps.addressOf(request), Date.now());
+  const waitMs = deps.attempts.take(addressBlock(deps.addressOf(request)), Date.now());
   if (waitMs > 0) {
     response.setHeader('retry-after', String(Math.ceil(waitMs / 1000)));
     return json(response, 429, { error: 'too_many_requests', retryAfterMs: waitMs });

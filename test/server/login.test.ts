@@ -97,3 +97,20 @@ describe('built-in accounts', () => {
     expect(await anteroom(['users', 'add', 'alice', '--data-dir', dir], '')).toMatchObject({ code: 2 });
   });
 });
+
+describe('login rate per address', () => {
+  it('counts an IPv6 client by its /64, the block one subscriber holds, so new addresses in it are no new attempts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anteroom-users-'));
+    const live = await startServer(['--data-dir', dir, '--trust-proxy']);
+    const from = (address: string) =>
+      fetch(`${live.httpUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': address }, body: JSON.stringify({ username: 'a', password: 'b' }) });
+    const statuses: number[] = [];
+    for (let i = 1; i <= 6; i++) statuses.push((await from(`2001:db8:0:7::${i.toString(16)}:1`)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    // Written another way, the same block is the same client; the next block is another one.
+    expect((await from('2001:0DB8:0000:0007:ffff:ffff:ffff:ffff')).status).toBe(429);
+    expect((await from('2001:db8:0:8::1')).status).toBe(401);
+    // IPv4 clients are still one address each.
+    expect((await from('192.0.2.1')).status).toBe(401);
+  });
+});
