@@ -4,6 +4,7 @@ import type { AddressRate } from '../server/address-rate.js';
 import { json, readJsonBody } from '../server/http-api.js';
 import { decoyPasswordHash, maxPasswordBytes, verifyPassword } from './password-hash.js';
 import { loginTtlSeconds, type LoginTokens } from './login-tokens.js';
+import { PasswordChecks } from './password-checks.js';
 import { accountNamePattern, type UserAccounts } from './user-accounts.js';
 
 export interface LoginRoutesDeps {
@@ -20,12 +21,16 @@ export interface LoginRoutesDeps {
 
 /** Largest login body, bytes: a name and a password. */
 const maxLoginBodyBytes = 4096;
+/** Password checks at once (half the default thread pool), and waiting behind them (about a second's worth). */
+const maxRunningChecks = 2;
+const maxWaitingChecks = 16;
 
 /**
  * `POST /api/login {"username","password"}` and `POST /api/logout` (protocol v2 section 5). An `extraRoutes`
  * entry: resolves true when it answered.
  */
 export function createLoginRoutes(deps: LoginRoutesDeps) {
+  const checks = new PasswordChecks(maxRunningChecks, maxWaitingChecks);
   return async (request: IncomingMessage, response: ServerResponse, path: string): Promise<boolean> => {
     if (path !== '/api/login' && path !== '/api/logout') return false;
     if (request.method !== 'POST') {
@@ -38,7 +43,7 @@ export function createLoginRoutes(deps: LoginRoutesDeps) {
       json(response, 200, { loggedOut: true });
       return true;
     }
-    await login(request, response, deps);
+    await login(request, response, deps, checks);
     return true;
   };
 }
@@ -58,7 +63,7 @@ function isHttps(request: IncomingMessage, trustProxy: boolean): boolean {
   return trustProxy && typeof proto === 'string' && proto.split(',').at(-1)!.trim().toLowerCase() === 'https';
 }
 
-async function login(request: IncomingMessage, response: ServerResponse, deps: LoginRoutesDeps): Promise<void> {
+async function login(request: IncomingMessage, response: ServerResponse, deps: LoginRoutesDeps, checks: PasswordChecks): Promise<void> {
   if (deps.accounts === null) return json(response, 404, { error: 'no_accounts', message: 'built-in accounts need the server to run with --data-dir' });
   // Spent before the password is looked at, so guessing is slow whatever the answers.
   const waitMs = deps.attempts.take(addressBlock(deps.addressOf(request)), Date.now());
@@ -70,7 +75,11 @@ async function login(request: IncomingMessage, response: ServerResponse, deps: L
   if (typeof credentials === 'string') return json(response, credentials === 'too_large' ? 413 : 400, { error: credentials });
   const stored = deps.accounts.users.passwordHashOf(credentials.username);
   // An unknown name is checked against a decoy, so it takes as long to refuse as a wrong password.
-  const matches = await verifyPassword(credentials.password, stored ?? (await decoyPasswordHash()));
+  const matches = await checks.run(async () => verifyPassword(credentials.password, stored ?? (await decoyPasswordHash())));
+  if (matches === 'busy') {
+    response.setHeader('retry-after', '1');
+    return json(response, 503, { error: 'busy', message: 'too many sign-ins at once; try again shortly' });
+  }
   if (stored === null || !matches) return json(response, 401, { error: 'bad_credentials' });
   const token = await deps.accounts.tokens.issue(credentials.username);
   response.setHeader('set-cookie', cookie(deps.cookieName, token, loginTtlSeconds, isHttps(request, deps.trustProxy)));

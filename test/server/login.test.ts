@@ -114,3 +114,21 @@ describe('login rate per address', () => {
     expect((await from('192.0.2.1')).status).toBe(401);
   });
 });
+
+describe('logins at once', () => {
+  it('checks a few passwords at a time and answers 503 busy with Retry-After past a bounded line, whatever the addresses', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anteroom-users-'));
+    const live = await startServer(['--data-dir', dir, '--trust-proxy']);
+    // Each from its own address, well within its own rate: only the bound on checks at once stops them.
+    const responses = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        fetch(`${live.httpUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `198.51.100.${i}` }, body: JSON.stringify({ username: 'a', password: 'b' }) }),
+      ),
+    );
+    const busy = responses.filter((response) => response.status === 503);
+    expect(busy.length).toBeGreaterThan(0);
+    expect(busy[0]!.headers.get('retry-after')).toBe('1');
+    expect(await busy[0]!.json()).toMatchObject({ error: 'busy' });
+    expect(responses.every((response) => response.status === 401 || response.status === 503)).toBe(true);
+  }, 30_000);
+});
