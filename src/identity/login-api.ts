@@ -5,6 +5,7 @@ import { json, readJsonBody } from '../server/http-api.js';
 import { decoyPasswordHash, maxPasswordBytes, verifyPassword } from './password-hash.js';
 import { loginTtlSeconds, type LoginTokens } from './login-tokens.js';
 import { PasswordChecks } from './password-checks.js';
+import { cookieMaySignIn } from './upgrade-auth.js';
 import { accountNamePattern, type UserAccounts } from './user-accounts.js';
 
 export interface LoginRoutesDeps {
@@ -15,6 +16,8 @@ export interface LoginRoutesDeps {
   /** Login attempts per client address (an IPv6 one by its /64). */
   attempts: AddressRate;
   addressOf: (request: IncomingMessage) => string;
+  /** Origins (normalized) whose pages may sign in and out beside the server's own (`--allowed-origins`, no `*`). */
+  cookieOrigins: ReadonlySet<string>;
   /** Whether `X-Forwarded-Proto` is believed (`--trust-proxy`): it says whether the visitor used https. */
   trustProxy: boolean;
 }
@@ -39,6 +42,11 @@ export function createLoginRoutes(deps: LoginRoutesDeps) {
       return true;
     }
     if (path === '/api/logout') {
+      // A plain form of another site can post here (no preflight): its page must not sign the visitor out.
+      if (!cookieMaySignIn(request, deps.cookieOrigins)) {
+        json(response, 403, { error: 'origin_not_allowed' });
+        return true;
+      }
       response.setHeader('set-cookie', cookie(deps.cookieName, '', 0, isHttps(request, deps.trustProxy)));
       json(response, 200, { loggedOut: true });
       return true;

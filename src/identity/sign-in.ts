@@ -49,7 +49,7 @@ export function createSignIn(config: ServerConfig, secrets: DataDirSecrets | nul
   return {
     identify: (request) => identifyUpgrade(request, config.authCookie, verifiers, config.authRequired, cookieOrigins),
     connectionsPerUser: new ConnectionsPerUser(config.maxConnectionsPerUser),
-    loginRoutes: (addressOf) => createLoginRoutes({ accounts, cookieName: config.authCookie, attempts, addressOf, trustProxy: config.trustProxy }),
+    loginRoutes: (addressOf) => createLoginRoutes({ accounts, cookieName: config.authCookie, attempts, addressOf, cookieOrigins, trustProxy: config.trustProxy }),
     close: () => db?.close(),
   };
 }

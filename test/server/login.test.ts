@@ -132,3 +132,15 @@ describe('logins at once', () => {
     expect(responses.every((response) => response.status === 401 || response.status === 503)).toBe(true);
   }, 30_000);
 });
+
+describe('logout from another site', () => {
+  it("refuses with 403 a logout a page of another origin sends (a form can post it), and clears nothing", async () => {
+    const live = await startServer(['--data-dir', mkdtempSync(join(tmpdir(), 'anteroom-users-'))]);
+    const logout = (origin?: string) => fetch(`${live.httpUrl}/api/logout`, { method: 'POST', headers: origin === undefined ? {} : { origin } });
+    const foreign = await logout('https://evil.example');
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get('set-cookie')).toBeNull();
+    expect((await logout(live.httpUrl)).status).toBe(200);
+    expect((await logout()).status).toBe(200);
+  });
+});
