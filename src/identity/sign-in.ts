@@ -26,6 +26,14 @@ export interface SignIn {
   close(): void;
 }
 
+/** The login cookie's verifier, for accounts that still exist: removing an account signs it out at once. */
+function liveAccountsOnly(accounts: { users: UserAccounts; tokens: LoginTokens }): TokenVerifier {
+  return async (token) => {
+    const identity = await accounts.tokens.verify(token);
+    return identity !== null && accounts.users.passwordHashOf(identity.user) !== null ? identity : null;
+  };
+}
+
 /**
  * Sign-in from the configuration: the site's token verifier (`--auth-*`), and with a data dir the built-in
  * accounts in `anteroom.db` and the login cookie signed with the data dir's login secret. A valid login
@@ -40,7 +48,7 @@ export function createSignIn(config: ServerConfig, secrets: DataDirSecrets | nul
     db = openAnteroomDatabase(config.dataDir);
     accounts = { users: new UserAccounts(db), tokens: createLoginTokens(secrets.loginSecret) };
   }
-  const verifiers: TokenVerifier[] = [...(site ? [site] : []), ...(accounts ? [accounts.tokens.verify] : [])];
+  const verifiers: TokenVerifier[] = [...(site ? [site] : []), ...(accounts ? [liveAccountsOnly(accounts)] : [])];
   if (config.authRequired && verifiers.length === 0) {
     logger.warn('--auth-required without a key (--auth-secret, --auth-public-key, --auth-jwks) or --data-dir: no one can sign in, every upgrade is refused');
   }

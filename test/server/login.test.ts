@@ -144,3 +144,15 @@ describe('logout from another site', () => {
     expect((await logout()).status).toBe(200);
   });
 });
+
+describe('a removed account', () => {
+  it('is signed out at once: its login cookie no longer opens a socket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anteroom-users-'));
+    await anteroom(['users', 'add', 'bob', '--data-dir', dir], 'looking-glass\n');
+    const live = await startServer(['--data-dir', dir, '--auth-required']);
+    const cookie = (await login(live, { username: 'bob', password: 'looking-glass' })).headers.get('set-cookie')!.split(';')[0]!;
+    (await TestClient.open(live.url, { headers: { cookie } })).terminate();
+    expect(await anteroom(['users', 'remove', 'bob', '--data-dir', dir])).toMatchObject({ code: 0 });
+    await expect(TestClient.open(live.url, { headers: { cookie } })).rejects.toThrow(/401/);
+  });
+});
