@@ -96,8 +96,8 @@ async function login(request: IncomingMessage, response: ServerResponse, deps: L
   json(response, 200, { user: credentials.username, name: credentials.username, expiresIn: loginTtlSeconds });
 }
 
-/** The body's username and password, or why it is refused (`too_large`, `bad_json`, `bad_request`). */
-async function readCredentials(request: IncomingMessage): Promise<{ username: string; password: string } | 'too_large' | 'bad_json' | 'bad_request'> {
+/** The body's username and password, or why it is refused (`too_large`, `bad_json`, `aborted`, `bad_request`). */
+async function readCredentials(request: IncomingMessage): Promise<{ username: string; password: string } | 'too_large' | 'bad_json' | 'aborted' | 'bad_request'> {
   // JSON only: a page of another site cannot send it without a CORS preflight, which is never granted here,
   // so no other site can sign a visitor in to an account of its choosing.
   const type = request.headers['content-type'] ?? '';

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, startServer, TestClient, type LiveServer } from '../support/live-server.js';
 
@@ -154,5 +156,23 @@ describe('a removed account', () => {
     (await TestClient.open(live.url, { headers: { cookie } })).terminate();
     expect(await anteroom(['users', 'remove', 'bob', '--data-dir', dir])).toMatchObject({ code: 0 });
     await expect(TestClient.open(live.url, { headers: { cookie } })).rejects.toThrow(/401/);
+  });
+});
+
+describe('a login body cut off by the client', () => {
+  it('is the client leaving, not a server fault: nothing is logged as an error', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const live = await startServer(['--data-dir', mkdtempSync(join(tmpdir(), 'anteroom-users-'))], { logger });
+    const socket = connect(Number(new URL(live.httpUrl).port), '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise<void>((resolve) => socket.write('POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"user', () => resolve()));
+    // A request sent after it is answered after the server has read it.
+    expect((await fetch(`${live.httpUrl}/healthz`)).status).toBe(200);
+    socket.destroy();
+    // The server is still there and answers the next login; no line of the cut one says error.
+    const next = await login(live, { username: 'a', password: 'b' });
+    expect(next.status).toBe(401);
+    expect(lines.filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
   });
 });
