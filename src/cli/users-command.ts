@@ -31,6 +31,8 @@ export async function usersCommand(argv: string[], out: NodeJS.WritableStream = 
     return 0;
   }
   const args = parseUsersArgs(argv, process.env);
+  // Read before the database is opened, so a refused password leaves no data dir behind.
+  const password = args.action === 'add' ? await readPassword(args.passwordFile, stdin) : null;
   const db = openAnteroomDatabase(args.dataDir);
   try {
     const users = new UserAccounts(db);
@@ -43,8 +45,7 @@ export async function usersCommand(argv: string[], out: NodeJS.WritableStream = 
       out.write(`removed ${args.name}\n`);
       return 0;
     }
-    const password = await readPassword(args.passwordFile, stdin);
-    const existed = users.set(args.name!, await hashPassword(password));
+    const existed = users.set(args.name!, await hashPassword(password!));
     out.write(`${existed ? 'changed the password of' : 'added'} ${args.name}\n`);
     return 0;
   } finally {
@@ -72,6 +73,8 @@ function parseUsersArgs(argv: string[], env: NodeJS.ProcessEnv): UsersArgs {
   const dataDir = flags.get('--data-dir') ?? (env[envVarFor('data-dir')] || undefined);
   if (dataDir === undefined) throw new ConfigError('users: accounts live in a data dir: give --data-dir <dir>');
   if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) throw new ConfigError(`users: ${dataDir} is not a directory`);
+  // Only `add` makes a data dir: listing or removing in a mistyped path would make an empty one.
+  if (action !== 'add' && !existsSync(dataDir)) throw new ConfigError(`users: there is no data dir at ${dataDir}`);
   const name = positional[0] ?? null;
   if (action !== 'list' && (name === null || positional.length > 1)) throw new ConfigError(`users ${action}: give exactly one account name`);
   if (action === 'list' && positional.length > 0) throw new ConfigError('users list: takes no name');

@@ -138,12 +138,18 @@ export function parseOpensAt(value: unknown, label: string): number {
   throw new ConfigError(`${label} must be an ISO 8601 date-time with a time zone (e.g. "2026-12-01T19:00:00Z") or ms since the epoch, got ${quoteValue(value)}`);
 }
 
+/**
+ * Shortest HS256 secret taken, in characters: RFC 7518 section 3.2 asks for a key of at least the hash's size
+ * (256 bits); a shorter one can be guessed offline from any token signed with it.
+ */
+export const minHs256SecretChars = 32;
+
 /** A room's join-ticket key: `ticketSecret` (at least 32 characters) or `ticketJwks`, not both. */
 function ticketFields(entry: Record<string, unknown>, label: string): Pick<RoomConfig, 'ticketSecret' | 'ticketJwks'> {
   const { ticketSecret, ticketJwks } = entry;
   if (ticketSecret !== undefined && ticketJwks !== undefined) throw new ConfigError(`${label}: give ticketSecret or ticketJwks, not both`);
   if (ticketSecret !== undefined) {
-    if (typeof ticketSecret !== 'string' || ticketSecret.length < 32) throw new ConfigError(`${label}.ticketSecret must be a string of at least 32 characters`);
+    if (typeof ticketSecret !== 'string' || ticketSecret.length < minHs256SecretChars) throw new ConfigError(`${label}.ticketSecret must be a string of at least ${minHs256SecretChars} characters`);
     return { ticketSecret };
   }
   if (ticketJwks !== undefined) {

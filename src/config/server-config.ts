@@ -10,6 +10,7 @@ import {
   isInRange,
   loadRoomsFile,
   maxTimerMs,
+  minHs256SecretChars,
   quoteValue,
   roomSettingRanges,
   type WholeNumberRange,
@@ -227,6 +228,11 @@ function clusterToken(raw: string, source: string): string {
 
 function nonEmpty(raw: string, source: string): string {
   if (raw.trim() === '') throw new ConfigError(`${source} must not be empty`);
+  return raw;
+}
+
+function hs256Secret(raw: string, source: string): string {
+  if (raw.length < minHs256SecretChars) throw new ConfigError(`${source} must be at least ${minHs256SecretChars} characters (an HS256 key of 256 bits or more)`);
   return raw;
 }
 
@@ -487,10 +493,10 @@ const serveFlagSpecs = {
   },
   'auth-secret': {
     valueName: '<secret>',
-    description: "HS256 secret of the site's sign-in JWTs; every upgrade must carry one (implies --auth-required)",
+    description: "HS256 secret (at least 32 characters) of the site's sign-in JWTs; every upgrade must carry one (implies --auth-required)",
     defaultValue: server.authSecret,
     defaultText: 'none',
-    parse: nonEmpty,
+    parse: hs256Secret,
   },
   'auth-public-key': {
     valueName: '<file.pem>',

@@ -6,6 +6,7 @@ import type { Identity } from '../../machines/identity.js';
 import { ConfigError } from '../config/config-error.js';
 import type { AuthSettings } from '../config/server-config.js';
 import { jwksKeySet } from '../server/join-tickets.js';
+import { originAllowed } from '../server/upgrade-gate.js';
 
 /** Longest token read from a request, in characters: a JWT is a few hundred. */
 const maxTokenChars = 8192;
@@ -21,16 +22,16 @@ export type UpgradeIdentity = { identity: Identity } | { guest: true } | { refus
 
 /**
  * The tokens an upgrade presents, in the order they are tried: `Authorization: Bearer`, `?access_token=`, then
- * the cookie named `cookieName`. Oversized ones are left out.
+ * the cookie named `cookieName` (unless `withCookie` is false). Oversized ones are left out.
  */
-export function tokensOfRequest(request: Pick<IncomingMessage, 'headers' | 'url'>, cookieName: string): string[] {
+export function tokensOfRequest(request: Pick<IncomingMessage, 'headers' | 'url'>, cookieName: string, withCookie = true): string[] {
   const tokens: string[] = [];
   const bearer = /^Bearer +(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
   if (bearer !== undefined) tokens.push(bearer);
   const query = request.url?.split('?', 2)[1];
   const fromQuery = query === undefined ? null : new URLSearchParams(query).get('access_token');
   if (fromQuery) tokens.push(fromQuery);
-  const fromCookie = cookieValue(request.headers.cookie, cookieName);
+  const fromCookie = withCookie ? cookieValue(request.headers.cookie, cookieName) : null;
   if (fromCookie) tokens.push(fromCookie);
   return tokens.filter((token) => token.length <= maxTokenChars);
 }
@@ -95,16 +96,29 @@ function siteKey(settings: AuthSettings): Uint8Array | KeyObject | JWTVerifyGetK
 }
 
 /**
+ * Whether an upgrade's cookie may sign it in. A browser attaches the cookie to an upgrade whichever page opened
+ * it, so a page of another site could otherwise act as the visitor (cross-site WebSocket hijacking: take the
+ * visitor's place over and read its admission). It counts when no browser page opened the socket (no
+ * `Origin`), or when the page is of the server's own origin or one of `allowedOrigins` (normalized; `*` is not
+ * taken to mean every page here).
+ */
+export function cookieMaySignIn(request: Pick<IncomingMessage, 'headers'>, allowedOrigins: ReadonlySet<string>): boolean {
+  const origin = request.headers.origin;
+  return origin === undefined || originAllowed(origin, request.headers.host, allowedOrigins);
+}
+
+/**
  * Who an upgrade is: the first presented token that one of `verifiers` accepts (the site's, then the built-in
- * login's). Without one, a guest, unless `required`: then refused.
+ * login's); the cookie only as `cookieMaySignIn` allows. Without one, a guest, unless `required`: then refused.
  */
 export async function identifyUpgrade(
   request: Pick<IncomingMessage, 'headers' | 'url'>,
   cookieName: string,
   verifiers: readonly TokenVerifier[],
   required: boolean,
+  cookieOrigins: ReadonlySet<string> = new Set(),
 ): Promise<UpgradeIdentity> {
-  const tokens = tokensOfRequest(request, cookieName);
+  const tokens = tokensOfRequest(request, cookieName, cookieMaySignIn(request, cookieOrigins));
   for (const token of tokens) {
     for (const verify of verifiers) {
       const identity = await verify(token);

@@ -311,14 +311,21 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   return timingSafeEqual(given, expected) && match !== null;
 }
 
-/** A request body as JSON: its value, or `too_large` (over `limit` bytes, by default `maxBodyBytes`) or `bad_json`. */
-export async function readJsonBody(request: IncomingMessage, limit = maxBodyBytes): Promise<{ value: unknown } | { refused: 'too_large' | 'bad_json' }> {
+/**
+ * A request body as JSON: its value, or `too_large` (over `limit` bytes, by default `maxBodyBytes`), `bad_json`,
+ * or `aborted` (the client went away before the body's end: its doing, not a fault of the server).
+ */
+export async function readJsonBody(request: IncomingMessage, limit = maxBodyBytes): Promise<{ value: unknown } | { refused: 'too_large' | 'bad_json' | 'aborted' }> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > limit) return { refused: 'too_large' };
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of request) {
+      size += (chunk as Buffer).length;
+      if (size > limit) return { refused: 'too_large' };
+      chunks.push(chunk as Buffer);
+    }
+  } catch {
+    return { refused: 'aborted' };
   }
   try {
     return { value: JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown };

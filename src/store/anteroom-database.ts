@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config/config-error.js';
 import { migrations as schema, type Migration } from './migrations.js';
@@ -18,7 +18,12 @@ export const databaseFileName = 'anteroom.db';
 export function openAnteroomDatabase(dataDir: string | null, migrations: readonly Migration[] = schema): AnteroomDatabase {
   let db: AnteroomDatabase;
   try {
-    if (dataDir !== null) mkdirSync(dataDir, { recursive: true });
+    if (dataDir !== null) {
+      // It holds password hashes: the owner's alone, like the data dir's secrets. SQLite gives its WAL and
+      // shared-memory files the database file's permissions, so making the file first covers them too.
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      closeSync(openSync(join(dataDir, databaseFileName), 'a', 0o600));
+    }
     db = new Database(dataDir === null ? ':memory:' : join(dataDir, databaseFileName));
     if (dataDir !== null) db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');

@@ -70,7 +70,7 @@ const flagCases: Record<string, { value: string; read: (config: ServerConfig) =>
   '--ops-host': { value: '10.0.0.5', read: (c) => c.opsHost, expected: '10.0.0.5' },
   '--max-event-streams': { value: '5', read: (c) => c.maxEventStreams, expected: 5 },
   '--max-connections-per-user': { value: '2', read: (c) => c.maxConnectionsPerUser, expected: 2 },
-  '--auth-secret': { value: 's3cret', read: (c) => [c.authSecret, c.authRequired], expected: ['s3cret', true] },
+  '--auth-secret': { value: 's3cret-of-at-least-32-characters', read: (c) => [c.authSecret, c.authRequired], expected: ['s3cret-of-at-least-32-characters', true] },
   '--auth-public-key': { value: 'site.pem', read: (c) => [c.authPublicKey, c.authRequired], expected: ['site.pem', true] },
   '--auth-jwks': { value: 'https://login.example.com/jwks.json', read: (c) => [c.authJwks, c.authRequired], expected: ['https://login.example.com/jwks.json', true] },
   '--auth-issuer': { value: 'https://login.example.com/', read: (c) => c.authIssuer, expected: 'https://login.example.com/' },
@@ -165,9 +165,16 @@ describe('parseServeArgs flags and environment', () => {
   }
 
   it('takes one key for sign-in tokens, and a cookie name that is a cookie token', () => {
-    expect(() => parseServeArgs(['--auth-secret', 'x', '--auth-jwks', 'keys.json'], {})).toThrow(/--auth-secret and --auth-jwks: choose one/);
+    const secret = 'x'.repeat(32);
+    expect(() => parseServeArgs(['--auth-secret', secret, '--auth-jwks', 'keys.json'], {})).toThrow(/--auth-secret and --auth-jwks: choose one/);
     expect(() => parseServeArgs(['--auth-cookie', 'a b'], {})).toThrow(/--auth-cookie must be a cookie name/);
-    expect(parseServeArgs(['--auth-secret', 'x', '--auth-required=false'], {}).authRequired).toBe(true);
+    expect(parseServeArgs(['--auth-secret', secret, '--auth-required=false'], {}).authRequired).toBe(true);
+  });
+
+  it('refuses an HS256 secret shorter than 256 bits, which could be guessed offline from any token', () => {
+    expect(() => parseServeArgs(['--auth-secret', 'changeme'], {})).toThrow(/--auth-secret must be at least 32 characters/);
+    expect(() => parseServeArgs([], { ANTEROOM_AUTH_SECRET: 'x'.repeat(31) })).toThrow(/ANTEROOM_AUTH_SECRET must be at least 32 characters/);
+    expect(parseServeArgs(['--auth-secret', 'x'.repeat(32)], {}).authSecret).toBe('x'.repeat(32));
   });
 
   it('names the environment variable after the flag', () => {

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, startServer, TestClient, type LiveServer } from '../support/live-server.js';
 
@@ -95,5 +97,82 @@ describe('built-in accounts', () => {
     const dir = mkdtempSync(join(tmpdir(), 'anteroom-users-'));
     expect(await anteroom(['users', 'remove', 'nobody', '--data-dir', dir])).toMatchObject({ code: 2, err: 'anteroom: users remove: no account named nobody\n' });
     expect(await anteroom(['users', 'add', 'alice', '--data-dir', dir], '')).toMatchObject({ code: 2 });
+  });
+});
+
+describe('login rate per address', () => {
+  it('counts an IPv6 client by its /64, the block one subscriber holds, so new addresses in it are no new attempts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anteroom-users-'));
+    const live = await startServer(['--data-dir', dir, '--trust-proxy']);
+    const from = (address: string) =>
+      fetch(`${live.httpUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': address }, body: JSON.stringify({ username: 'a', password: 'b' }) });
+    const statuses: number[] = [];
+    for (let i = 1; i <= 6; i++) statuses.push((await from(`2001:db8:0:7::${i.toString(16)}:1`)).status);
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    // Written another way, the same block is the same client; the next block is another one.
+    expect((await from('2001:0DB8:0000:0007:ffff:ffff:ffff:ffff')).status).toBe(429);
+    expect((await from('2001:db8:0:8::1')).status).toBe(401);
+    // IPv4 clients are still one address each.
+    expect((await from('192.0.2.1')).status).toBe(401);
+  });
+});
+
+describe('logins at once', () => {
+  it('checks a few passwords at a time and answers 503 busy with Retry-After past a bounded line, whatever the addresses', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anteroom-users-'));
+    const live = await startServer(['--data-dir', dir, '--trust-proxy']);
+    // Each from its own address, well within its own rate: only the bound on checks at once stops them.
+    const responses = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        fetch(`${live.httpUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': `198.51.100.${i}` }, body: JSON.stringify({ username: 'a', password: 'b' }) }),
+      ),
+    );
+    const busy = responses.filter((response) => response.status === 503);
+    expect(busy.length).toBeGreaterThan(0);
+    expect(busy[0]!.headers.get('retry-after')).toBe('1');
+    expect(await busy[0]!.json()).toMatchObject({ error: 'busy' });
+    expect(responses.every((response) => response.status === 401 || response.status === 503)).toBe(true);
+  }, 30_000);
+});
+
+describe('logout from another site', () => {
+  it("refuses with 403 a logout a page of another origin sends (a form can post it), and clears nothing", async () => {
+    const live = await startServer(['--data-dir', mkdtempSync(join(tmpdir(), 'anteroom-users-'))]);
+    const logout = (origin?: string) => fetch(`${live.httpUrl}/api/logout`, { method: 'POST', headers: origin === undefined ? {} : { origin } });
+    const foreign = await logout('https://evil.example');
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get('set-cookie')).toBeNull();
+    expect((await logout(live.httpUrl)).status).toBe(200);
+    expect((await logout()).status).toBe(200);
+  });
+});
+
+describe('a removed account', () => {
+  it('is signed out at once: its login cookie no longer opens a socket', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anteroom-users-'));
+    await anteroom(['users', 'add', 'bob', '--data-dir', dir], 'looking-glass\n');
+    const live = await startServer(['--data-dir', dir, '--auth-required']);
+    const cookie = (await login(live, { username: 'bob', password: 'looking-glass' })).headers.get('set-cookie')!.split(';')[0]!;
+    (await TestClient.open(live.url, { headers: { cookie } })).terminate();
+    expect(await anteroom(['users', 'remove', 'bob', '--data-dir', dir])).toMatchObject({ code: 0 });
+    await expect(TestClient.open(live.url, { headers: { cookie } })).rejects.toThrow(/401/);
+  });
+});
+
+describe('a login body cut off by the client', () => {
+  it('is the client leaving, not a server fault: nothing is logged as an error', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const live = await startServer(['--data-dir', mkdtempSync(join(tmpdir(), 'anteroom-users-'))], { logger });
+    const socket = connect(Number(new URL(live.httpUrl).port), '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise<void>((resolve) => socket.write('POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"user', () => resolve()));
+    // A request sent after it is answered after the server has read it.
+    expect((await fetch(`${live.httpUrl}/healthz`)).status).toBe(200);
+    socket.destroy();
+    // The server is still there and answers the next login; no line of the cut one says error.
+    const next = await login(live, { username: 'a', password: 'b' });
+    expect(next.status).toBe(401);
+    expect(lines.filter((line) => JSON.parse(line).level >= 50)).toEqual([]);
   });
 });

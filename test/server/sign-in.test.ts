@@ -134,3 +134,28 @@ describe('one place per person', () => {
     await waitFor('the first connection to be given back', async () => (await upgradeStatus(live.url, headers)) === 101);
   });
 });
+
+describe('the sign-in cookie and the page that opens the socket', () => {
+  it("counts only from the server's own origin, an allowed one, or no browser page: another site's page cannot act as the visitor", async () => {
+    const live = await startServer([...siteFlags, '--allowed-origins', '*']);
+    const cookie = `anteroom_auth=${await token(claims)}`;
+    const own = live.httpUrl;
+    // Another site's page: the browser still attaches the cookie, but it is not taken.
+    expect(await upgradeStatus(live.url, { cookie, origin: 'https://evil.example' })).toBe(401);
+    expect(await upgradeStatus(live.url, { cookie, origin: 'null' })).toBe(401);
+    expect(await upgradeStatus(live.url, { cookie, origin: own })).toBe(101);
+    expect(await upgradeStatus(live.url, { cookie })).toBe(101);
+    // A token the page presents itself is its own to give.
+    expect(await upgradeStatus(live.url, { authorization: `Bearer ${await token(claims)}`, origin: 'https://evil.example' })).toBe(101);
+    const listed = await startServer([...siteFlags, '--allowed-origins', 'https://shop.example']);
+    expect(await upgradeStatus(listed.url, { cookie, origin: 'https://shop.example' })).toBe(101);
+  });
+
+  it('without --auth-required, a cookie from another origin makes a guest, never the user', async () => {
+    const live = await startServer(['--auth-secret', secret, '--auth-required=false', '--heartbeat-timeout', '60000'], {}, { authRequired: false });
+    const client = await TestClient.placed(live.url, { headers: { cookie: `anteroom_auth=${await token(claims)}`, origin: 'https://evil.example' } });
+    const runtime = live.server.rooms.get('main')!.runtime;
+    expect(runtime.identityOf([...runtime.connectionIds()][0]!)).toMatchObject({ authenticated: false });
+    await client.close();
+  });
+});
