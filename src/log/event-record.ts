@@ -9,7 +9,7 @@ import type { InboundMessage, RoomAdminCommand } from '../rooms/room-inputs.js';
  * The format version every record carries as `v`. Records without one were written by version 1, before
  * decisions carried their due times; `upgradeRecord` reads them.
  */
-export const logFormatVersion = 2;
+export const logFormatVersion = 3;
 
 interface RecordBase {
   /** Format version (`logFormatVersion` when written by this release). */

@@ -11,7 +11,10 @@ export class EventLogFormatError extends Error {}
  * - Format 1 (records without `v`): decisions did not carry their due times. A `held` place expired
  *   `resumeWindowMs` after it was held, and a seat `sessionTtlMs` after its admission, both from the room's
  *   settings as opened; those times are written into the decisions.
- * - Format 2: current.
+ * - Format 2: as format 3 without its additions (a signed-in user on `connected`, joins and takeovers; live
+ *   rooms' chat records), so it reads as it is.
+ * - Format 3: current. A release that reads only formats 1 and 2 refuses it in one line instead of misreading a
+ *   takeover or a chat record.
  */
 export class RecordUpgrade {
   private readonly settings = new Map<string, RoomConfig>();
@@ -23,7 +26,7 @@ export class RecordUpgrade {
     if (version > logFormatVersion) {
       throw new EventLogFormatError(`${where}: written in log format ${version} by a newer release; this one reads formats 1 to ${logFormatVersion}`);
     }
-    const record = version === 1 ? this.fromFormat1(raw) : raw;
+    const record = version === 1 ? this.fromFormat1(raw) : version < logFormatVersion ? { ...raw, v: logFormatVersion } : raw;
     if (record.kind === 'room.opened') this.settings.set(record.room, record.data.settings);
     return record;
   }

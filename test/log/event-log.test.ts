@@ -21,9 +21,9 @@ describe('EventLog.append', () => {
     const first = log.append('main', 'connected', 'c1', { session: 's1' });
     const second = log.append('lobby', 'admitted', 'c1', { session: 's1', at: 1001, ttlUntil: null });
     const third = log.append('main', 'config', null, { type: 'pause' });
-    expect(first).toEqual({ v: 2, seq: 1, at: 1000, room: 'main', kind: 'connected', conn: 'c1', data: { session: 's1' } });
-    expect(second).toEqual({ v: 2, seq: 2, at: 1001, room: 'lobby', kind: 'admitted', conn: 'c1', data: { session: 's1', at: 1001, ttlUntil: null } });
-    expect(third).toEqual({ v: 2, seq: 3, at: 1002, room: 'main', kind: 'config', conn: null, data: { type: 'pause' } });
+    expect(first).toEqual({ v: 3, seq: 1, at: 1000, room: 'main', kind: 'connected', conn: 'c1', data: { session: 's1' } });
+    expect(second).toEqual({ v: 3, seq: 2, at: 1001, room: 'lobby', kind: 'admitted', conn: 'c1', data: { session: 's1', at: 1001, ttlUntil: null } });
+    expect(third).toEqual({ v: 3, seq: 3, at: 1002, room: 'main', kind: 'config', conn: null, data: { type: 'pause' } });
     expect(log.lastSeq).toBe(3);
   });
 

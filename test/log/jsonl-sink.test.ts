@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EventRecord } from '../../src/log/event-record.js';
+import { logFormatVersion, type EventRecord } from '../../src/log/event-record.js';
 import { JsonlSink } from '../../src/log/jsonl-sink.js';
 import { readEventLog } from '../../src/log/read-event-log.js';
 
@@ -17,7 +17,7 @@ afterEach(() => {
 });
 
 function record(seq: number, overrides: Partial<EventRecord> = {}): EventRecord {
-  return { v: 2, seq, at: 1_700_000_000_000 + seq, room: 'main', kind: 'connected', conn: `c${seq}`, data: { session: `s${seq}` }, ...overrides } as EventRecord;
+  return { v: logFormatVersion, seq, at: 1_700_000_000_000 + seq, room: 'main', kind: 'connected', conn: `c${seq}`, data: { session: `s${seq}` }, ...overrides } as EventRecord;
 }
 
 describe('JsonlSink', () => {

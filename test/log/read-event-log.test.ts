@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultRoomSettings } from '../../src/config/server-config.js';
 import { EventLog } from '../../src/log/event-log.js';
-import type { EventRecord } from '../../src/log/event-record.js';
+import { logFormatVersion, type EventRecord } from '../../src/log/event-record.js';
 import { JsonlSink } from '../../src/log/jsonl-sink.js';
 import { readEventLog } from '../../src/log/read-event-log.js';
 import { replay } from '../../src/log/replay.js';
@@ -21,7 +21,7 @@ afterEach(() => {
 });
 
 function record(seq: number, overrides: Partial<EventRecord> = {}): EventRecord {
-  return { v: 2, seq, at: 1_700_000_000_000 + seq, room: 'main', kind: 'connected', conn: `c${seq}`, data: { session: `s${seq}` }, ...overrides } as EventRecord;
+  return { v: logFormatVersion, seq, at: 1_700_000_000_000 + seq, room: 'main', kind: 'connected', conn: `c${seq}`, data: { session: `s${seq}` }, ...overrides } as EventRecord;
 }
 
 const readRecords = async (file: string) => (await readEventLog(file)).records;
