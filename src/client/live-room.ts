@@ -49,6 +49,8 @@ export class LiveRoom {
   #bucket = new TokenBucket(SAY_RATE_PER_SECOND, SAY_RATE_PER_SECOND, Date.now());
   /** This connection is admitted to a live room (its admission `presence` or `history` arrived). */
   #live = false;
+  /** The room has been live on an earlier connection: a new admission is live at once. */
+  #wasLive = false;
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
   /** When `typing:true` was last sent on this connection; null while not typing. */
   #typingSentAt: number | null = null;
@@ -150,6 +152,14 @@ export class LiveRoom {
     }
   }
 
+  /**
+   * The connection was admitted to a seat. In a room already known to be live the client goes live at once,
+   * without waiting for the room's presence or history; otherwise it waits for them.
+   */
+  admitted(): void {
+    if (this.#wasLive) this.#goLive();
+  }
+
   /** The connection ended or was queued again: nothing is live until the next admission. */
   suspend(): void {
     this.#live = false;
@@ -167,6 +177,7 @@ export class LiveRoom {
   #goLive(): void {
     if (this.#live) return;
     this.#live = true;
+    this.#wasLive = true;
     // A reconnect: everything after the newest message seen, then what was said meanwhile, in order.
     const newest = this.#seen.newest;
     if (newest !== null) this.#host.send({ type: 'history', after: newest });

@@ -407,8 +407,12 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
     );
     this.#setState('active');
     this.emit('status', status);
-    if (wasActive) this.emit('token', { token: status.token, expiresAt: status.expiresAt });
-    else this.emit('admitted', { session: status.session, token: status.token, expiresAt: status.expiresAt });
+    if (wasActive) {
+      this.emit('token', { token: status.token, expiresAt: status.expiresAt });
+      return;
+    }
+    this.emit('admitted', { session: status.session, token: status.token, expiresAt: status.expiresAt });
+    this.#room.admitted();
   }
 
   #handleServerError(code: string, message: unknown, retryAfterMs: unknown, ref: unknown): void {

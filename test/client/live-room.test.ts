@@ -178,6 +178,24 @@ describe('live room: say', () => {
     expect(client.pendingSays).toEqual([]);
   });
 
+  it('a room seen live before is live again at the next admission, before its presence arrives', () => {
+    const { client } = start();
+    admit([message(1)]);
+    const socket = reconnect();
+    const id = client.say('back');
+    socket.open();
+    socket.receive(active);
+    expect(client.liveRoom).toBe(true);
+    expect(socket.sent.filter((m) => m.type !== 'ping')).toEqual([
+      { type: 'history', after: 1 },
+      { type: 'say', id, text: 'back' },
+    ]);
+    // Its presence and history then change nothing about what was sent.
+    socket.receive({ type: 'presence', members: [alice] });
+    socket.receive({ type: 'history', messages: [message(1)], more: false });
+    expect(socket.sent.filter((m) => m.type !== 'ping')).toHaveLength(2);
+  });
+
   it('holds says while queued again and sends them once admitted to the live room', () => {
     const { client } = start();
     const socket = admit();
