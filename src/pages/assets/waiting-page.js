@@ -2,7 +2,7 @@
 // line as it changes. The resume token lives in sessionStorage, so a reload keeps the place. Admitted to a
 // live room, the page becomes the room (room-view.js).
 import { WaitingRoomClient, closeReasonForCode, createSessionResumeStore } from '/assets/client.js';
-import { createRoomView } from '/assets/room-view.js';
+import { bindRoomView } from '/assets/room-view.js';
 
 const config = JSON.parse(document.getElementById('anteroom-config').textContent || '{}');
 const params = new URLSearchParams(location.search);
@@ -27,7 +27,6 @@ let lastPosition = null;
 /** Admitted to a live room: the page is the room until the session is queued again or ends. */
 let inRoom = false;
 let redirectTimer;
-const roomView = createRoomView('anteroom:user:' + roomPath);
 
 function show(panel) {
   for (const [name, element] of Object.entries(panels)) element.hidden = name !== panel;
@@ -246,7 +245,7 @@ async function refusedForGood() {
 function join() {
   const resumeStore = createSessionResumeStore(roomUrl);
   client = new WaitingRoomClient({ url: roomUrl, resumeStore });
-  roomView.bind(client);
+  bindRoomView(client, 'anteroom:user:' + roomPath);
   client.on('presence', enterRoom);
   client.on('history', enterRoom);
   // After a reload the server first places the new connection at the tail, then the resume moves it back to
