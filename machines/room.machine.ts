@@ -2,6 +2,15 @@ import { enqueueActions, setup } from 'xstate';
 import { createAdmissionState, type AdmissionSettings, type AdmissionState } from './admission/admission-state.js';
 import type { AdmissionCommand, AdmissionDecision } from './admission/admission-types.js';
 import { step } from './admission/step.js';
+import { createChatState, type ChatState } from './chat/chat-state.js';
+import type { ChatCommand, ChatDecision, ChatSeed } from './chat/chat-types.js';
+import { decideChat } from './chat/decide.js';
+import { evolveChat } from './chat/evolve.js';
+
+/** Everything a room decides: about places and seats, and (in a live room) about chat. */
+export type RoomDecision = AdmissionDecision | ChatDecision;
+/** Everything a room is asked. */
+export type RoomCommand = AdmissionCommand | ChatCommand;
 
 /** What a room actor starts with: its name, the admission settings (ms for durations) and its clock. */
 export interface RoomInput extends Omit<AdmissionSettings, 'admissionRate' | 'siteSessions' | 'siteSessionTimeoutMs'> {
@@ -21,6 +30,8 @@ export interface RoomInput extends Omit<AdmissionSettings, 'admissionRate' | 'si
    * state its status names, instead of empty and open. Held by reference, like any admission state.
    */
   recovered?: AdmissionState;
+  /** A live room (`chat: true`): how many messages it keeps, and where its chat goes on from after a restart. */
+  chat?: { historyLimit: number; seed?: ChatSeed };
 }
 
 /** The room actor's context: its name, its clock, and the admission state it is the only writer of. */
@@ -29,6 +40,8 @@ export interface RoomContext {
   now: () => number;
   /** Held by reference: `evolve` changes it in place, so no event copies the queue. */
   admission: AdmissionState;
+  /** A live room's chat, written by `evolveChat` only; null in a room without chat. */
+  chat: ChatState | null;
 }
 
 /** Commands about one connection or session, and settings: meaningful while the room is open or paused. */
@@ -58,8 +71,19 @@ const settingCommands = ['setCapacity', 'setMaxQueue', 'setNotice', 'setAdmissio
 
 /** The part of XState's `enqueue` that `publish` uses. */
 interface Enqueue {
-  emit(decision: AdmissionDecision): void;
-  raise(event: AdmissionCommand, options: { delay: number; id: string }): void;
+  emit(decision: RoomDecision): void;
+  raise(event: RoomCommand, options: { delay: number; id: string }): void;
+}
+
+/** Decides a chat command, applies and emits each decision, and arms typing's stop on the room clock. */
+function applyChat(chat: ChatState, command: ChatCommand, now: number, enqueue: Enqueue): void {
+  for (const decision of decideChat(chat, command, now)) {
+    evolveChat(chat, decision);
+    enqueue.emit(decision);
+    if (decision.type !== 'typingExtended' && decision.type !== 'typingChanged') continue;
+    const { user, until } = decision;
+    if (until !== null) enqueue.raise({ type: 'chat.typingExpire', user, until }, { delay: until - now, id: `typing:${user}:${until}` });
+  }
 }
 
 /**
@@ -110,13 +134,16 @@ export const roomMachine = setup({
   types: {
     input: {} as RoomInput,
     context: {} as RoomContext,
-    events: {} as AdmissionCommand,
-    emitted: {} as AdmissionDecision,
+    events: {} as RoomCommand,
+    emitted: {} as RoomDecision,
   },
   actions: {
+    applyChat: enqueueActions(({ context, event, enqueue }) => {
+      if (context.chat !== null) applyChat(context.chat, event as ChatCommand, context.now(), enqueue);
+    }),
     applyCommand: enqueueActions(({ context, event, enqueue }) => {
       const now = context.now();
-      publish(step(context.admission, event, now), now, enqueue);
+      publish(step(context.admission, event as AdmissionCommand, now), now, enqueue);
     }),
     promoteHead: enqueueActions(({ context, enqueue }) => {
       const now = context.now();
@@ -129,8 +156,17 @@ export const roomMachine = setup({
     room: input.room,
     now: input.now,
     admission: input.recovered ?? createAdmissionState(input),
+    chat: input.chat ? createChatState(input.chat.historyLimit, input.chat.seed) : null,
   }),
   initial: 'open',
+  // Chat is the same in every status: who may chat is decided by membership, which admission decisions drive.
+  on: {
+    'chat.join': { actions: 'applyChat' },
+    'chat.leave': { actions: 'applyChat' },
+    'chat.say': { actions: 'applyChat' },
+    'chat.typing': { actions: 'applyChat' },
+    'chat.typingExpire': { actions: 'applyChat' },
+  },
   states: {
     // Before `opensAt`: arrivals gather in the pre-queue; the draw (or an operator's open) opens the room.
     scheduled: {
@@ -195,6 +231,11 @@ export const roomMachine = setup({
 export function recoveredRoomSnapshot(input: RoomInput & { recovered: AdmissionState }) {
   return roomMachine.resolveState({
     value: input.recovered.status,
-    context: { room: input.room, now: input.now, admission: input.recovered },
+    context: {
+      room: input.room,
+      now: input.now,
+      admission: input.recovered,
+      chat: input.chat ? createChatState(input.chat.historyLimit, input.chat.seed) : null,
+    },
   });
 }

@@ -26,6 +26,7 @@ export const roomSettingRanges: Readonly<Record<keyof RoomSettings, WholeNumberR
   maxPlacesPerIp: { min: 0, max: Number.MAX_SAFE_INTEGER },
   siteSessionTimeoutMs: { min: 1000, max: maxTimerMs },
   seatGraceMs: { min: 0, max: maxTimerMs },
+  historyLimit: { min: 1, max: 1_000_000 },
 };
 
 export const roomSettingNames = Object.keys(roomSettingRanges) as (keyof RoomSettings)[];

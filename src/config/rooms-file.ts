@@ -9,7 +9,7 @@ import { quoteValue, roomSettingNames, roomSettingProblem } from './room-setting
 import type { RoomConfig, RoomSettings } from './server-config.js';
 
 /** Room fields only the rooms file sets: text, per room, with no flag. */
-export const roomTextFields = ['ticketSecret', 'ticketJwks', 'opensAt', 'siteSessions'] as const;
+export const roomTextFields = ['ticketSecret', 'ticketJwks', 'opensAt', 'siteSessions', 'chat'] as const;
 
 export const roomNamePattern = /^[a-z0-9_-]{1,64}$/;
 
@@ -108,6 +108,10 @@ function parseRoom(entry: unknown, defaults: RoomSettings, label: string, origin
   if (entry.siteSessions !== undefined) {
     if (typeof entry.siteSessions !== 'boolean') throw new ConfigError(`${label}.siteSessions must be true or false, got ${quoteValue(entry.siteSessions)}`);
     room.siteSessions = entry.siteSessions;
+  }
+  if (entry.chat !== undefined) {
+    if (typeof entry.chat !== 'boolean') throw new ConfigError(`${label}.chat must be true or false, got ${quoteValue(entry.chat)}`);
+    room.chat = entry.chat;
   }
   if (origin.intervalFollowsTimeout && entry.heartbeatIntervalMs === undefined && entry.heartbeatTimeoutMs !== undefined) {
     room.heartbeatIntervalMs = heartbeatIntervalFor(room.heartbeatTimeoutMs);

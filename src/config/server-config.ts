@@ -41,10 +41,14 @@ export interface RoomConfig {
   ticketJwks?: string;
   /** How long a seat whose connection ended abnormally is held for a resume, ms (0: released at once). */
   seatGraceMs: number;
+  /** A live room: admitted members chat (protocol v2 section 6). Unset: as `--chat` says. */
+  chat?: boolean;
+  /** Chat messages kept per room (default 1000). */
+  historyLimit: number;
 }
 
 /** The part of a room that flags, environment and the rooms file can set; the name and ticket keys are per room. */
-export type RoomSettings = Omit<RoomConfig, 'name' | 'ticketSecret' | 'ticketJwks' | 'opensAt' | 'siteSessions'>;
+export type RoomSettings = Omit<RoomConfig, 'name' | 'ticketSecret' | 'ticketJwks' | 'opensAt' | 'siteSessions' | 'chat'>;
 
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
@@ -81,6 +85,8 @@ export interface ServerConfig {
   opsHost: string;
   /** Dashboard event streams open at once; 0 = no limit. */
   maxEventStreams: number;
+  /** Every room whose own `chat` is unset is a live room (`--chat`). */
+  chat: boolean;
 }
 
 export const defaultRoomName = 'main';
@@ -98,6 +104,7 @@ export const defaultRoomSettings: Readonly<RoomSettings> = Object.freeze({
   maxPlacesPerIp: 0,
   siteSessionTimeoutMs: 120_000,
   seatGraceMs: 0,
+  historyLimit: 1000,
 });
 
 /** Server-wide defaults; the rooms default to one room `main` with defaultRoomSettings. */
@@ -126,6 +133,7 @@ export const defaultServerConfig: Readonly<Omit<ServerConfig, 'rooms'>> = Object
   opsPort: null,
   opsHost: '127.0.0.1',
   maxEventStreams: 32,
+  chat: false,
 });
 
 /** `--help` and `-h` are answered by the caller before parsing; a lone `--` ends the flags. */
@@ -256,6 +264,14 @@ const serveFlagSpecs = {
   'admission-rate': roomWholeNumber('admissionRate', '<n>', 'most admissions per second, even with free seats', '0 (no limit)'),
   'max-places-per-ip': roomWholeNumber('maxPlacesPerIp', '<n>', 'most places one client address may hold in a room; over it, close 4029', '0 (no limit)'),
   'site-session-timeout': roomWholeNumber('siteSessionTimeoutMs', '<ms>', 'how long a seat kept for a visitor on the site lasts without a refresh'),
+  'history-limit': roomWholeNumber('historyLimit', '<n>', 'chat messages kept per live room'),
+  chat: {
+    valueName: null,
+    description: 'make every room a live room: admitted members chat (a room may say "chat": false)',
+    defaultValue: server.chat,
+    defaultText: 'off',
+    parse: switchValue,
+  },
   'max-queue': roomWholeNumber('maxQueue', '<n>', 'longest queue; later arrivals are closed with 4003', '0 (unlimited)'),
   config: {
     valueName: '<file>',
@@ -445,7 +461,8 @@ interface RawSetting {
   source: string;
 }
 
-export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerConfig {
+/** The raw text of every setting given, from the environment and then the flags (a flag beats its variable). */
+function rawSettings(argv: string[], env: NodeJS.ProcessEnv): Map<ServeFlagName, RawSetting> {
   const raw = new Map<ServeFlagName, RawSetting>();
   // An empty variable counts as unset, as shells and env files commonly leave them.
   for (const name of serveFlagNames) {
@@ -454,6 +471,11 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
     if (text !== undefined && text !== '') raw.set(name, { raw: text, source: envName });
   }
   readFlags(argv, raw);
+  return raw;
+}
+
+export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerConfig {
+  const raw = rawSettings(argv, env);
 
   const read = <K extends ServeFlagName>(name: K): FlagValue<K> => {
     const setting = raw.get(name);
@@ -478,6 +500,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
     maxPlacesPerIp: read('max-places-per-ip'),
     siteSessionTimeoutMs: read('site-session-timeout'),
     seatGraceMs: read('seat-grace'),
+    historyLimit: read('history-limit'),
   };
   if (roomDefaults.heartbeatIntervalMs >= roomDefaults.heartbeatTimeoutMs) {
     throw new ConfigError(
@@ -523,6 +546,7 @@ export function parseServeArgs(argv: string[], env: NodeJS.ProcessEnv): ServerCo
     opsPort: read('ops-port'),
     opsHost: read('ops-host'),
     maxEventStreams: read('max-event-streams'),
+    chat: read('chat'),
   };
 }
 

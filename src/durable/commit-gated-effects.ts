@@ -19,6 +19,10 @@ export function gateEffectsOnCommit(effects: ConnectionEffects, barrier: CommitB
     refuseResume: (...args) => barrier.afterCommit(() => effects.refuseResume(...args)),
     closeSocket: (...args) => barrier.afterCommit(() => effects.closeSocket(...args)),
     roomChanged: (...args) => barrier.afterCommit(() => effects.roomChanged(...args)),
+    // A message is acknowledged (its sender's own copy) only once it is on disk.
+    chat: (...args) => barrier.afterCommit(() => effects.chat(...args)),
+    // Stored at once: a restart must never give an accepted message's seq again, even one the log lost.
+    storeChat: (...args) => effects.storeChat(...args),
     sendPingFrame: (...args) => effects.sendPingFrame(...args),
     terminateSocket: (...args) => effects.terminateSocket(...args),
     queueChanged: (...args) => effects.queueChanged(...args),

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'eventemitter3';
-import type { AdmissionDecision } from '../../machines/admission/admission-types.js';
-import { logFormatVersion, recordFieldsOf, type DecisionRecord, type EventKind, type EventRecord, type RecordOf } from './event-record.js';
+import type { RoomDecision } from '../../machines/room.machine.js';
+import { logFormatVersion, recordFieldsOf, type ChatRecord, type DecisionRecord, type EventKind, type EventRecord, type RecordOf } from './event-record.js';
 
 /** Where an event log keeps every record beyond its ring (the JSONL file). */
 export interface RecordSink {
@@ -53,9 +53,9 @@ export class EventLog extends EventEmitter<{ record: [EventRecord] }> {
   }
 
   /** Appends a room's decision, made at `at` (the time of the input it answers). */
-  appendDecision(room: string, decision: AdmissionDecision, at: number): DecisionRecord {
+  appendDecision(room: string, decision: RoomDecision, at: number): DecisionRecord | ChatRecord {
     const { kind, conn, data } = recordFieldsOf(decision);
-    return this.append(room, kind, conn, data as never, at) as DecisionRecord;
+    return this.append(room, kind, conn, data as never, at) as DecisionRecord | ChatRecord;
   }
 
   /** Records with seq > `after` still in the ring, oldest first, at most `limit`. */

@@ -1,4 +1,6 @@
 import type { AdmissionDecision, AdmissionDecisionType } from '../../machines/admission/admission-types.js';
+import { chatDecisionTypes, type ChatDecision, type ChatSeed } from '../../machines/chat/chat-types.js';
+import type { RoomDecision } from '../../machines/room.machine.js';
 import type { CloseReasonName } from '../../machines/close-reasons.js';
 import type { RoomConfig } from '../config/server-config.js';
 import type { InboundMessage, RoomAdminCommand } from '../rooms/room-inputs.js';
@@ -24,14 +26,15 @@ type Input<K extends string, C, D> = RecordBase & { kind: K; conn: C; data: D };
 /** External inputs: everything that reached the actors from outside. Replay feeds these back in. */
 export type InputRecord =
   /** A room started: at server start, or created at run time by an operator (`createdBy: "operator"`). */
-  | Input<'room.opened', null, { settings: RoomConfig; createdBy?: 'operator' }>
+  /** `chat`: where a live room's chat goes on from (present when its history store already held messages). */
+  | Input<'room.opened', null, { settings: RoomConfig; createdBy?: 'operator'; chat?: ChatSeed }>
   /** An operator removed the room at run time (after closing it): it takes no more inputs. */
   | Input<'room.removed', null, Record<string, never>>
   /**
    * The server started again on a data dir and the room goes on from the state it recovered (the fold of the
    * log so far: a snapshot plus the tail), with its connections gone. `settings`: as configured at this start.
    */
-  | Input<'room.recovered', null, { settings: RoomConfig }>
+  | Input<'room.recovered', null, { settings: RoomConfig; chat?: ChatSeed }>
   /**
    * A socket opened. `resume`: the session named by a resume token presented at the upgrade (null: a token
    * that is not valid; absent: none presented). `priority`: from a verified join ticket, present only above 0.
@@ -47,15 +50,18 @@ export type InputRecord =
   | Input<'timer', string | null, { timer: number }>
   | Input<'config', null, RoomAdminCommand>;
 
-type DecisionRecordOf<D extends AdmissionDecision> = D extends unknown
+type DecisionRecordOf<D extends RoomDecision> = D extends unknown
   ? RecordBase & { kind: D['type']; conn: D extends { conn: infer C } ? C : null; data: Omit<D, 'type' | 'conn'> }
   : never;
 
 /** A decision of a room's admission actor, as recorded: `kind` is its type, `conn` its connection. */
 export type DecisionRecord = DecisionRecordOf<AdmissionDecision>;
 
+/** A decision of a live room about chat (presence, messages, typing), as recorded. */
+export type ChatRecord = DecisionRecordOf<ChatDecision>;
+
 /** One line of the event log. */
-export type EventRecord = InputRecord | DecisionRecord;
+export type EventRecord = InputRecord | DecisionRecord | ChatRecord;
 export type EventKind = EventRecord['kind'];
 export type InputKind = InputRecord['kind'];
 export type RecordOf<K extends EventKind> = Extract<EventRecord, { kind: K }>;
@@ -70,13 +76,22 @@ export function isInputRecord(record: EventRecord): record is InputRecord {
   return inputKindSet.has(record.kind);
 }
 
-/** Whether a record is a room's decision. */
+const chatKindSet: ReadonlySet<string> = new Set(chatDecisionTypes);
+
+/** Whether a record is a room's admission decision (about places and seats). */
 export function isDecisionRecord(record: EventRecord): record is DecisionRecord {
-  return !inputKindSet.has(record.kind);
+  return !inputKindSet.has(record.kind) && !chatKindSet.has(record.kind);
+}
+
+/** Whether a record is a live room's chat decision. */
+export function isChatRecord(record: EventRecord): record is ChatRecord {
+  return chatKindSet.has(record.kind);
 }
 
 /** Decisions about the room as a whole: they name no connection. */
-const roomWideDecisions: ReadonlySet<AdmissionDecisionType> = new Set([
+const roomWideDecisions: ReadonlySet<RoomDecision['type']> = new Set<RoomDecision['type']>([
+  'typingChanged',
+  'typingExtended',
   'capacityChanged',
   'maxQueueChanged',
   'statusChanged',
@@ -89,15 +104,19 @@ const roomWideDecisions: ReadonlySet<AdmissionDecisionType> = new Set([
 ]);
 
 /** The decision a record holds. */
-export function decisionOf(record: DecisionRecord): AdmissionDecision {
+export function decisionOf(record: DecisionRecord): AdmissionDecision;
+export function decisionOf(record: ChatRecord): ChatDecision;
+export function decisionOf(record: DecisionRecord | ChatRecord): RoomDecision {
   const decision = roomWideDecisions.has(record.kind) ? { type: record.kind, ...record.data } : { type: record.kind, conn: record.conn, ...record.data };
-  return decision as AdmissionDecision;
+  return decision as RoomDecision;
 }
 
+type RecordFields = Pick<DecisionRecord | ChatRecord, 'kind' | 'conn' | 'data'>;
+
 /** The record fields of a decision: everything but `v`, `seq`, `at` and `room`. */
-export function recordFieldsOf(decision: AdmissionDecision): Pick<DecisionRecord, 'kind' | 'conn' | 'data'> {
+export function recordFieldsOf(decision: RoomDecision): RecordFields {
   const { type, ...rest } = decision;
-  if (!('conn' in rest)) return { kind: type, conn: null, data: rest } as Pick<DecisionRecord, 'kind' | 'conn' | 'data'>;
+  if (!('conn' in rest)) return { kind: type, conn: null, data: rest } as RecordFields;
   const { conn, ...data } = rest;
-  return { kind: type, conn, data } as Pick<DecisionRecord, 'kind' | 'conn' | 'data'>;
+  return { kind: type, conn, data } as RecordFields;
 }

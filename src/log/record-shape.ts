@@ -17,7 +17,21 @@ const isSettings = (value: unknown) =>
   typeof value === 'object' && value !== null && isString((value as Data).name) && settingNames.every((name) => isCount((value as Data)[name]));
 
 const isMessage = (data: Data) =>
-  data.type === 'ping' || data.type === 'leave' || (data.type === 'resume' && stringOrNull(data.session)) || (data.type === 'invalid' && oneOf(Object.keys(errorCodes))(data.code));
+  data.type === 'ping' ||
+  data.type === 'leave' ||
+  (data.type === 'resume' && stringOrNull(data.session)) ||
+  (data.type === 'invalid' && oneOf(Object.keys(errorCodes))(data.code)) ||
+  (data.type === 'say' && isString(data.id) && isString(data.text)) ||
+  (data.type === 'typing' && typeof data.state === 'boolean');
+
+/** A live room's chat seed in `room.opened` / `room.recovered`: absent, or a seq and (user, id, seq) triples. */
+const isChatSeed = (value: unknown) =>
+  value === undefined ||
+  (typeof value === 'object' &&
+    value !== null &&
+    isCount((value as Data).seq) &&
+    Array.isArray((value as Data).said) &&
+    ((value as Data).said as unknown[]).every((entry) => Array.isArray(entry) && entry.length === 3 && isString(entry[0]) && isString(entry[1]) && isCount(entry[2])));
 
 const configChecks: Readonly<Record<string, (data: Data) => boolean>> = {
   setCapacity: (d) => isCount(d.capacity),
@@ -43,9 +57,9 @@ const isConfig = (data: Data) => isString(data.type) && Object.hasOwn(configChec
  * deep inside the actors. Kinds not listed (written by a later release) pass; replay reports them.
  */
 const checks: Readonly<Record<string, Check>> = {
-  'room.opened': (d) => isSettings(d.settings),
+  'room.opened': (d) => isSettings(d.settings) && isChatSeed(d.chat),
   'room.removed': () => true,
-  'room.recovered': (d) => isSettings(d.settings),
+  'room.recovered': (d) => isSettings(d.settings) && isChatSeed(d.chat),
   connected: (d, conn) =>
     isString(conn) && isString(d.session) && (d.resume === undefined || stringOrNull(d.resume)) && (d.priority === undefined || isCount(d.priority)),
   message: (d, conn) => isString(conn) && isMessage(d),
@@ -76,6 +90,13 @@ const checks: Readonly<Record<string, Check>> = {
   paced: (d) => isTime(d.dueAt),
   heldForRestart: (d) => isTime(d.expiresAt),
   seatHeld: (d, conn) => isString(conn) && isString(d.session) && isTime(d.expiresAt),
+  memberJoined: (d, conn) => isString(conn) && isString(d.user) && isString(d.name) && typeof d.first === 'boolean',
+  memberLeft: (d, conn) => isString(conn) && isString(d.user) && isString(d.name) && typeof d.last === 'boolean',
+  said: (d, conn) => isString(conn) && isCount(d.seq) && isString(d.id) && isString(d.user) && isString(d.name) && isString(d.text) && isTime(d.at),
+  sayRepeated: (d, conn) => isString(conn) && isCount(d.seq) && isString(d.id),
+  typingChanged: (d) => isString(d.user) && isString(d.name) && typeof d.state === 'boolean' && (d.until === null || isTime(d.until)),
+  typingExtended: (d) => isString(d.user) && isTime(d.until),
+  chatRefused: (d, conn) => isString(conn) && d.code === 'not_admitted' && stringOrNull(d.ref),
   seatResumed: (d, conn) =>
     isString(conn) && isString(d.session) && isString(d.replacedConn) && stringOrNull(d.replacedSession) && (d.ttlUntil === null || isTime(d.ttlUntil)),
 };

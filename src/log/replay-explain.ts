@@ -1,6 +1,6 @@
 import { closeReasonForCode, closeReasons } from '../protocol/codes.js';
 import type { RoomConfig } from '../config/server-config.js';
-import { isInputRecord, type DecisionRecord, type EventRecord, type InputRecord } from './event-record.js';
+import { isChatRecord, isInputRecord, type DecisionRecord, type EventRecord, type InputRecord } from './event-record.js';
 import { FoldError, RoomFold, type FoldedRoom } from './room-fold.js';
 
 /** One line of a session's story. */
@@ -81,6 +81,8 @@ class SessionStory {
     const folded = this.fold.apply(record);
     if (this.room !== null && record.room !== this.room) return;
     if (isInputRecord(record)) return this.readInput(record);
+    // Chat says nothing about a session's place in line.
+    if (isChatRecord(record)) return;
     this.batch.push(record);
     if (this.room === null && !('session' in record.data && this.isOurs(record.data.session))) return;
     this.room ??= record.room;

@@ -2,7 +2,7 @@ import { createAdmissionState, type AdmissionState } from '../../machines/admiss
 import type { AdmissionCommand, AdmissionDecision } from '../../machines/admission/admission-types.js';
 import { settle } from '../../machines/admission/step.js';
 import type { RoomConfig } from '../config/server-config.js';
-import { isInputRecord, type DecisionRecord, type EventRecord } from './event-record.js';
+import { isChatRecord, isInputRecord, type DecisionRecord, type EventRecord } from './event-record.js';
 
 /**
  * Wait times of everyone who was placed: from arrival to first admission, or, for those never admitted, to
@@ -126,6 +126,7 @@ function readRecord(records: readonly EventRecord[]): Recorded {
   const seatTakenAt = new Map<string, number>();
   for (const record of records) {
     const step = (command: AdmissionCommand) => recorded.steps.push({ at: record.at, order: record.seq, command });
+    if (isChatRecord(record)) continue;
     if (!isInputRecord(record)) {
       recorded.waits.absorb(record.at, record);
       readDecision(record, step, seatTakenAt, recorded.seatKept);

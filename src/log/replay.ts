@@ -2,10 +2,11 @@ import { isDeepStrictEqual } from 'node:util';
 import { RoomRuntime, silentConnectionEffects } from '../rooms/room-runtime.js';
 import type { RoomConfig } from '../config/server-config.js';
 import type { AdmissionState } from '../../machines/admission/admission-state.js';
+import type { ChatSeed } from '../../machines/chat/chat-types.js';
 import { copyAdmission } from '../../machines/admission/admission-snapshot.js';
 import { ReplayClock } from './actor-clocks.js';
 import { EventLog } from './event-log.js';
-import { isInputRecord, type DecisionRecord, type EventRecord, type InputRecord } from './event-record.js';
+import { isInputRecord, type ChatRecord, type DecisionRecord, type EventRecord, type InputRecord } from './event-record.js';
 import { FoldError, RoomFold, type FoldedRoom } from './room-fold.js';
 
 /** What a replayed decision looks like for comparison: everything but `seq` and `at`. */
@@ -105,7 +106,7 @@ class ReplayRun {
   }
 
   /** A recorded decision: the next one replay made must be the same. */
-  compare(record: DecisionRecord): ReplayResult | null {
+  compare(record: DecisionRecord | ChatRecord): ReplayResult | null {
     const expected = viewOf(record);
     const actual = this.produced[this.consumed];
     if (actual === undefined) return this.fail(record, expected, null, `seq ${record.seq}: recorded ${record.kind}, replay decided nothing`);
@@ -154,7 +155,7 @@ class ReplayRun {
       this.rooms.get(record.room)?.stop();
       // A copy: the replayed room changes its state, the fold keeps following the record.
       const recovered = record.kind === 'room.recovered' ? copyAdmission(folded!.state) : undefined;
-      this.rooms.set(record.room, this.openRoom(record.room, record.data.settings, recovered));
+      this.rooms.set(record.room, this.openRoom(record.room, record.data.settings, recovered, record.data.chat));
       return null;
     }
     const runtime = this.rooms.get(record.room);
@@ -167,10 +168,11 @@ class ReplayRun {
     return this.deliverTo(runtime, record);
   }
 
-  private openRoom(room: string, settings: RoomConfig, recovered?: AdmissionState): RoomRuntime {
+  private openRoom(room: string, settings: RoomConfig, recovered?: AdmissionState, chat?: ChatSeed): RoomRuntime {
     return new RoomRuntime({
       settings,
       ...(recovered ? { recovered } : {}),
+      ...(chat ? { chat } : {}),
       log: this.log,
       effects: silentConnectionEffects,
       now: () => this.inputAt,

@@ -57,6 +57,50 @@ export interface ErrorMessage {
   code: ErrorCode;
   message: string;
   retryAfterMs?: number;
+  /** v2: the `id` of the message this error answers, when it carried one. */
+  ref?: string;
+}
+
+/** v2: a live room's message (protocol v2 section 6); the sender's own copy acknowledges its `say`. */
+export interface ChatMessageOut {
+  type: 'message';
+  /** Per room, strictly increasing. */
+  seq: number;
+  /** The sender's own message id. */
+  id: string;
+  from: { user: string; name: string };
+  text: string;
+  /** When the room accepted it, server ms epoch. */
+  at: number;
+}
+
+/** v2: another member started or stopped typing. */
+export interface TypingMessage {
+  type: 'typing';
+  from: { user: string; name: string };
+  state: boolean;
+}
+
+/** v2: who is in a live room: everyone (`members`, on admission), or one member who `joined` or `left`. */
+export type PresenceMessage =
+  | { type: 'presence'; members: { user: string; name: string }[] }
+  | { type: 'presence'; joined: { user: string; name: string } }
+  | { type: 'presence'; left: { user: string; name: string } };
+
+/** v2: a page of a live room's history, oldest first; `more`: older messages exist. */
+export interface HistoryMessage {
+  type: 'history';
+  messages: Omit<ChatMessageOut, 'type'>[];
+  more: boolean;
+}
+
+/** v2: the answer to `hello` (protocol v2 section 7). */
+export interface HelloMessage {
+  type: 'hello';
+  v: 2;
+  /** `anteroom/<version>`. */
+  server: string;
+  features: string[];
 }
 
 export interface EvictedMessage {
@@ -64,7 +108,29 @@ export interface EvictedMessage {
   reason: EvictionReason;
 }
 
-export type ServerMessage = RoomMessage | QueuedStatus | ActiveStatus | TokenMessage | PongMessage | ErrorMessage | EvictedMessage;
+export type ServerMessage =
+  | RoomMessage
+  | QueuedStatus
+  | ActiveStatus
+  | TokenMessage
+  | PongMessage
+  | ErrorMessage
+  | EvictedMessage
+  | ChatMessageOut
+  | TypingMessage
+  | PresenceMessage
+  | HistoryMessage
+  | HelloMessage;
 
-/** Messages a client sends (protocol v1). */
-export type ClientMessage = { type: 'ping' } | { type: 'resume'; token: string } | { type: 'leave' };
+/** A request for a page of history: the `limit` newest before `before`, or everything after `after`. */
+export type HistoryRequest = { type: 'history'; before: number; limit: number } | { type: 'history'; after: number };
+
+/** Messages a client sends (protocol v1, and the v2 handshake and live-room messages). */
+export type ClientMessage =
+  | { type: 'ping' }
+  | { type: 'resume'; token: string }
+  | { type: 'leave' }
+  | { type: 'hello'; v: number }
+  | { type: 'say'; id: string; text: string }
+  | { type: 'typing'; state: boolean }
+  | HistoryRequest;

@@ -1,9 +1,13 @@
+import { maxHistoryPage, maxSayIdLength, maxSayTextLength } from '../../machines/chat/chat-types.js';
 import type { ErrorCode } from './codes.js';
 import type { ClientMessage } from './messages.js';
 
+/** A refusal: the code and words to answer with, and `ref`, the message's own `id` when it carried one. */
 export type ParsedClientMessage =
   | { ok: true; message: ClientMessage }
-  | { ok: false; code: ErrorCode; message: string };
+  | { ok: false; code: ErrorCode; message: string; ref?: string };
+
+type Refusal = Extract<ParsedClientMessage, { ok: false }>;
 
 /** Longest resume token accepted; real ones are far shorter. */
 export const maxResumeTokenChars = 512;
@@ -12,7 +16,7 @@ const hasOwn = (value: object, key: string) => Object.prototype.hasOwnProperty.c
 
 /**
  * Parses one text frame into a client message. Never throws: anything that is not a well-formed protocol v1
- * message comes back as the error code to answer with. Only own properties are read, so keys such as
+ * or v2 message comes back as the error code to answer with (and the message's `id` as `ref`, if it had one). Only own properties are read, so keys such as
  * `__proto__` or `constructor` cannot smuggle a type in.
  */
 export function parseClientMessage(text: string): ParsedClientMessage {
@@ -26,6 +30,20 @@ export function parseClientMessage(text: string): ParsedClientMessage {
     return { ok: false, code: 'not_an_object', message: 'message must be a JSON object' };
   }
   const fields = value as Record<string, unknown>;
+  const parsed = parseFields(fields);
+  if (parsed.ok) return parsed;
+  // Protocol v2 section 7: an error answering a message that carried an id repeats it.
+  const ref = messageId(fields);
+  return ref === null ? parsed : { ...parsed, ref };
+}
+
+/** The message's `id` when it is one a `say` may carry (1..64 characters), else null. */
+function messageId(fields: Record<string, unknown>): string | null {
+  const id = hasOwn(fields, 'id') ? fields.id : undefined;
+  return typeof id === 'string' && id.length >= 1 && id.length <= maxSayIdLength ? id : null;
+}
+
+function parseFields(fields: Record<string, unknown>): ParsedClientMessage {
   const type = hasOwn(fields, 'type') ? fields.type : undefined;
   if (typeof type !== 'string' || type === '') {
     return { ok: false, code: 'invalid_message', message: 'message needs a string "type"' };
@@ -42,7 +60,52 @@ export function parseClientMessage(text: string): ParsedClientMessage {
       }
       return { ok: true, message: { type: 'resume', token } };
     }
+    case 'hello': {
+      const v = hasOwn(fields, 'v') ? fields.v : undefined;
+      if (typeof v !== 'number' || !Number.isFinite(v)) return invalid('"hello" needs a number "v"');
+      return { ok: true, message: { type: 'hello', v } };
+    }
+    case 'say':
+      return parseSay(fields);
+    case 'typing': {
+      const state = hasOwn(fields, 'state') ? fields.state : undefined;
+      if (typeof state !== 'boolean') return invalid('"typing" needs "state" true or false');
+      return { ok: true, message: { type: 'typing', state } };
+    }
+    case 'history':
+      return parseHistory(fields);
     default:
       return { ok: false, code: 'unknown_type', message: `unknown message type "${type.slice(0, 64)}"` };
   }
+}
+
+function invalid(message: string): Refusal {
+  return { ok: false, code: 'invalid_message', message };
+}
+
+/** `say`: an `id` of 1..64 and a `text` of 1..2000 UTF-16 units (protocol v2 section 6). */
+function parseSay(fields: Record<string, unknown>): ParsedClientMessage {
+  const id = hasOwn(fields, 'id') ? fields.id : undefined;
+  const text = hasOwn(fields, 'text') ? fields.text : undefined;
+  if (typeof id !== 'string' || id.length === 0 || id.length > maxSayIdLength) return invalid(`"say" needs an "id" of 1 to ${maxSayIdLength} characters`);
+  if (typeof text !== 'string' || text.length === 0 || text.length > maxSayTextLength) return invalid(`"say" needs a "text" of 1 to ${maxSayTextLength} characters`);
+  return { ok: true, message: { type: 'say', id, text } };
+}
+
+const isSeq = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/** `history`: `before` (a seq) with `limit` 1..200, or `after` (a seq); exactly one of the two. */
+function parseHistory(fields: Record<string, unknown>): ParsedClientMessage {
+  const before = hasOwn(fields, 'before') ? fields.before : undefined;
+  const after = hasOwn(fields, 'after') ? fields.after : undefined;
+  const limit = hasOwn(fields, 'limit') ? fields.limit : undefined;
+  if (after !== undefined && before === undefined && limit === undefined) {
+    return isSeq(after) ? { ok: true, message: { type: 'history', after } } : invalid('"after" must be a whole number >= 0');
+  }
+  if (before !== undefined && after === undefined) {
+    if (!isSeq(before)) return invalid('"before" must be a whole number >= 0');
+    if (!(typeof limit === 'number' && Number.isInteger(limit) && limit >= 1 && limit <= maxHistoryPage)) return invalid(`"limit" must be a whole number from 1 to ${maxHistoryPage}`);
+    return { ok: true, message: { type: 'history', before, limit } };
+  }
+  return invalid('"history" needs "before" and "limit", or "after"');
 }

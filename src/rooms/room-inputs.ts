@@ -7,7 +7,10 @@ import type { ErrorCode } from '../protocol/codes.js';
  * (with a resume token already read into the session it names, or null), or a refused one, recorded for
  * incidents and changing nothing.
  */
-export type InboundMessage = ClientMessageEvent | { type: 'invalid'; code: ErrorCode };
+export type InboundMessage = ClientMessageEvent | ChatMessageEvent | { type: 'invalid'; code: ErrorCode };
+
+/** A live room's messages a member sends (protocol v2 section 6), validated at the edge; the room decides on them. */
+export type ChatMessageEvent = { type: 'say'; id: string; text: string } | { type: 'typing'; state: boolean };
 
 /**
  * Commands from outside the sockets a room accepts at run time: the operator's, the opening schedule's, and the

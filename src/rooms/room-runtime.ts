@@ -3,7 +3,10 @@ import { heldCount, type AdmissionState } from '../../machines/admission/admissi
 import type { AdmissionCommand, AdmissionDecision, RoomStatus } from '../../machines/admission/admission-types.js';
 import { closeReasons, placeAfterClientClose, type CloseReasonName } from '../../machines/close-reasons.js';
 import { connectionMachine, type ConnectionEvent } from '../../machines/connection.machine.js';
-import { recoveredRoomSnapshot, roomMachine } from '../../machines/room.machine.js';
+import { presentMembers } from '../../machines/chat/chat-state.js';
+import { chatDecisionTypes, defaultHistoryLimit, type ChatCommand, type ChatDecision, type ChatSeed, type Member } from '../../machines/chat/chat-types.js';
+import { guestIdentity, type Identity } from '../../machines/identity.js';
+import { recoveredRoomSnapshot, roomMachine, type RoomCommand, type RoomDecision } from '../../machines/room.machine.js';
 import type { RoomConfig } from '../config/server-config.js';
 import type { ActorClock } from '../log/actor-clocks.js';
 import type { EventLog } from '../log/event-log.js';
@@ -25,6 +28,13 @@ export interface ConnectionEffects {
   queueChanged(room: string): void;
   /** The room's status or notice changed: every connection in the room is told at once. */
   roomChanged(room: string): void;
+  /**
+   * A live room decided about chat: the edge keeps what must outlive the process (an accepted message goes to
+   * the history store at once, before the log is durable, so a restart never gives its seq again).
+   */
+  storeChat(decision: ChatDecision): void;
+  /** A live room decided about chat: the edge broadcasts or answers as the decision says. */
+  chat(decision: ChatDecision): void;
 }
 
 /** Effects that do nothing: for replay and benchmarks, where no socket is on the other end. */
@@ -37,6 +47,8 @@ export const silentConnectionEffects: ConnectionEffects = {
   terminateSocket() {},
   queueChanged() {},
   roomChanged() {},
+  storeChat() {},
+  chat() {},
 };
 
 export interface RoomRuntimeOptions {
@@ -66,6 +78,11 @@ export interface RoomRuntimeOptions {
    * `room.recovered`), taken by reference. Absent: the room opens empty (`room.opened`).
    */
   recovered?: AdmissionState;
+  /**
+   * Where a live room's chat goes on from (its history store's last seq and ids), recorded in `room.opened` or
+   * `room.recovered`. Absent: the chat starts at seq 0.
+   */
+  chat?: ChatSeed;
 }
 
 /** How long a connection the full line turned away may still present `resume` before it is closed with 4003. */
@@ -95,7 +112,7 @@ export class RoomRuntime {
    * Commands connection actors addressed to the room, delivered once the connection's own step is over, so
    * no actor runs inside another's action and the order is the same live and in replay.
    */
-  private readonly roomInbox: AdmissionCommand[] = [];
+  private readonly roomInbox: RoomCommand[] = [];
   /** The join-ticket priority of each connection that has one above 0, until the connection ends. */
   private readonly priorities = new Map<string, number>();
   private draining = false;
@@ -116,9 +133,12 @@ export class RoomRuntime {
     }
     // A ticket secret is a key, not a setting: it never reaches the log.
     const { ticketSecret: _secret, ...settings } = this.config;
-    if (options.recovered) this.log.append(this.name, 'room.recovered', null, { settings }, this.beginInput());
-    else this.log.append(this.name, 'room.opened', null, options.createdBy === undefined ? { settings } : { settings, createdBy: options.createdBy }, this.beginInput());
-    const input = { ...this.config, room: this.name, now: () => this.inputAt };
+    const seed = options.chat && options.chat.seq > 0 ? { chat: options.chat } : {};
+    if (options.recovered) this.log.append(this.name, 'room.recovered', null, { settings, ...seed }, this.beginInput());
+    else this.log.append(this.name, 'room.opened', null, { settings, ...(options.createdBy === undefined ? {} : { createdBy: options.createdBy }), ...seed }, this.beginInput());
+    const chat = this.config.chat ? { chat: { historyLimit: this.config.historyLimit ?? defaultHistoryLimit, ...(options.chat ? { seed: options.chat } : {}) } } : {};
+    const { chat: _live, ...roomSettings } = this.config;
+    const input = { ...roomSettings, room: this.name, now: () => this.inputAt, ...chat };
     this.room = createActor(roomMachine, {
       id: `room:${this.name}`,
       systemId: `room:${this.name}`,
@@ -172,7 +192,9 @@ export class RoomRuntime {
     if (!actor) return;
     this.log.append(this.name, 'message', conn, message, this.beginInput());
     if (message.type === 'invalid') return;
-    actor.send(message);
+    if (message.type === 'say') this.roomInbox.push({ type: 'chat.say', conn, id: message.id, text: message.text });
+    else if (message.type === 'typing') this.roomInbox.push({ type: 'chat.typing', conn, state: message.state });
+    else actor.send(message);
     this.deliverToRoom();
   }
 
@@ -315,6 +337,40 @@ export class RoomRuntime {
   isActive(conn: string): boolean {
     return this.admission.seats.has(conn);
   }
+  /** Whether the room is a live room (`chat: true`). */
+  get isLive(): boolean {
+    return this.room.getSnapshot().context.chat !== null;
+  }
+  /** A live room's members present, in order of arrival (empty in a room without chat). */
+  members(): Member[] {
+    const chat = this.room.getSnapshot().context.chat;
+    return chat === null ? [] : presentMembers(chat);
+  }
+  /** The user a member's connection is present as in this live room, or undefined. */
+  memberOf(conn: string): string | undefined {
+    return this.room.getSnapshot().context.chat?.userByConn.get(conn);
+  }
+  /** Whether `conn` is a member's connection in this live room. */
+  isMember(conn: string): boolean {
+    return this.room.getSnapshot().context.chat?.userByConn.has(conn) ?? false;
+  }
+  /** A live room's connections of members, in no particular order. */
+  memberConnections(): IterableIterator<string> {
+    const chat = this.room.getSnapshot().context.chat;
+    return (chat?.userByConn ?? new Map<string, string>()).keys();
+  }
+  /** The last message seq of a live room (0: none yet). */
+  get chatSeq(): number {
+    return this.room.getSnapshot().context.chat?.seq ?? 0;
+  }
+
+  /**
+   * Who the person on a connection is: the one place identity is decided for a room. For now every connection
+   * is an anonymous guest named after its session (which `resume` keeps), so the same session is the same user.
+   */
+  identityOf(_conn: string, session: string): Identity {
+    return guestIdentity(session);
+  }
   activeConnections(): IterableIterator<string> {
     return this.admission.seats.keys();
   }
@@ -383,8 +439,13 @@ export class RoomRuntime {
   }
 
   /** A decision is recorded, then told to the connection it concerns. */
-  private onDecision(decision: AdmissionDecision): void {
+  private onDecision(decision: RoomDecision): void {
     this.log.appendDecision(this.name, decision, this.inputAt);
+    if (isChatDecision(decision)) {
+      this.effects.storeChat(decision);
+      return this.effects.chat(decision);
+    }
+    if (this.config.chat) for (const command of membershipAfter(decision, (conn, session) => this.identityOf(conn, session))) this.roomInbox.push(command);
     const actor = (id: string | null) => (id === null ? undefined : this.connections.get(id));
     switch (decision.type) {
       case 'queued':
@@ -452,6 +513,38 @@ export class RoomRuntime {
         },
       },
     });
+  }
+}
+
+const chatDecisionSet: ReadonlySet<string> = new Set(chatDecisionTypes);
+
+function isChatDecision(decision: RoomDecision): decision is ChatDecision {
+  return chatDecisionSet.has(decision.type);
+}
+
+/**
+ * What an admission decision changes in a live room's membership: a seat taken makes its connection a member's;
+ * a seat ended (left, evicted, gone to the site) ends it. A held seat keeps its member present until it is
+ * resumed or released; a resumed seat joins its new connection before the old one leaves, so a handover
+ * changes no presence. A restart hold changes nothing: the room's actors stop, or have just started empty.
+ */
+function membershipAfter(decision: AdmissionDecision, identityOf: (conn: string, session: string) => Identity): ChatCommand[] {
+  switch (decision.type) {
+    case 'admitted': {
+      const { user, name } = identityOf(decision.conn, decision.session);
+      return [{ type: 'chat.join', conn: decision.conn, user, name }];
+    }
+    case 'seatResumed': {
+      const { user, name } = identityOf(decision.conn, decision.session);
+      return [{ type: 'chat.join', conn: decision.conn, user, name }, { type: 'chat.leave', conn: decision.replacedConn }];
+    }
+    case 'released':
+    case 'evicted':
+      return decision.from === 'seat' && decision.conn !== null ? [{ type: 'chat.leave', conn: decision.conn }] : [];
+    case 'seatKept':
+      return [{ type: 'chat.leave', conn: decision.conn }];
+    default:
+      return [];
   }
 }
 

@@ -37,6 +37,9 @@ import { createRoomSet, type RunTimeRooms } from './run-time-rooms.js';
 import { createSiteSessionRoutes } from './site-sessions-api.js';
 import { checkedTicketVerifier, createTicketVerifier, priorityForUpgrade, ticketFromUrl, type TicketVerifier } from './join-tickets.js';
 import { PlacesPerIp } from './places-per-ip.js';
+import { ChatDelivery } from './chat-delivery.js';
+import { openAnteroomDatabase, type AnteroomDatabase } from '../store/anteroom-database.js';
+import { ChatHistory } from '../store/chat-history.js';
 import { HeldPlaces } from './held-places.js';
 
 /**
@@ -53,6 +56,8 @@ export interface ServedRoom {
   placesPerIp: PlacesPerIp;
   /** Cancels the timer that opens a scheduled room at `opensAt`. */
   cancelOpening: () => void;
+  /** A live room's chat at the edge (history, broadcasts); null in a room without chat. */
+  chat: ChatDelivery | null;
 }
 
 /** What a caller (the command line, a test, a bench) may add to the configuration. */
@@ -131,6 +136,13 @@ interface ServerParts {
   handshakes: HandshakeGuard[];
   /** The data dir (`--data-dir`): the log's segments, snapshots and recovered rooms; null in memory. */
   durable: DurableStore | null;
+  /**
+   * Live rooms' history in `anteroom.db` (in the data dir, or in memory without one), opened when the first
+   * live room needs it, so a server without chat never loads the SQLite driver.
+   */
+  history: () => ChatHistory;
+  /** Closes the database, if it was opened. */
+  closeDatabase: () => void;
 }
 
 type SocketHandlers = ReturnType<typeof createSocketHandlers>;
@@ -171,6 +183,8 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
       parts.rooms.get(client.room.name)?.placesPerIp.release(client.ip);
     },
     placeHeld: (client) => parts.heldPlaces.held(client.room.name, client.session, client.ip),
+    chatOf: (client) => parts.rooms.get(client.room.name)?.chat ?? null,
+    features: (client) => featuresOf(parts, client.room.name),
   });
   listeners.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
     routeUpgrade(parts, request, socket, head, (ws, room, ip, resumeToken, priority) => acceptClient(parts, socketHandlers, ws, room, ip, resumeToken, priority), wss),
@@ -219,6 +233,7 @@ function assembleParts(config: ServerConfig, options: AnteroomServerOptions, log
     issuer,
     resumeTokens: createResumeTokens(durable?.secrets.resumeSecret),
     durable,
+    ...chatStore(config.dataDir),
     log,
     clients: new Map(),
     rooms,
@@ -228,6 +243,16 @@ function assembleParts(config: ServerConfig, options: AnteroomServerOptions, log
     closeTimeoutMs: options.closeTimeoutMs ?? defaultCloseTimeoutMs,
     state,
     handshakes,
+  };
+}
+
+/** The history store, opened on first use. */
+function chatStore(dataDir: string | null): Pick<ServerParts, 'history' | 'closeDatabase'> {
+  let database: AnteroomDatabase | null = null;
+  let history: ChatHistory | null = null;
+  return {
+    history: () => (history ??= new ChatHistory((database = openAnteroomDatabase(dataDir)))),
+    closeDatabase: () => database?.close(),
   };
 }
 
@@ -259,12 +284,17 @@ interface RoomOpening {
 function openRoom(parts: ServerParts, roomConfig: RoomConfig, { createdBy, recovered, tickets }: RoomOpening): ServedRoom {
   const { config, logger, clients } = parts;
   const rate = new AdmissionRate();
-  // The feed and the runtime refer to each other; the feed is only used after both exist.
+  // The feed, the chat and the runtime refer to each other; the first two are only used after all exist.
   let feed: PositionFeed | null = null;
+  let runtime: RoomRuntime | null = null;
   if (createdBy === 'operator') parts.durable?.roomSecrets.set(roomConfig.name, roomConfig.ticketSecret);
-  const runtime = new RoomRuntime({
+  const live = roomConfig.chat ?? config.chat;
+  const chat = live ? chatDelivery(parts, roomConfig, () => runtime!) : null;
+  runtime = new RoomRuntime({
     // Seats follow visitors to the site by default when the room sends them there.
-    settings: { ...roomConfig, siteSessions: roomConfig.siteSessions ?? config.targetUrl !== null },
+    settings: { ...roomConfig, siteSessions: roomConfig.siteSessions ?? config.targetUrl !== null, chat: live },
+    // A live room's seq goes on after the messages its history already holds.
+    ...(live ? { chat: parts.history().seed(roomConfig.name) } : {}),
     log: parts.log,
     createdBy,
     clockFor: () => wallClock,
@@ -289,16 +319,46 @@ function openRoom(parts: ServerParts, roomConfig: RoomConfig, { createdBy, recov
       logger,
       queueChanged: () => feed?.markDirty(),
       onSend: (message, client) => parts.metrics.sent(message, client.conn),
-      overflowed: (client) => {
-        logger.warn({ conn: client.conn, session: client.session, room: roomConfig.name, buffered: client.ws.bufferedAmount }, 'client too slow; dropping it');
-        // Reported on the next turn, so the drop is an input of its own in the log, not part of another.
-        setImmediate(() => client.room.overflow(client.conn));
-      },
+      overflowed: (client) => tooSlow(parts, client),
+      chat,
     })),
   });
   feed = new PositionFeed(runtime, positionSender(parts, runtime, rate), parts.options.positionFeedTiming ?? defaultPositionFeedTiming);
   const cancelOpening = scheduleOpening(runtime, roomConfig.opensAt);
-  return { runtime, feed, rate, tickets, placesPerIp: new PlacesPerIp(), cancelOpening };
+  return { runtime, feed, rate, tickets, placesPerIp: new PlacesPerIp(), cancelOpening, chat };
+}
+
+/** What a room offers its clients (`hello`): live chat, a durable line, join-ticket priority, site sessions. */
+function featuresOf(parts: ServerParts, name: string): string[] {
+  const room = parts.rooms.get(name);
+  if (!room) return [];
+  const features: string[] = [];
+  if (room.chat !== null) features.push('chat');
+  if (parts.durable) features.push('durable');
+  if (room.tickets !== null) features.push('priority');
+  if (room.runtime.settings.siteSessions) features.push('siteSessions');
+  return features;
+}
+
+/** A socket went over its outbound budget: logged, and dropped as an input of its own on the next turn. */
+function tooSlow(parts: ServerParts, client: ClientSocket): void {
+  parts.logger.warn({ conn: client.conn, session: client.session, room: client.room.name, buffered: client.ws.bufferedAmount }, 'client too slow; dropping it');
+  // Reported on the next turn, so the drop is an input of its own in the log, not part of another.
+  setImmediate(() => client.room.overflow(client.conn));
+}
+
+/** A live room's chat at the edge, on the server's history store. */
+function chatDelivery(parts: ServerParts, roomConfig: RoomConfig, runtime: () => RoomRuntime): ChatDelivery {
+  return new ChatDelivery(roomConfig.name, {
+    runtime,
+    clients: parts.clients,
+    history: parts.history(),
+    historyLimit: roomConfig.historyLimit,
+    outboundBudget: parts.config.outboundBudget,
+    logger: parts.logger,
+    overflowed: (client) => tooSlow(parts, client),
+    sent: (message, count) => parts.metrics.sentToMany(message, count),
+  });
 }
 
 /** A recovered operator room's ticket check: none, logged, when its `ticketJwks` went missing, so the data dir still starts. */
@@ -519,6 +579,7 @@ function acceptClient(parts: ServerParts, handlers: SocketHandlers, ws: WebSocke
     sentPosition: 0,
     tokenRefresh: null,
     overflowed: false,
+    chatWelcomed: false,
     bucket: new TokenBucket(parts.config.rateLimit, parts.config.rateLimit * 2, Date.now()),
     priority,
   };
@@ -589,6 +650,7 @@ async function shutDown(parts: ServerParts, listeners: Listeners): Promise<void>
   parts.metrics.close();
   parts.heldPlaces.stop();
   await parts.log.close();
+  parts.closeDatabase();
   await parts.durable?.close();
   parts.logger.info('stopped');
   parts.logger.flush?.();

@@ -22,6 +22,11 @@ export interface ClientSocket {
   readonly bucket: TokenBucket;
   /** Its place's priority, from a verified join ticket (0 without one). */
   readonly priority: number;
+  /**
+   * In a live room: set once the member got its `presence` and `history` (after its active status), and from then
+   * on gets the room's chat; cleared when it stops being a member.
+   */
+  chatWelcomed: boolean;
 }
 
 export type SendOutcome = 'sent' | 'skipped' | 'overflow';
@@ -32,6 +37,19 @@ export type SendOutcome = 'sent' | 'skipped' | 'overflow';
  * because a newer one will follow.
  */
 export function sendToClient(client: ClientSocket, message: ServerMessage, budget: number, softLimit = Infinity): SendOutcome {
+  return sendUnderBudget(client, budget, softLimit, () => JSON.stringify(message));
+}
+
+/**
+ * Sends a message already serialised (a broadcast serialises once for every recipient), under the same budget
+ * rule as `sendToClient`.
+ */
+export function sendSerialized(client: ClientSocket, json: string, budget: number): SendOutcome {
+  return sendUnderBudget(client, budget, Infinity, () => json);
+}
+
+/** The budget rule itself; the text is made only when it is sent. */
+function sendUnderBudget(client: ClientSocket, budget: number, softLimit: number, text: () => string): SendOutcome {
   const ws = client.ws;
   if (client.overflowed || ws.readyState !== ws.OPEN) return 'skipped';
   if (ws.bufferedAmount > budget) {
@@ -39,6 +57,6 @@ export function sendToClient(client: ClientSocket, message: ServerMessage, budge
     return 'overflow';
   }
   if (ws.bufferedAmount > softLimit) return 'skipped';
-  ws.send(JSON.stringify(message));
+  ws.send(text());
   return 'sent';
 }

@@ -116,6 +116,11 @@ export class ServerMetrics {
     return this.registry.metrics();
   }
 
+  /** One broadcast went out to `count` connections (serialised once). */
+  sentToMany(message: ServerMessage, count: number): void {
+    this.messagesSent.inc({ type: message.type }, count);
+  }
+
   /** A message went out to `conn`. */
   sent(message: ServerMessage, conn: string): void {
     this.messagesSent.inc({ type: message.type });

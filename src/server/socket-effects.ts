@@ -3,6 +3,8 @@ import type { WebSocket } from 'ws';
 import type { RoomConfig } from '../config/server-config.js';
 import { closeReasons, type CloseReasonName } from '../protocol/codes.js';
 import type { RoomStatus } from '../../machines/admission/admission-types.js';
+import type { ChatDecision } from '../../machines/chat/chat-types.js';
+import type { ChatDelivery } from './chat-delivery.js';
 import type { QueuedStatus, RoomMessage, ServerMessage } from '../protocol/messages.js';
 import type { ConnectionEffects } from '../rooms/room-runtime.js';
 import type { AdmissionTokenIssuer } from '../tokens/admission-tokens.js';
@@ -26,6 +28,8 @@ export interface SocketEffectsDeps {
   overflowed: (client: ClientSocket) => void;
   /** Called for every message sent, for metrics. */
   onSend?: (message: ServerMessage, client: ClientSocket) => void;
+  /** A live room's chat at the edge; null in a room without chat. */
+  chat: ChatDelivery | null;
 }
 
 /** Carries out, on real sockets, what the room's actors decide. */
@@ -97,6 +101,14 @@ class SocketEffects implements ConnectionEffects {
    * pass), and has the next fan-out send every waiter a fresh status, which carries the new room status and,
    * after the draw, the drawn position.
    */
+  storeChat(decision: ChatDecision): void {
+    this.deps.chat?.store(decision);
+  }
+
+  chat(decision: ChatDecision): void {
+    this.deps.chat?.decided(decision);
+  }
+
   roomChanged(): void {
     for (const client of this.deps.clients.values()) {
       if (client.room.name !== this.deps.room.name) continue;
@@ -145,6 +157,8 @@ class SocketEffects implements ConnectionEffects {
       expiresAt: issued.expiresAt,
       heartbeat: { intervalMs: heartbeatIntervalMs, timeoutMs: heartbeatTimeoutMs },
     });
+    // A live room's member learns who is present and what was said once it knows it is in.
+    this.deps.chat?.welcome(client);
     scheduleTokenRenewal(client, issued.expiresAt, {
       tokenTtlMs,
       issue: () => this.issueToken(client),

@@ -8,6 +8,10 @@ import type { ResumeTokens } from '../tokens/resume-tokens.js';
 import { sendToClient, type ClientSocket } from './client-socket.js';
 import type { ServerMetrics } from './metrics.js';
 import { closeWith } from './socket-effects.js';
+import type { ChatDelivery } from './chat-delivery.js';
+import { packageVersion } from '../cli/package-version.js';
+
+const serverVersion = packageVersion();
 
 export interface SocketHandlerDeps {
   config: ServerConfig;
@@ -20,7 +24,14 @@ export interface SocketHandlerDeps {
   forget: (client: ClientSocket) => void;
   /** The socket closed and the room holds its place for a resume: the place still counts for its address. */
   placeHeld?: (client: ClientSocket) => void;
+  /** The live room's chat at the edge for a client's room; null when the room has no chat. */
+  chatOf: (client: ClientSocket) => ChatDelivery | null;
+  /** What the server offers a client in its room, for the `hello` answer (protocol v2 section 7). */
+  features: (client: ClientSocket) => string[];
 }
+
+/** The protocol version this server speaks. */
+export const protocolVersion = 2;
 
 const clientOfSocket = Symbol('anteroom.client');
 type TrackedSocket = WebSocket & { [clientOfSocket]?: ClientSocket };
@@ -136,13 +147,50 @@ class SocketEdge {
     const { conn, room } = client;
     const parsed = parseClientMessage(text);
     if (!parsed.ok) {
-      this.reply(client, { type: 'error', code: parsed.code, message: parsed.message });
+      this.reply(client, { type: 'error', code: parsed.code, message: parsed.message, ...(parsed.ref === undefined ? {} : { ref: parsed.ref }) });
       room.message(conn, { type: 'invalid', code: parsed.code });
       return;
     }
     const message = parsed.message;
-    if (message.type === 'ping') this.reply(client, { type: 'pong', t: Date.now() });
-    room.message(conn, message.type === 'resume' ? { type: 'resume', session: this.deps.resumeTokens.read(room.name, message.token) } : message);
+    switch (message.type) {
+      case 'hello':
+        return this.hello(client, message.v);
+      case 'history':
+        // A read: answered here from the history store, changing nothing (so not an input of the room).
+        if (!this.mayChat(client, message, null)) return;
+        return this.reply(client, this.deps.chatOf(client)!.page(message));
+      case 'say':
+      case 'typing':
+        if (!this.mayChat(client, message, message.type === 'say' ? message.id : null)) return;
+        return room.message(conn, message);
+      case 'ping':
+        this.reply(client, { type: 'pong', t: Date.now() });
+        return room.message(conn, message);
+      case 'resume':
+        return room.message(conn, { type: 'resume', session: this.deps.resumeTokens.read(room.name, message.token) });
+      case 'leave':
+        return room.message(conn, message);
+    }
+  }
+
+  /** `hello`: the server's version and features, or `unsupported_version` for a version it does not speak. */
+  private hello(client: ClientSocket, v: number): void {
+    if (v !== protocolVersion) {
+      return this.reply(client, { type: 'error', code: 'unsupported_version', message: `this server speaks protocol version ${protocolVersion}` });
+    }
+    this.reply(client, { type: 'hello', v: protocolVersion, server: `anteroom/${serverVersion}`, features: this.deps.features(client) });
+  }
+
+  /**
+   * Chat the edge refuses itself: any in a room without chat, and `history` from a connection that is not a
+   * member. Whether a `say` or `typing` comes from a member, the room decides (and refuses).
+   */
+  private mayChat(client: ClientSocket, message: { type: 'history' | 'say' | 'typing' }, ref: string | null): boolean {
+    const live = this.deps.chatOf(client) !== null;
+    if (live && (message.type !== 'history' || client.room.isMember(client.conn))) return true;
+    const words = live ? 'only admitted members may chat' : 'this room has no chat';
+    this.reply(client, { type: 'error', code: 'not_admitted', message: words, ...(ref === null ? {} : { ref }) });
+    return false;
   }
 }
 

@@ -50,8 +50,10 @@ describe('parseRoomsFile', () => {
       maxPlacesPerIp: 4,
       siteSessionTimeoutMs: 5000,
       seatGraceMs: 5000,
+      historyLimit: 20,
     };
     expect(parse({ rooms: [{ name: 'x', ...all }] })).toEqual([{ name: 'x', ...all }]);
+    expect(parse({ rooms: [{ name: 'x', ...all, chat: true }] })).toEqual([{ name: 'x', ...all, chat: true }]);
   });
 
   it('may leave out "main"; then there is no main room', () => {

@@ -36,6 +36,7 @@ const flagCases: Record<string, { value: string; read: (config: ServerConfig) =>
   '--resume-window': { value: '0', read: (c) => c.rooms[0]?.resumeWindowMs, expected: 0 },
   '--session-ttl': { value: '60000', read: (c) => c.rooms[0]?.sessionTtlMs, expected: 60_000 },
   '--seat-grace': { value: '4000', read: (c) => c.rooms[0]?.seatGraceMs, expected: 4000 },
+  '--history-limit': { value: '20', read: (c) => c.rooms[0]?.historyLimit, expected: 20 },
   '--token-ttl': { value: '120000', read: (c) => c.rooms[0]?.tokenTtlMs, expected: 120_000 },
   '--max-queue': { value: '1000', read: (c) => c.rooms[0]?.maxQueue, expected: 1000 },
   '--site-session-timeout': { value: '60000', read: (c) => c.rooms[0]?.siteSessionTimeoutMs, expected: 60_000 },
@@ -56,6 +57,7 @@ const flagCases: Record<string, { value: string; read: (config: ServerConfig) =>
   '--rate-limit': { value: '5', read: (c) => c.rateLimit, expected: 5 },
   '--log-level': { value: 'debug', read: (c) => c.logLevel, expected: 'debug' },
   '--inspect': { value: 'true', read: (c) => c.inspect, expected: true },
+  '--chat': { value: 'true', read: (c) => c.chat, expected: true },
   '--trust-proxy': { value: 'true', read: (c) => c.trustProxy, expected: true },
   '--key-file': { value: 'key.pem', read: (c) => c.keyFile, expected: 'key.pem' },
   '--target-url': { value: 'https://shop.example/checkout', read: (c) => c.targetUrl, expected: 'https://shop.example/checkout' },
@@ -100,8 +102,10 @@ describe('parseServeArgs defaults', () => {
         maxPlacesPerIp: 0,
         siteSessionTimeoutMs: 120_000,
         seatGraceMs: 0,
+        historyLimit: 1000,
       },
     ]);
+    expect(config.chat).toBe(false);
     expect([config.dataDir, config.snapshotEveryRecords, config.snapshotIntervalMs]).toEqual([null, 100_000, 60_000]);
   });
 

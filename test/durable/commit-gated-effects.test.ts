@@ -14,6 +14,8 @@ function recorder() {
     terminateSocket: (conn) => calls.push(`terminate ${conn}`),
     queueChanged: (room) => calls.push(`changed ${room}`),
     roomChanged: (room) => calls.push(`room ${room}`),
+    storeChat: (decision) => calls.push(`store ${decision.type}`),
+    chat: (decision) => calls.push(`chat ${decision.type}`),
   };
   const waiting: (() => void)[] = [];
   const barrier = { afterCommit: (fn: () => void) => void waiting.push(fn) };

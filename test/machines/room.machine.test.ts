@@ -11,7 +11,7 @@ function startRoom(overrides: Partial<RoomInput> = {}) {
   // The room decides by the simulated clock's time, as the runtime gives it the time of each input.
   const actor = createActor(roomMachine, { input: { ...input, now: () => clock.now(), ...overrides }, clock });
   const decisions: AdmissionDecision[] = [];
-  actor.on('*', (decision) => decisions.push(decision));
+  actor.on('*', (decision) => decisions.push(decision as AdmissionDecision));
   actor.start();
   /** Sends a command and returns only the decisions it produced. */
   const send = (command: AdmissionCommand): AdmissionDecision[] => {

@@ -57,6 +57,7 @@ describe('an admission token that cannot be signed', () => {
     const resumeTokens = createResumeTokens();
     const effects = createSocketEffects({
       room: settings,
+      chat: null,
       clients,
       issuer,
       resumeTokens,

@@ -1,6 +1,7 @@
 import { SimulatedClock } from 'xstate';
 import { EventLog } from '../../src/log/event-log.js';
 import type { EventRecord } from '../../src/log/event-record.js';
+import type { ChatDecision } from '../../machines/chat/chat-types.js';
 import { closeReasons } from '../../machines/close-reasons.js';
 import { RoomRuntime, type ConnectionEffects } from '../../src/rooms/room-runtime.js';
 import { defaultRoomSettings, type RoomConfig } from '../../src/config/server-config.js';
@@ -8,6 +9,9 @@ import { defaultRoomSettings, type RoomConfig } from '../../src/config/server-co
 /** Everything the actors asked the edge to do, per connection, in order. */
 export interface SocketRecorder extends ConnectionEffects {
   sent: Map<string, unknown[]>;
+  /** Every chat decision of the room, in order. */
+  chat: (decision: ChatDecision) => void;
+  chatDecisions: ChatDecision[];
   closedWith: Map<string, number>;
   terminated: Set<string>;
   pingFrames: Map<string, number>;
@@ -37,6 +41,9 @@ export function createSocketRecorder(): SocketRecorder {
     terminateSocket: (conn) => recorder.terminated.add(conn),
     queueChanged: () => {},
     roomChanged: () => {},
+    chatDecisions: [],
+    storeChat: () => {},
+    chat: (decision) => recorder.chatDecisions.push(decision),
   };
   return recorder;
 }

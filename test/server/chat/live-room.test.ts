@@ -1,0 +1,191 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeAll, startServer, TestClient, type Message } from '../../support/live-server.js';
+import { waitFor } from '../../support/wait-for.js';
+
+afterEach(closeAll);
+
+/** A member of the room: connected, admitted, and welcomed (presence and history received). */
+async function member(url: string): Promise<{ client: TestClient; session: string; history: Message }> {
+  const client = await TestClient.open(`${url}/rooms/main`);
+  const status = await client.next((m) => m.type === 'status' && m.status === 'active');
+  await client.next((m) => m.type === 'presence' && Array.isArray(m.members));
+  const history = await client.next((m) => m.type === 'history');
+  return { client, session: status.session, history };
+}
+
+const messagesOf = (client: TestClient) => client.messages.filter((m) => m.type === 'message');
+
+describe('a live room over real sockets', () => {
+  it('two admitted members chat: both see every message once, in the same seq order, the sender its own copy', async () => {
+    const { url } = await startServer(['--chat', '--capacity', '5']);
+    const a = await member(url);
+    const b = await member(url);
+    const joined = await a.client.next((m) => m.type === 'presence' && m.joined);
+    expect(joined.joined).toEqual({ user: b.session, name: `Guest ${b.session.slice(0, 4)}` });
+    for (let i = 0; i < 10; i++) {
+      a.client.send({ type: 'say', id: `a${i}`, text: `from a ${i}` });
+      b.client.send({ type: 'say', id: `b${i}`, text: `from b ${i}` });
+    }
+    await waitFor('20 messages at both', () => messagesOf(a.client).length === 20 && messagesOf(b.client).length === 20);
+    const seen = (client: TestClient) => messagesOf(client).map((m) => `${m.seq}:${m.id}`);
+    expect(seen(a.client)).toEqual(seen(b.client));
+    expect(messagesOf(a.client).map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    // A sender's messages keep their send order.
+    expect(messagesOf(b.client).filter((m) => m.id.startsWith('a')).map((m) => m.id)).toEqual(Array.from({ length: 10 }, (_, i) => `a${i}`));
+    const first = messagesOf(b.client).find((m) => m.id === 'a0')!;
+    expect(first.from).toEqual({ user: a.session, name: `Guest ${a.session.slice(0, 4)}` });
+    expect(first.text).toBe('from a 0');
+    expect(typeof first.at).toBe('number');
+  });
+
+  it('a retried say is not stored again: the sender alone gets the original message', async () => {
+    const { url } = await startServer(['--chat']);
+    const a = await member(url);
+    const b = await member(url);
+    a.client.send({ type: 'say', id: 'x', text: 'once' });
+    const original = await a.client.next((m) => m.type === 'message');
+    await b.client.next((m) => m.type === 'message');
+    a.client.send({ type: 'say', id: 'x', text: 'twice?' });
+    a.client.send({ type: 'say', id: 'y', text: 'after' });
+    const repeated = await a.client.next((m) => m.type === 'message');
+    expect({ ...repeated, receivedAt: 0 }).toEqual({ ...original, receivedAt: 0 });
+    await a.client.next((m) => m.type === 'message' && m.id === 'y');
+    await b.client.next((m) => m.type === 'message' && m.id === 'y');
+    expect(messagesOf(b.client).map((m) => m.id)).toEqual(['x', 'y']);
+    expect(messagesOf(a.client).map((m) => m.seq)).toEqual([1, 1, 2]);
+  });
+
+  it('a queued session that chats gets not_admitted (with ref); an invalid say gets invalid_message and is not broadcast', async () => {
+    const { url } = await startServer(['--chat', '--capacity', '1']);
+    const a = await member(url);
+    const queued = await TestClient.placed(`${url}/rooms/main`);
+    expect(queued.lastStatus!.status).toBe('queued');
+    queued.send({ type: 'say', id: 'q1', text: 'let me in' });
+    expect(await queued.next((m) => m.type === 'error')).toMatchObject({ code: 'not_admitted', ref: 'q1' });
+    queued.send({ type: 'typing', state: true });
+    expect(await queued.next((m) => m.type === 'error')).toMatchObject({ code: 'not_admitted' });
+    queued.send({ type: 'history', after: 0 });
+    expect(await queued.next((m) => m.type === 'error')).toMatchObject({ code: 'not_admitted' });
+    a.client.send({ type: 'say', id: 'e1', text: '' });
+    expect(await a.client.next((m) => m.type === 'error')).toMatchObject({ code: 'invalid_message', ref: 'e1' });
+    a.client.send({ type: 'say', id: 'long', text: 'x'.repeat(2001) });
+    expect(await a.client.next((m) => m.type === 'error')).toMatchObject({ code: 'invalid_message', ref: 'long' });
+    a.client.send({ type: 'say', id: 'i'.repeat(65), text: 'hi' });
+    const overLongId = await a.client.next((m) => m.type === 'error');
+    expect(overLongId.code).toBe('invalid_message');
+    expect(overLongId.ref).toBeUndefined();
+    a.client.send({ type: 'say', id: 'ok', text: 'x'.repeat(2000) });
+    const accepted = await a.client.next((m) => m.type === 'message');
+    expect(accepted).toMatchObject({ id: 'ok', seq: 1 });
+    expect(queued.messages.some((m) => m.type === 'message')).toBe(false);
+  });
+
+  it('chat counts toward the message rate limit', async () => {
+    const { url } = await startServer(['--chat', '--rate-limit', '5']);
+    const a = await member(url);
+    for (let i = 0; i < 30; i++) a.client.send({ type: 'say', id: `r${i}`, text: 'spam' });
+    expect(await a.client.next((m) => m.type === 'error')).toMatchObject({ code: 'rate_limited' });
+    await waitFor('the burst accepted', () => messagesOf(a.client).length === 10);
+    expect(messagesOf(a.client).map((m) => m.id)).toEqual(Array.from({ length: 10 }, (_, i) => `r${i}`));
+  });
+
+  it('typing goes to the other members, and stops when that member’s message arrives', async () => {
+    const { url } = await startServer(['--chat']);
+    const a = await member(url);
+    const b = await member(url);
+    a.client.send({ type: 'typing', state: true });
+    expect(await b.client.next((m) => m.type === 'typing')).toMatchObject({ from: { user: a.session }, state: true });
+    a.client.send({ type: 'say', id: '1', text: 'done' });
+    await b.client.next((m) => m.type === 'message');
+    expect(await b.client.next((m) => m.type === 'typing')).toMatchObject({ from: { user: a.session }, state: false });
+    expect(a.client.messages.some((m) => m.type === 'typing')).toBe(false);
+  });
+
+  it('presence: members on admission, then left when a member goes', async () => {
+    const { url } = await startServer(['--chat']);
+    const a = await member(url);
+    const b = await TestClient.open(`${url}/rooms/main`);
+    const bStatus = await b.next((m) => m.type === 'status' && m.status === 'active');
+    const members = await b.next((m) => m.type === 'presence');
+    expect(members.members.map((m: Message) => m.user)).toEqual([a.session, bStatus.session]);
+    b.send({ type: 'leave' });
+    expect((await a.client.next((m) => m.type === 'presence' && m.left)).left.user).toBe(bStatus.session);
+  });
+
+  it('history: the last 50 on admission with more, pages before a seq, and everything after one', async () => {
+    const { url } = await startServer(['--chat', '--rate-limit', '1000']);
+    const a = await member(url);
+    for (let i = 1; i <= 60; i++) a.client.send({ type: 'say', id: `m${i}`, text: `${i}` });
+    await waitFor('60 acknowledgements', () => messagesOf(a.client).length === 60, 10_000);
+    const b = await member(url);
+    expect(b.history.messages.map((m: Message) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 11));
+    expect(b.history.more).toBe(true);
+    b.client.send({ type: 'history', before: 11, limit: 200 });
+    const older = await b.client.next((m) => m.type === 'history');
+    expect(older.messages.map((m: Message) => m.seq)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect(older.more).toBe(false);
+    b.client.send({ type: 'history', before: 5, limit: 2 });
+    expect(await b.client.next((m) => m.type === 'history')).toMatchObject({ messages: [{ seq: 3 }, { seq: 4 }], more: true });
+    b.client.send({ type: 'history', after: 57 });
+    const after = await b.client.next((m) => m.type === 'history');
+    expect(after.messages.map((m: Message) => m.seq)).toEqual([58, 59, 60]);
+    b.client.send({ type: 'history', before: 5 });
+    expect(await b.client.next((m) => m.type === 'error')).toMatchObject({ code: 'invalid_message' });
+  });
+
+  it('historyLimit keeps only the newest messages', async () => {
+    const { url } = await startServer(['--chat', '--history-limit', '5']);
+    const a = await member(url);
+    for (let i = 1; i <= 8; i++) a.client.send({ type: 'say', id: `m${i}`, text: `${i}` });
+    await waitFor('8 acknowledgements', () => messagesOf(a.client).length === 8);
+    a.client.send({ type: 'history', after: 0 });
+    const page = await a.client.next((m) => m.type === 'history');
+    expect(page.messages.map((m: Message) => m.seq)).toEqual([4, 5, 6, 7, 8]);
+    expect(page.more).toBe(false);
+  });
+
+  it('hello: the version and features; an unknown version gets unsupported_version; a room without chat refuses chat', async () => {
+    const { url } = await startServer([]);
+    const client = await TestClient.placed(`${url}/rooms/main`);
+    client.send({ type: 'hello', v: 2 });
+    const hello = await client.next((m) => m.type === 'hello');
+    expect(hello).toMatchObject({ v: 2, features: [] });
+    expect(hello.server).toMatch(/^anteroom\//);
+    client.send({ type: 'hello', v: 3 });
+    expect(await client.next((m) => m.type === 'error')).toMatchObject({ code: 'unsupported_version' });
+    client.send({ type: 'say', id: 'n', text: 'anyone?' });
+    expect(await client.next((m) => m.type === 'error')).toMatchObject({ code: 'not_admitted', ref: 'n' });
+    client.send({ type: 'nonsense', id: 'r1' });
+    expect(await client.next((m) => m.type === 'error')).toMatchObject({ code: 'unknown_type', ref: 'r1' });
+    const live = await startServer(['--chat']);
+    const member2 = await TestClient.placed(`${live.url}/rooms/main`);
+    member2.send({ type: 'hello', v: 2 });
+    expect((await member2.next((m) => m.type === 'hello')).features).toEqual(['chat']);
+  });
+
+  it('a restart with --data-dir keeps the history and goes on with the next seq', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anteroom-chat-'));
+    try {
+      const first = await startServer(['--chat', '--data-dir', dir]);
+      const a = await member(first.url);
+      for (let i = 1; i <= 3; i++) a.client.send({ type: 'say', id: `m${i}`, text: `before ${i}` });
+      await waitFor('3 acknowledgements', () => messagesOf(a.client).length === 3);
+      await first.close();
+      const second = await startServer(['--chat', '--data-dir', dir]);
+      const b = await member(second.url);
+      expect(b.history.messages.map((m: Message) => [m.seq, m.text])).toEqual([
+        [1, 'before 1'],
+        [2, 'before 2'],
+        [3, 'before 3'],
+      ]);
+      b.client.send({ type: 'say', id: 'm1', text: 'after' });
+      expect(await b.client.next((m) => m.type === 'message')).toMatchObject({ seq: 4, text: 'after' });
+    } finally {
+      await closeAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
