@@ -3,7 +3,8 @@
  * being restored and once admitted (phone size), in the pre-queue before a sale opens and while the line is
  * paused with an operator's notice, the operators' dashboard after a minute of traffic, and the page as a live
  * room (`--chat`) with members chatting.
- * Run: npx tsx test/browser/screenshots.ts
+ * Run: npx tsx test/browser/screenshots.ts          (all of them)
+ *      npx tsx test/browser/screenshots.ts room     (only the live room's)
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -16,8 +17,16 @@ import { launchChromium } from './chromium.js';
 const imageDir = fileURLToPath(new URL('../../docs/img/', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const live = await startServer(['--capacity', '5']);
 const browser = await launchChromium();
+if (process.argv[2] === 'room') {
+  try {
+    await roomScreenshots();
+  } finally {
+    await browser.close();
+  }
+  process.exit(0);
+}
+const live = await startServer(['--capacity', '5']);
 // The visitor's page goes through a relay, so the connection can be lost and restored on cue.
 const relay = await startHttpRelay(live.httpUrl);
 const crowd: WaitingRoomClient[] = [];
