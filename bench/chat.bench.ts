@@ -10,6 +10,7 @@
  *   npx tsx bench/chat.bench.ts
  */
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -52,48 +53,71 @@ function runRawServer(): void {
   serveRequests({ address: () => `ws://127.0.0.1:${(wss.address() as AddressInfo).port}` });
 }
 
+/** The send time a chat frame carries as its text (`"text":"<epoch ms>"`), or NaN; cheaper than parsing it all. */
+function sentAtOf(frame: string): number {
+  const at = frame.indexOf('"text":"');
+  return at < 0 ? Number.NaN : Number.parseFloat(frame.slice(at + 8, at + 40));
+}
+
 /**
  * One connection. In the anteroom room it is ready once admitted (its status is active) and pings at the
- * announced interval; on the raw server once open. `onText` gets the text of each chat message it receives.
+ * announced interval; on the raw server once open. After that `onSentAt` gets the send time carried by each
+ * chat message it receives; the members' processes spend as little as they can per frame, so that on a small
+ * machine the figures are the server's.
  */
-function join(kind: Kind, url: string, onText: (text: string, at: number) => void): Promise<WebSocket> {
+function join(kind: Kind, url: string, onSentAt: (sentAt: number, at: number) => void): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
+    let ready = false;
     ws.once('error', reject);
-    if (kind === 'raw') ws.once('open', () => resolve(ws));
     ws.on('message', (data) => {
       const at = epochNow();
-      const message = JSON.parse(String(data));
-      if (message.type === 'say' || message.type === 'message') onText(message.text, at);
-      else if (message.type === 'status' && message.status === 'active') {
+      const frame = String(data);
+      if (ready) {
+        const sentAt = sentAtOf(frame);
+        if (!Number.isNaN(sentAt)) onSentAt(sentAt, at);
+        return;
+      }
+      const message = JSON.parse(frame);
+      if (message.type === 'status' && message.status === 'active') {
         const timer = setInterval(() => ws.send('{"type":"ping"}'), message.heartbeat.intervalMs);
         ws.once('close', () => clearInterval(timer));
+        ready = true;
         resolve(ws);
-      } else if (message.type === 'status') reject(new Error(`not admitted: ${String(data)}`));
+      } else if (message.type === 'status') reject(new Error(`not admitted: ${frame}`));
     });
+    if (kind === 'raw') {
+      ws.once('open', () => {
+        ready = true;
+        resolve(ws);
+      });
+    }
   });
 }
 
 function runMembers(): void {
   const sockets: WebSocket[] = [];
   let recording = false;
+  /** Only messages sent from here on count: the warm-up's may still be on their way. */
+  let from = Number.POSITIVE_INFINITY;
   let latencies: number[] = [];
   let lastAt = 0;
-  const onText = (text: string, at: number) => {
-    if (!recording) return;
-    latencies.push(at - Number(text));
+  const onSentAt = (sentAt: number, at: number) => {
+    if (!recording || sentAt < from) return;
+    latencies.push(at - sentAt);
     lastAt = at;
   };
   serveRequests({
     join: async ({ kind, url, count }: { kind: Kind; url: string; count: number }) => {
       for (let joined = 0; joined < count; joined += JOIN_CONCURRENCY) {
         const batch = Math.min(JOIN_CONCURRENCY, count - joined);
-        sockets.push(...(await Promise.all(Array.from({ length: batch }, () => join(kind, url, onText)))));
+        sockets.push(...(await Promise.all(Array.from({ length: batch }, () => join(kind, url, onSentAt)))));
       }
       return sockets.length;
     },
-    record: () => {
+    record: (args: { from: number }) => {
       recording = true;
+      from = args.from;
       latencies = [];
       return null;
     },
@@ -140,6 +164,8 @@ function runSender(): void {
 
 interface RunFigures {
   kind: Kind;
+  /** Server CPU (user + system) over the measured run, ms. */
+  serverCpuMs: number;
   deliveries: number;
   expected: number;
   perSecond: number;
@@ -154,11 +180,23 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
-async function startServer(kind: Kind, children: Set<RoleProcess>): Promise<{ url: string; stop: () => Promise<void> }> {
+/** CPU time (user + system) process `pid` has used, in ms, from /proc (clock ticks of 10 ms). */
+function cpuMsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+interface RunningServer {
+  url: string;
+  pid: number;
+  stop: () => Promise<void>;
+}
+
+async function startServer(kind: Kind, children: Set<RoleProcess>): Promise<RunningServer> {
   if (kind === 'raw') {
     const server = spawnRole(benchFile, 'raw-server' as Role);
     children.add(server);
-    return { url: await server.call<string>('address'), stop: () => server.exit() };
+    return { url: await server.call<string>('address'), pid: server.pid!, stop: () => server.exit() };
   }
   // A seat for every member and the sender; the sender's 100 messages a second are over the default rate limit.
   const flags = ['--chat', '--capacity', String(MEMBERS + 10), '--max-connections-per-ip', '0', '--rate-limit', '1000', '--queue-ping', '120000'];
@@ -166,6 +204,7 @@ async function startServer(kind: Kind, children: Set<RoleProcess>): Promise<{ ur
   anteroomChild = child;
   return {
     url,
+    pid: child.pid!,
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
@@ -183,8 +222,9 @@ async function oneRun(kind: Kind, members: RoleProcess[], sender: RoleProcess, c
     await sender.call('join', { kind, url: server.url });
     await sender.call('send', { count: WARMUP_MESSAGES });
     await sleep(500);
-    await Promise.all(members.map((m) => m.call('record')));
+    await Promise.all(members.map((m) => m.call('record', { from: epochNow() })));
     const expected = MESSAGES * MEMBERS;
+    const cpuBefore = cpuMsOf(server.pid);
     const { firstAt } = await sender.call<{ firstAt: number; lastAt: number }>('send', { count: MESSAGES });
     const drainUntil = Date.now() + DRAIN_MS;
     while (Date.now() < drainUntil) {
@@ -192,11 +232,13 @@ async function oneRun(kind: Kind, members: RoleProcess[], sender: RoleProcess, c
       if (received >= expected) break;
       await sleep(50);
     }
+    const serverCpuMs = cpuMsOf(server.pid) - cpuBefore;
     const results = await Promise.all(members.map((m) => m.call<{ latencies: number[]; lastAt: number }>('results')));
     const all = Float64Array.from(results.flatMap((r) => r.latencies)).sort();
     const lastAt = Math.max(...results.map((r) => r.lastAt));
     return {
       kind,
+      serverCpuMs,
       deliveries: all.length,
       expected,
       perSecond: all.length / ((lastAt - firstAt) / 1000),
@@ -213,11 +255,11 @@ async function oneRun(kind: Kind, members: RoleProcess[], sender: RoleProcess, c
 
 function printTable(runs: RunFigures[]): void {
   const row = (r: RunFigures) =>
-    `| ${r.kind === 'raw' ? 'raw ws broadcast' : 'anteroom (--chat)'} | ${r.deliveries} / ${r.expected} | ${Math.round(r.perSecond)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} |`;
+    `| ${r.kind === 'raw' ? 'raw ws broadcast' : 'anteroom (--chat)'} | ${r.deliveries} / ${r.expected} | ${Math.round(r.perSecond)} | ${r.p50.toFixed(1)} | ${r.p95.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.max.toFixed(1)} | ${((r.serverCpuMs / r.deliveries) * 1000).toFixed(1)} |`;
   const load = loadavg().map((value) => value.toFixed(1)).join(' ');
   console.log(`\n${MEMBERS} members in ${MEMBER_PROCESSES} processes, one message every ${INTERVAL_MS} ms from a sender process for ${MESSAGES} messages; latency from the sender's say to each member's receipt (load average ${load})\n`);
-  console.log('| server | deliveries | deliveries/s | p50 ms | p95 ms | p99 ms | max ms |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  console.log('| server | deliveries | deliveries/s | p50 ms | p95 ms | p99 ms | max ms | server CPU ms per 1,000 deliveries |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const run of runs) console.log(row(run));
   const raw = runs.find((r) => r.kind === 'raw');
   const anteroom = runs.find((r) => r.kind === 'anteroom');

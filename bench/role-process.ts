@@ -67,6 +67,11 @@ export class RoleProcess<Role extends string = string> {
     clearTimeout(timer);
   }
 
+  /** The child's process id (the shell it starts under execs node, so this is node's). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Ends the child at once (a bench past its deadline). */
   kill(): void {
     this.child.kill('SIGKILL');
