@@ -54,6 +54,8 @@ export type ConnectionEvent =
   | RoomVerdictEvent
   /** A WebSocket pong frame arrived. */
   | { type: 'pong' }
+  /** A well-formed message the connection does not handle itself (chat, `hello`, `history`): a heartbeat. */
+  | { type: 'activity' }
   /** The server closes the connection for what the client did (a binary frame, a flood, a protocol error). */
   | { type: 'fault'; reason: CloseReasonName }
   /** The socket could not keep up with what it was sent: treated as a drop. */
@@ -199,6 +201,7 @@ export const connectionMachine = setup({
             },
             ping: { actions: 'clearProbes' },
             pong: { actions: 'clearProbes' },
+            activity: { actions: 'clearProbes' },
             resume: [
               { guard: 'resumeTokenInvalid', actions: ['clearProbes', 'refuseResume'] },
               { actions: ['clearProbes', { type: 'reportResume', params: ({ event }) => ({ session: event.session! }) }] },
@@ -226,6 +229,7 @@ export const connectionMachine = setup({
             alive: {
               on: {
                 ping: { target: 'alive', reenter: true },
+                activity: { target: 'alive', reenter: true },
                 resume: [
                   { guard: 'resumeTokenInvalid', target: 'alive', reenter: true, actions: 'refuseResume' },
                   { target: 'alive', reenter: true, actions: { type: 'reportResume', params: ({ event }) => ({ session: event.session! }) } },

@@ -22,7 +22,9 @@ const isMessage = (data: Data) =>
   (data.type === 'resume' && stringOrNull(data.session)) ||
   (data.type === 'invalid' && oneOf(Object.keys(errorCodes))(data.code)) ||
   (data.type === 'say' && isString(data.id) && isString(data.text)) ||
-  (data.type === 'typing' && typeof data.state === 'boolean');
+  (data.type === 'typing' && typeof data.state === 'boolean') ||
+  (data.type === 'hello' && typeof data.v === 'number') ||
+  (data.type === 'history' && (isCount(data.after) || (isCount(data.before) && isCount(data.limit))));
 
 /** A live room's chat seed in `room.opened` / `room.recovered`: absent, or a seq and (user, id, seq) triples. */
 const isChatSeed = (value: unknown) =>

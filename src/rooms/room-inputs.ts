@@ -9,8 +9,16 @@ import type { ErrorCode } from '../protocol/codes.js';
  */
 export type InboundMessage = ClientMessageEvent | ChatMessageEvent | { type: 'invalid'; code: ErrorCode };
 
-/** A live room's messages a member sends (protocol v2 section 6), validated at the edge; the room decides on them. */
-export type ChatMessageEvent = { type: 'say'; id: string; text: string } | { type: 'typing'; state: boolean };
+/**
+ * Protocol v2 messages a connection does not handle itself, validated at the edge: `say` and `typing` go to the
+ * room, which decides on them; `hello` and `history` are answered by the edge. Each counts as a heartbeat.
+ */
+export type ChatMessageEvent =
+  | { type: 'say'; id: string; text: string }
+  | { type: 'typing'; state: boolean }
+  | { type: 'hello'; v: number }
+  | { type: 'history'; before: number; limit: number }
+  | { type: 'history'; after: number };
 
 /**
  * Commands from outside the sockets a room accepts at run time: the operator's, the opening schedule's, and the

@@ -194,6 +194,7 @@ export class RoomRuntime {
     if (message.type === 'invalid') return;
     if (message.type === 'say') this.roomInbox.push({ type: 'chat.say', conn, id: message.id, text: message.text });
     else if (message.type === 'typing') this.roomInbox.push({ type: 'chat.typing', conn, state: message.state });
+    if (message.type === 'say' || message.type === 'typing' || message.type === 'hello' || message.type === 'history') actor.send({ type: 'activity' });
     else actor.send(message);
     this.deliverToRoom();
   }

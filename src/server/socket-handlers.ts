@@ -154,11 +154,13 @@ class SocketEdge {
     const message = parsed.message;
     switch (message.type) {
       case 'hello':
-        return this.hello(client, message.v);
+        this.hello(client, message.v);
+        return room.message(conn, message);
       case 'history':
-        // A read: answered here from the history store, changing nothing (so not an input of the room).
         if (!this.mayChat(client, message, null)) return;
-        return this.reply(client, this.deps.chatOf(client)!.page(message));
+        // A read, answered here from the history store; recorded, and a heartbeat, like every message.
+        this.reply(client, this.deps.chatOf(client)!.page(message));
+        return room.message(conn, message);
       case 'say':
       case 'typing':
         if (!this.mayChat(client, message, message.type === 'say' ? message.id : null)) return;
@@ -190,6 +192,7 @@ class SocketEdge {
     if (live && (message.type !== 'history' || client.room.isMember(client.conn))) return true;
     const words = live ? 'only admitted members may chat' : 'this room has no chat';
     this.reply(client, { type: 'error', code: 'not_admitted', message: words, ...(ref === null ? {} : { ref }) });
+    client.room.message(client.conn, { type: 'invalid', code: 'not_admitted' });
     return false;
   }
 }

@@ -3,7 +3,7 @@ import { EventLog } from '../../src/log/event-log.js';
 import type { EventRecord } from '../../src/log/event-record.js';
 import type { ChatDecision } from '../../machines/chat/chat-types.js';
 import { closeReasons } from '../../machines/close-reasons.js';
-import { RoomRuntime, type ConnectionEffects } from '../../src/rooms/room-runtime.js';
+import { RoomRuntime, type ConnectionEffects, type RoomRuntimeOptions } from '../../src/rooms/room-runtime.js';
 import { defaultRoomSettings, type RoomConfig } from '../../src/config/server-config.js';
 
 /** Everything the actors asked the edge to do, per connection, in order. */
@@ -49,7 +49,7 @@ export function createSocketRecorder(): SocketRecorder {
 }
 
 /** A room runtime on a simulated clock, recording its log: the test double of a live server room. */
-export function createSimulatedRoom(overrides: Partial<RoomConfig> = {}) {
+export function createSimulatedRoom(overrides: Partial<RoomConfig> = {}, options: Pick<RoomRuntimeOptions, 'chat'> = {}) {
   const clock = new SimulatedClock();
   const records: EventRecord[] = [];
   const log = new EventLog({ ringSize: 16, now: () => clock.now() });
@@ -62,6 +62,7 @@ export function createSimulatedRoom(overrides: Partial<RoomConfig> = {}) {
     now: () => clock.now(),
     recordTimers: true,
     effects: sockets,
+    ...options,
   });
   return { clock, log, records, sockets, runtime, advance: (ms: number) => clock.increment(ms) };
 }

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, startServer, TestClient, type Message } from '../../support/live-server.js';
 import { waitFor } from '../../support/wait-for.js';
+import { readEventLog } from '../../../src/log/read-event-log.js';
+import { replay } from '../../../src/log/replay.js';
 
 afterEach(closeAll);
 
@@ -185,6 +187,34 @@ describe('a live room over real sockets', () => {
       expect(await b.client.next((m) => m.type === 'message')).toMatchObject({ seq: 4, text: 'after' });
     } finally {
       await closeAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('its event log replays to the same decisions, message seqs and texts included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anteroom-chat-log-'));
+    try {
+      const live = await startServer(['--chat', '--capacity', '2', '--event-log', join(dir, 'events.jsonl')]);
+      const a = await member(live.url);
+      const b = await member(live.url);
+      const queued = await TestClient.placed(`${live.url}/rooms/main`);
+      a.client.send({ type: 'typing', state: true });
+      a.client.send({ type: 'say', id: '1', text: 'one' });
+      b.client.send({ type: 'say', id: '1', text: 'two' });
+      a.client.send({ type: 'say', id: '1', text: 'one again' });
+      queued.send({ type: 'say', id: 'q', text: 'me too' });
+      await queued.next((m) => m.type === 'error');
+      await waitFor('both messages at b', () => messagesOf(b.client).length === 2);
+      a.client.send({ type: 'leave' });
+      await queued.next((m) => m.type === 'history');
+      await live.close();
+      const { records } = await readEventLog(join(dir, 'events.jsonl'));
+      expect(records.filter((r) => r.kind === 'said').map((r) => [r.data.seq, r.data.text])).toEqual([
+        [1, 'one'],
+        [2, 'two'],
+      ]);
+      expect(replay(records)).toMatchObject({ ok: true });
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
