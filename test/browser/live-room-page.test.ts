@@ -1,5 +1,6 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHttpRelay } from '../support/http-relay.js';
 import { startServer, type LiveServer } from '../support/live-server.js';
 import { launchChromium } from './chromium.js';
 
@@ -22,14 +23,14 @@ afterAll(async () => {
   await live?.close();
 });
 
-/** Opens the waiting page and waits until it has become the room. */
-async function enterRoom(): Promise<Page> {
+/** Opens the waiting page (at `httpUrl`, the server's own by default) and waits until it has become the room. */
+async function enterRoom(httpUrl = live.httpUrl): Promise<Page> {
   const page = await visitors.newPage();
   page.on('dialog', (dialog) => {
     dialogs.push(dialog.message());
     void dialog.dismiss();
   });
-  await page.goto(`${live.httpUrl}/`);
+  await page.goto(`${httpUrl}/`);
   await untilRoom(page);
   return page;
 }
@@ -100,5 +101,27 @@ describe('the waiting page in a live room, in Chromium', () => {
     await expect.poll(() => texts(carol), { timeout: 10_000 }).toEqual(before);
     expect(before.slice(-2)).toEqual(['first from Carol', 'second from Carol']);
     await carol.close();
+  }, 40_000);
+
+  it('what is written while the connection is lost shows as sending, and arrives once it is back', async () => {
+    const relay = await startHttpRelay(live.httpUrl);
+    try {
+      const dave = await enterRoom(relay.httpUrl);
+      const erin = await enterRoom();
+      relay.cut();
+      await dave.waitForFunction(() => document.body.dataset.reconnecting === 'true', undefined, { polling: 50, timeout: 10_000 });
+      expect(await dave.locator('#reconnect-notice').textContent()).toContain('what you write is sent when it is back');
+      await say(dave, 'written offline');
+      expect(await dave.locator('#messages .msg.pending .msg-text').allTextContents()).toEqual(['written offline']);
+
+      relay.restore();
+      await untilText(erin, 'written offline');
+      await untilText(dave, 'written offline');
+      expect(await dave.locator('#messages .msg.pending').count()).toBe(0);
+      expect((await texts(erin)).filter((text) => text === 'written offline')).toHaveLength(1);
+      await Promise.all([dave.close(), erin.close()]);
+    } finally {
+      await relay.close();
+    }
   }, 40_000);
 });
