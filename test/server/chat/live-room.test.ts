@@ -6,6 +6,8 @@ import { closeAll, startServer, TestClient, type Message } from '../../support/l
 import { waitFor } from '../../support/wait-for.js';
 import { readEventLog } from '../../../src/log/read-event-log.js';
 import { replay } from '../../../src/log/replay.js';
+import { readDataDirLog } from '../../../src/durable/data-dir-log.js';
+import { createLogger } from '../../../src/server/logger.js';
 
 afterEach(closeAll);
 
@@ -185,6 +187,13 @@ describe('a live room over real sockets', () => {
       ]);
       b.client.send({ type: 'say', id: 'm1', text: 'after' });
       expect(await b.client.next((m) => m.type === 'message')).toMatchObject({ seq: 4, text: 'after' });
+      b.client.send({ type: 'hello', v: 2 });
+      expect((await b.client.next((m) => m.type === 'hello')).features).toEqual(['chat', 'durable']);
+      await second.close();
+      // The kept log replays across the restart: the recovered room goes on from its recorded seed.
+      const log = await readDataDirLog(dir);
+      expect(log.records.find((r) => r.kind === 'room.recovered')).toMatchObject({ data: { chat: { seq: 3 } } });
+      expect(replay(log.records, log.seed ? { seed: log.seed } : {})).toMatchObject({ ok: true });
     } finally {
       await closeAll();
       rmSync(dir, { recursive: true, force: true });
@@ -217,5 +226,24 @@ describe('a live room over real sockets', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('log lines about a message carry its id as a correlation id', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger('debug', false, { write: (chunk: string) => chunk.split('\n').filter(Boolean).forEach((line) => lines.push(JSON.parse(line))) });
+    const { url } = await startServer(['--chat', '--capacity', '1'], { logger });
+    const a = await member(url);
+    const queued = await TestClient.placed(`${url}/rooms/main`);
+    a.client.send({ type: 'say', id: 'corr-1', text: 'hi' });
+    a.client.send({ type: 'say', id: 'corr-1', text: 'hi' });
+    queued.send({ type: 'say', id: 'corr-2', text: 'me?' });
+    await queued.next((m) => m.type === 'error');
+    await waitFor('three chat log lines', () => lines.filter((line) => 'correlationId' in line).length === 3);
+    // Two sockets: their lines may interleave either way, so compared in a fixed order.
+    expect(lines.filter((line) => 'correlationId' in line).map((line) => [line.msg, line.correlationId]).sort()).toEqual([
+      ['chat message', 'corr-1'],
+      ['chat message repeated', 'corr-1'],
+      ['chat refused: not admitted', 'corr-2'],
+    ].sort());
   });
 });
