@@ -66,7 +66,7 @@ export class ChatOutbox {
     this.#unsent = [...this.#pending.keys()];
   }
 
-  /** Refused for now (rate limited): send it again before the says that came after it. */
+  /** Taken but not sent after all (the connection was gone): send it first, before the says that came after it. */
   retry(id: string): void {
     if (this.#pending.has(id) && !this.#unsent.includes(id)) this.#unsent.unshift(id);
   }

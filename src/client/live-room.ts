@@ -15,8 +15,8 @@ export const MAX_SAY_CHARS = 2000;
 /** Largest page `loadOlder()` asks for (protocol v2 §6). */
 export const MAX_HISTORY_PAGE = 200;
 /**
- * Says sent per second, with a burst of as many: half the server's default rate limit (20/s), which also
- * counts pings and typing, so flushing the queue after a reconnect is never refused.
+ * Says sent per second at most, with a burst of as many: half the server's default rate limit (20/s), which
+ * also counts pings and typing, so flushing the queue after a reconnect is not refused.
  */
 export const SAY_RATE_PER_SECOND = 10;
 /**
@@ -52,6 +52,11 @@ export class LiveRoom {
   /** The room has been live on an earlier connection: a new admission is live at once. */
   #wasLive = false;
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * The say sent and not yet answered. One at a time: the next goes when the room has answered this one, so a
+   * say refused for the rate is sent again before any later one and the room stores them in the order said.
+   */
+  #inFlight: string | null = null;
   /** When `typing:true` was last sent on this connection; null while not typing. */
   #typingSentAt: number | null = null;
   #olderExist = false;
@@ -140,16 +145,23 @@ export class LiveRoom {
     }
   }
 
-  /** The server refused the message with id `ref`; a say is sent again, dropped or kept by `code`. */
-  refused(ref: string, code: string, retryAfterMs: number | undefined): void {
-    if (code === 'rate_limited') {
-      this.#outbox.retry(ref);
-      this.#pauseDrain(retryAfterMs ?? 1000);
-    } else if (code === 'not_admitted') {
-      // Sent again when the connection is admitted to the room (rewind on going live).
-    } else {
-      this.#outbox.drop(ref);
-    }
+  /** The server refused the message with id `ref`: an invalid say is dropped; one not admitted waits for admission. */
+  refused(ref: string, code: string): void {
+    if (code === 'rate_limited' || ref !== this.#inFlight) return;
+    if (code !== 'not_admitted') this.#outbox.drop(ref);
+    this.#answered();
+  }
+
+  /**
+   * The server refused a message for the rate, without saying which (it does not read a refused message): the
+   * say in flight, if any, is sent again after `retryAfterMs`. Had the room stored it after all, it answers
+   * with the original message; it never stores an id twice.
+   */
+  rateLimited(retryAfterMs: number | undefined): void {
+    if (this.#inFlight === null) return;
+    this.#outbox.retry(this.#inFlight);
+    this.#inFlight = null;
+    if (this.#live) this.#pauseDrain(retryAfterMs ?? 1000);
   }
 
   /**
@@ -165,6 +177,7 @@ export class LiveRoom {
     this.#live = false;
     this.#typingSentAt = null;
     this.#olderAsked = 0;
+    this.#inFlight = null;
     this.#stopDrain();
   }
 
@@ -186,7 +199,7 @@ export class LiveRoom {
   }
 
   #receiveMessage(message: ChatMessage): void {
-    this.#outbox.acknowledge(message.id);
+    this.#acknowledge(message.id);
     if (this.#seen.add(message.seq)) this.#host.emit('message', message);
   }
 
@@ -196,7 +209,7 @@ export class LiveRoom {
     const oldestBefore = this.#seen.oldest;
     const fresh = page.filter((message) => {
       // A say stored before a drop comes back here; its retry is then answered, not stored again.
-      this.#outbox.acknowledge(message.id);
+      this.#acknowledge(message.id);
       return this.#seen.add(message.seq);
     });
     const reachesOldest = page.length > 0 && (oldestBefore === null || page[0]!.seq <= oldestBefore);
@@ -223,21 +236,27 @@ export class LiveRoom {
     }
   }
 
-  /** Sends queued says while the pace allows, then waits for the next token. */
+  #acknowledge(id: string): void {
+    this.#outbox.acknowledge(id);
+    if (id === this.#inFlight) this.#answered();
+  }
+
+  #answered(): void {
+    this.#inFlight = null;
+    this.#drain();
+  }
+
+  /** Sends the next queued say when none is in flight and the pace allows, else waits for the next token. */
   #drain(): void {
-    if (!this.#live || this.#drainTimer !== undefined) return;
-    while (this.#outbox.hasUnsent) {
-      const wait = this.#bucket.take(Date.now());
-      if (wait > 0) {
-        this.#pauseDrain(wait);
-        return;
-      }
-      const next = this.#outbox.next()!;
-      if (!this.#host.send({ type: 'say', id: next.id, text: next.text })) {
-        this.#outbox.retry(next.id);
-        return;
-      }
+    if (!this.#live || this.#drainTimer !== undefined || this.#inFlight !== null || !this.#outbox.hasUnsent) return;
+    const wait = this.#bucket.take(Date.now());
+    if (wait > 0) {
+      this.#pauseDrain(wait);
+      return;
     }
+    const next = this.#outbox.next()!;
+    if (this.#host.send({ type: 'say', id: next.id, text: next.text })) this.#inFlight = next.id;
+    else this.#outbox.retry(next.id);
   }
 
   #pauseDrain(ms: number): void {

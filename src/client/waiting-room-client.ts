@@ -192,7 +192,8 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
    * Post `text` to the live room. Returns the message's id (a nanoid made here); the room's `message` with
    * that id is the acknowledgement. Until then the say is kept: said while disconnected or queued, or lost
    * with a dropped connection, it is sent again with the same id once admitted again, and the server never
-   * stores an id twice. Sends are paced at 10 a second.
+   * stores an id twice. Says go one at a time, each after the room's answer to the one before, at most 10 a
+   * second, so the room stores them in the order said.
    *
    * @throws RangeError for empty text or text over 2000 UTF-16 code units, or when 500 says are pending.
    */
@@ -425,8 +426,9 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
     if (typeof retryAfterMs === 'number') error.retryAfterMs = retryAfterMs;
     if (typeof ref === 'string') {
       error.ref = ref;
-      this.#room.refused(ref, code, error.retryAfterMs);
+      this.#room.refused(ref, code);
     }
+    if (code === 'rate_limited') this.#room.rateLimited(error.retryAfterMs);
     this.emit('error', error);
   }
 

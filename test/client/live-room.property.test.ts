@@ -15,6 +15,7 @@ type Step =
   | { kind: 'clientReads'; count: number }
   | { kind: 'drop' }
   | { kind: 'readmit' }
+  | { kind: 'refuseNext' }
   | { kind: 'tick'; ms: number };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
@@ -24,16 +25,19 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.integer({ min: 1, max: 5 }).map<Step>((count) => ({ kind: 'clientReads', count })),
   fc.constant<Step>({ kind: 'drop' }),
   fc.constant<Step>({ kind: 'readmit' }),
+  fc.constant<Step>({ kind: 'refuseNext' }),
   fc.integer({ min: 1, max: 400 }).map<Step>((ms) => ({ kind: 'tick', ms })),
 );
 
 /**
  * A live room as protocol v2 §6 describes it, reduced to one sender: it stores an id once, answers a retried
- * id with the original message, sends the last 50 on admission and answers `history after`. Frames the client
+ * id with the original message, sends the last 50 on admission and answers `history after`; told to, it refuses
+ * the next say for the rate (without a ref, as the server does not read a refused message). Frames the client
  * sent are read when the test says, and replies reach the client when the test says; a drop loses both.
  */
 class ModelRoom {
   readonly stored: ChatMessage[] = [];
+  refuseNext = false;
   readonly #byId = new Map<string, ChatMessage>();
   #read = 0;
   #replies: object[] = [];
@@ -62,7 +66,10 @@ class ModelRoom {
   read(socket: FakeSocket): void {
     if (socket.readyState !== 1) return;
     for (const frame of socket.sent.slice(this.#read)) {
-      if (frame.type === 'say') {
+      if (frame.type === 'say' && this.refuseNext) {
+        this.refuseNext = false;
+        this.#replies.push({ type: 'error', code: 'rate_limited', message: 'too many messages', retryAfterMs: 200 });
+      } else if (frame.type === 'say') {
         const message = this.#byId.get(frame.id) ?? this.store(frame.id, me, frame.text);
         this.#replies.push({ type: 'message', ...message });
       } else if (frame.type === 'history' && typeof frame.after === 'number') {
@@ -117,9 +124,11 @@ describe('live room client under random drops, reads and retries', () => {
           else if (s.kind === 'clientReads') room.deliver(socket, s.count);
           else if (s.kind === 'drop') room.drop(socket);
           else if (s.kind === 'readmit') readmit();
+          else if (s.kind === 'refuseNext') room.refuseNext = true;
           else if (s.kind === 'tick') vi.advanceTimersByTime(s.ms);
         }
         // Calm: connected, everything read and delivered, until nothing is pending.
+        room.refuseNext = false;
         for (let round = 0; round < 20 && (client.pendingSays.length > 0 || round < 2); round++) {
           readmit();
           vi.advanceTimersByTime(1000);

@@ -142,7 +142,7 @@ describe('live room: say', () => {
     expect(seen.history.map((page) => page.messages.map((m) => m.seq))).toEqual([[1, 2], [4]]);
   });
 
-  it('keeps what is said while disconnected and sends it, same ids, in order, after the gap is asked for', () => {
+  it('keeps what is said while disconnected and sends it, same ids, one at a time in order, after asking for the gap', () => {
     const { client, seen } = start();
     let socket = admit([message(1)]);
     const sentBeforeDrop = client.say('one');
@@ -152,17 +152,19 @@ describe('live room: say', () => {
     expect(socket.sent).toEqual([]);
     // Admitted again: the last 50 come on admission, and the client asks for everything after seq 2.
     admit([message(1), message(2), message(3)]);
-    expect(socket.sent.filter((m) => m.type !== 'ping')).toEqual([
+    const chat = () => socket.sent.filter((m) => m.type !== 'ping');
+    expect(chat()).toEqual([
       { type: 'history', after: 2 },
       { type: 'say', id: sentBeforeDrop, text: 'one' },
-      { type: 'say', id: whileAway[0], text: 'two' },
-      { type: 'say', id: whileAway[1], text: 'three' },
     ]);
     // The server stored "one" before the drop: it answers the retry with the original (seq 3), already seen.
     socket.receive({ type: 'message', ...message(3, { id: sentBeforeDrop, from: alice, text: 'one' }) });
+    expect(chat().slice(2)).toEqual([{ type: 'say', id: whileAway[0], text: 'two' }]);
     socket.receive({ type: 'message', ...message(4, { id: whileAway[0], from: alice, text: 'two' }) });
+    expect(chat().slice(3)).toEqual([{ type: 'say', id: whileAway[1], text: 'three' }]);
     socket.receive({ type: 'message', ...message(5, { id: whileAway[1], from: alice, text: 'three' }) });
     expect(client.pendingSays).toEqual([]);
+    expect(chat()).toHaveLength(4);
     expect(seen.message.map((m) => m.seq)).toEqual([2, 4, 5]);
     expect(seen.history.map((page) => page.messages.map((m) => m.seq))).toEqual([[1], [3]]);
   });
@@ -207,32 +209,70 @@ describe('live room: say', () => {
     expect(socket.sentOf('say')).toEqual([{ type: 'say', id, text: 'later' }]);
   });
 
-  it('paces a long queue at 10 a second after a reconnect', () => {
+  it('paces a long queue at 10 a second after a reconnect, each say after the answer to the one before', () => {
     const { client } = start();
     reconnect();
     const ids = Array.from({ length: 25 }, (_, i) => client.say(`m${i}`));
     const socket = admit();
+    let seq = 0;
+    // The room answers each say at once.
+    const answer = () => {
+      for (let say = socket.sentOf('say')[seq]; say !== undefined; say = socket.sentOf('say')[seq]) {
+        seq += 1;
+        socket.receive({ type: 'message', ...message(seq, { id: say.id, from: alice, text: say.text }) });
+      }
+    };
+    expect(socket.sentOf('say')).toHaveLength(1);
+    answer();
     expect(socket.sentOf('say')).toHaveLength(10);
     vi.advanceTimersByTime(99);
+    answer();
     expect(socket.sentOf('say')).toHaveLength(10);
     vi.advanceTimersByTime(1);
+    answer();
     expect(socket.sentOf('say')).toHaveLength(11);
-    vi.advanceTimersByTime(1400);
+    for (let i = 0; i < 14; i++) {
+      vi.advanceTimersByTime(100);
+      answer();
+    }
     expect(socket.sentOf('say').map((m) => m.id)).toEqual(ids);
+    expect(client.pendingSays).toEqual([]);
   });
 
-  it('sends a rate-limited say again after retryAfterMs, before the ones after it', () => {
+  it('after a rate_limited refusal sends the say in flight again after retryAfterMs, before the ones after it', () => {
     const { client, seen } = start();
     const socket = admit();
     const first = client.say('first');
-    socket.receive({ type: 'error', code: 'rate_limited', message: 'too many messages', retryAfterMs: 300, ref: first });
     const second = client.say('second');
-    expect(seen.error).toEqual([{ code: 'rate_limited', message: 'too many messages', retryAfterMs: 300, ref: first }]);
     expect(socket.sentOf('say').map((m) => m.id)).toEqual([first]);
+    // The server does not say which message it refused: it does not read one it refuses.
+    socket.receive({ type: 'error', code: 'rate_limited', message: 'too many messages', retryAfterMs: 300 });
+    expect(seen.error).toEqual([{ code: 'rate_limited', message: 'too many messages', retryAfterMs: 300 }]);
     vi.advanceTimersByTime(299);
     expect(socket.sentOf('say').map((m) => m.id)).toEqual([first]);
     vi.advanceTimersByTime(1);
+    expect(socket.sentOf('say').map((m) => m.id)).toEqual([first, first]);
+    socket.receive({ type: 'message', ...message(1, { id: first, from: alice, text: 'first' }) });
     expect(socket.sentOf('say').map((m) => m.id)).toEqual([first, first, second]);
+  });
+
+  it('a rate_limited refusal with no say in flight (a ping or typing refused) holds nothing back', () => {
+    const { client } = start();
+    const socket = admit();
+    socket.receive({ type: 'error', code: 'rate_limited', message: 'too many messages', retryAfterMs: 300 });
+    const id = client.say('still goes');
+    expect(socket.sentOf('say')).toEqual([{ type: 'say', id, text: 'still goes' }]);
+  });
+
+  it('keeps a say refused as not admitted, and sends it once admitted', () => {
+    const { client } = start();
+    const socket = admit();
+    const id = client.say('too early');
+    socket.receive({ type: 'error', code: 'not_admitted', message: 'only admitted members may chat', ref: id });
+    expect(client.pendingSays).toEqual([{ id, text: 'too early' }]);
+    const again = reconnect();
+    admit();
+    expect(again.sentOf('say')).toEqual([{ type: 'say', id, text: 'too early' }]);
   });
 
   it('forgets a say the room refuses as invalid, and passes the error on with its ref', () => {
