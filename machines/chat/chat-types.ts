@@ -16,6 +16,11 @@ export const typingTimeoutMs = 5000;
 export const admissionHistorySize = 50;
 /** Largest page a `history before` may ask for (protocol v2 section 6). */
 export const maxHistoryPage = 200;
+/**
+ * Most messages one `history after` answer holds, so one answer stays one bounded frame whatever `historyLimit`
+ * is: a client that gets this many asks again after the last.
+ */
+export const maxHistoryAfter = 1000;
 /** Messages kept per room when the room does not say (`historyLimit`). */
 export const defaultHistoryLimit = 1000;
 

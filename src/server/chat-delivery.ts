@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { admissionHistorySize, type ChatDecision } from '../../machines/chat/chat-types.js';
+import { admissionHistorySize, maxHistoryAfter, type ChatDecision } from '../../machines/chat/chat-types.js';
 import type { HistoryRequest, ServerMessage } from '../protocol/messages.js';
 import type { RoomRuntime } from '../rooms/room-runtime.js';
 import type { ChatHistory, ChatMessage } from '../store/chat-history.js';
@@ -83,9 +83,10 @@ export class ChatDelivery {
     this.sendTo(client.conn, { type: 'history', ...page });
   }
 
-  /** A `history` request of a member: a page before a seq, or everything after one (at most the history kept). */
+  /** A `history` request of a member: a page before a seq, or what follows one (at most `maxHistoryAfter`). */
   page(request: HistoryRequest): ServerMessage {
-    const page = 'after' in request ? this.deps.history.after(this.room, request.after, this.deps.historyLimit) : this.deps.history.before(this.room, request.before, request.limit);
+    const { history, historyLimit } = this.deps;
+    const page = 'after' in request ? history.after(this.room, request.after, Math.min(historyLimit, maxHistoryAfter)) : history.before(this.room, request.before, request.limit);
     return { type: 'history', ...page };
   }
 

@@ -119,6 +119,7 @@ export class ServerMetrics {
   /** One broadcast went out to `count` connections (serialised once). */
   sentToMany(message: ServerMessage, count: number): void {
     this.messagesSent.inc({ type: message.type }, count);
+    if (message.type === 'error') this.errors.inc({ code: message.code }, count);
   }
 
   /** A message went out to `conn`. */

@@ -151,6 +151,20 @@ describe('a live room over real sockets', () => {
     expect(page.more).toBe(false);
   });
 
+  it('history after answers at most 1000 messages at once; asking again after the last gets the rest', async () => {
+    const { url } = await startServer(['--chat', '--history-limit', '2000', '--rate-limit', '100000']);
+    const a = await member(url);
+    for (let i = 1; i <= 1100; i++) a.client.send({ type: 'say', id: `m${i}`, text: 'x' });
+    await waitFor('1100 acknowledgements', () => messagesOf(a.client).length === 1100, 15_000);
+    a.client.send({ type: 'history', after: 0 });
+    const first = await a.client.next((m) => m.type === 'history');
+    expect(first.messages.map((m: Message) => m.seq)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    a.client.send({ type: 'history', after: 1000 });
+    const rest = await a.client.next((m) => m.type === 'history');
+    expect(rest.messages.map((m: Message) => m.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1001));
+    expect(rest.more).toBe(true);
+  });
+
   it('hello: the version and features; an unknown version gets unsupported_version; a room without chat refuses chat', async () => {
     const { url } = await startServer([]);
     const client = await TestClient.placed(`${url}/rooms/main`);
