@@ -14,6 +14,8 @@ import { chatMember, chatMessage, isChatMember, isChatMessage } from './server-m
 export const MAX_SAY_CHARS = 2000;
 /** Largest page `loadOlder()` asks for (protocol v2 §6). */
 export const MAX_HISTORY_PAGE = 200;
+/** Most messages the server puts in one answer to `history after`; a full answer means there may be more. */
+export const HISTORY_AFTER_ANSWER = 1000;
 /**
  * Says sent per second at most, with a burst of as many: half the server's default rate limit (20/s), which
  * also counts pings and typing, so flushing the queue after a reconnect is not refused.
@@ -217,6 +219,8 @@ export class LiveRoom {
     else if (page.length === 0 && this.#olderAsked > 0) this.#olderExist = more;
     if (this.#olderAsked > 0) this.#olderAsked -= 1;
     this.#host.emit('history', { messages: fresh, more });
+    // Only an answer to `history after` can be this long (the others hold at most 200): the gap goes on.
+    if (page.length >= HISTORY_AFTER_ANSWER) this.#host.send({ type: 'history', after: page.at(-1)!.seq });
   }
 
   #receivePresence(message: Record<string, unknown>): void {

@@ -169,6 +169,20 @@ describe('live room: say', () => {
     expect(seen.history.map((page) => page.messages.map((m) => m.seq))).toEqual([[1], [3]]);
   });
 
+  it('asks again after a full answer to history after (1000 messages), until the gap is filled', () => {
+    const { seen } = start();
+    admit([message(1)]);
+    const socket = reconnect();
+    admit([]);
+    expect(socket.sentOf('history')).toEqual([{ type: 'history', after: 1 }]);
+    const page = (from: number, count: number) => Array.from({ length: count }, (_, i) => message(from + i));
+    socket.receive({ type: 'history', messages: page(2, 1000), more: true });
+    expect(socket.sentOf('history').at(-1)).toEqual({ type: 'history', after: 1001 });
+    socket.receive({ type: 'history', messages: page(1002, 3), more: true });
+    expect(socket.sentOf('history')).toHaveLength(2);
+    expect(seen.history.flatMap((p) => p.messages).map((m) => m.seq)).toEqual(Array.from({ length: 1004 }, (_, i) => i + 1));
+  });
+
   it('a say stored before the drop and seen in the gap\'s history is acknowledged by it', () => {
     const { client } = start();
     let socket = admit();
