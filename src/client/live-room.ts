@@ -43,12 +43,16 @@ export interface LiveRoomHost {
   emit<K extends keyof ChatEvents>(event: K, payload: ChatEvents[K][0]): void;
 }
 
+/**
+ * A client's side of one live room across its connections: what it has shown (by seq), who is here, the
+ * says waiting for the room's answer, and the pace they go at. Knows nothing of sockets: the host sends.
+ */
 export class LiveRoom {
   readonly #host: LiveRoomHost;
   readonly #outbox = new ChatOutbox();
   readonly #seen = new SeenMessages();
   readonly #members = new Map<string, ChatMember>();
-  #bucket = new TokenBucket(SAY_RATE_PER_SECOND, SAY_RATE_PER_SECOND, Date.now());
+  readonly #bucket = new TokenBucket(SAY_RATE_PER_SECOND, SAY_RATE_PER_SECOND, Date.now());
   /** This connection is admitted to a live room (its admission `presence` or `history` arrived). */
   #live = false;
   /** The room has been live on an earlier connection: a new admission is live at once. */
