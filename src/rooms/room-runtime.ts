@@ -186,16 +186,25 @@ export class RoomRuntime {
     this.deliverToRoom();
   }
 
-  /** A client message: a well-formed one goes to the connection's actor; a refused one is only recorded. */
+  /**
+   * A client message: a well-formed one goes to the connection's actor (a heartbeat, for chat, `hello` and
+   * `history`), and `say` and `typing` to the room; a refused one is only recorded.
+   */
   message(conn: string, message: InboundMessage): void {
     const actor = this.connections.get(conn);
     if (!actor) return;
     this.log.append(this.name, 'message', conn, message, this.beginInput());
     if (message.type === 'invalid') return;
-    if (message.type === 'say') this.roomInbox.push({ type: 'chat.say', conn, id: message.id, text: message.text });
-    else if (message.type === 'typing') this.roomInbox.push({ type: 'chat.typing', conn, state: message.state });
-    if (message.type === 'say' || message.type === 'typing' || message.type === 'hello' || message.type === 'history') actor.send({ type: 'activity' });
-    else actor.send(message);
+    switch (message.type) {
+      case 'say':
+        this.roomInbox.push({ type: 'chat.say', conn, id: message.id, text: message.text });
+        break;
+      case 'typing':
+        this.roomInbox.push({ type: 'chat.typing', conn, state: message.state });
+        break;
+    }
+    // What the connection does not handle itself still tells it the client is there.
+    actor.send(message.type === 'say' || message.type === 'typing' || message.type === 'hello' || message.type === 'history' ? { type: 'activity' } : message);
     this.deliverToRoom();
   }
 
@@ -338,10 +347,6 @@ export class RoomRuntime {
   isActive(conn: string): boolean {
     return this.admission.seats.has(conn);
   }
-  /** Whether the room is a live room (`chat: true`). */
-  get isLive(): boolean {
-    return this.room.getSnapshot().context.chat !== null;
-  }
   /** A live room's members present, in order of arrival (empty in a room without chat). */
   members(): Member[] {
     const chat = this.room.getSnapshot().context.chat;
@@ -359,10 +364,6 @@ export class RoomRuntime {
   memberConnections(): IterableIterator<string> {
     const chat = this.room.getSnapshot().context.chat;
     return (chat?.userByConn ?? new Map<string, string>()).keys();
-  }
-  /** The last message seq of a live room (0: none yet). */
-  get chatSeq(): number {
-    return this.room.getSnapshot().context.chat?.seq ?? 0;
   }
 
   /**

@@ -8,6 +8,8 @@ import { readEventLog } from '../../../src/log/read-event-log.js';
 import { replay } from '../../../src/log/replay.js';
 import { readDataDirLog } from '../../../src/durable/data-dir-log.js';
 import { createLogger } from '../../../src/server/logger.js';
+import { openAnteroomDatabase } from '../../../src/store/anteroom-database.js';
+import { ChatHistory } from '../../../src/store/chat-history.js';
 
 afterEach(closeAll);
 
@@ -207,6 +209,32 @@ describe('a live room over real sockets', () => {
       // The kept log replays across the restart: the recovered room goes on from its recorded seed.
       const log = await readDataDirLog(dir);
       expect(log.records.find((r) => r.kind === 'room.recovered')).toMatchObject({ data: { chat: { seq: 3 } } });
+      expect(replay(log.records, log.seed ? { seed: log.seed } : {})).toMatchObject({ ok: true });
+    } finally {
+      await closeAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('after a crash that lost log records of stored messages, numbering goes on after the store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anteroom-chat-store-'));
+    try {
+      const first = await startServer(['--chat', '--data-dir', dir]);
+      const a = await member(first.url);
+      a.client.send({ type: 'say', id: 'm1', text: 'logged' });
+      await a.client.next((m) => m.type === 'message');
+      await first.close();
+      // A message the store kept but the log did not (the store is written as the room decides, before the commit).
+      const db = openAnteroomDatabase(dir);
+      new ChatHistory(db).add('main', { seq: 2, id: 'm2', from: { user: 'u', name: 'U' }, text: 'stored only', at: 1 }, 1000);
+      db.close();
+      const second = await startServer(['--chat', '--data-dir', dir]);
+      const b = await member(second.url);
+      expect(b.history.messages.map((m: Message) => m.seq)).toEqual([1, 2]);
+      b.client.send({ type: 'say', id: 'm3', text: 'after' });
+      expect(await b.client.next((m) => m.type === 'message')).toMatchObject({ seq: 3 });
+      await second.close();
+      const log = await readDataDirLog(dir);
       expect(replay(log.records, log.seed ? { seed: log.seed } : {})).toMatchObject({ ok: true });
     } finally {
       await closeAll();
