@@ -83,6 +83,62 @@ export interface ServerError {
   message: string;
   /** With `rate_limited`: how long to wait before sending again. */
   retryAfterMs?: number;
+  /** v2: the `id` of the message this error answers (a `say`'s id), when that message carried one. */
+  ref?: string;
+}
+
+/** A member of a live room, as `presence` and `message.from` name them (protocol v2 section 6). */
+export interface ChatMember {
+  /** The identity (`sub` of the JWT), or the session without authentication. */
+  user: string;
+  /** What to show: the `name` claim, else `sub`; `Guest <4 characters>` without authentication. */
+  name: string;
+}
+
+/** A message of a live room, as the server sends it (live, or in a `history` page). */
+export interface ChatMessage {
+  /** Per room, strictly increasing: the order every member sees. */
+  seq: number;
+  /** The sender's own message id (what `say()` returned to the sender). */
+  id: string;
+  from: ChatMember;
+  /** As typed: render it as text, never as HTML. */
+  text: string;
+  /** When the server accepted it, in ms since the epoch. */
+  at: number;
+}
+
+/**
+ * Payload of the `presence` event. On admission to a live room `members` lists everyone admitted and
+ * neither `joined` nor `left` is set; afterwards one of them names the member who came or went, and
+ * `members` is the list with that change applied.
+ */
+export interface PresenceChange {
+  members: ChatMember[];
+  joined?: ChatMember;
+  left?: ChatMember;
+}
+
+/** Payload of the `typing` event: another member started or stopped typing. */
+export interface TypingChange {
+  from: ChatMember;
+  state: boolean;
+}
+
+/**
+ * Payload of the `history` event: messages this client had not seen yet (oldest first), from the page sent
+ * on admission, an older page asked for with `loadOlder()`, or the gap filled after a reconnect.
+ */
+export interface HistoryPage {
+  messages: ChatMessage[];
+  /** Older messages exist before the oldest of the page the server sent. */
+  more: boolean;
+}
+
+/** A `say` not yet acknowledged by the room: kept and sent again, with the same id, after a reconnect. */
+export interface PendingSay {
+  id: string;
+  text: string;
 }
 
 /** Payload of the `close` event, emitted once for each connection that ends. */
@@ -114,6 +170,14 @@ export interface WaitingRoomClientEvents {
   error: [error: ServerError];
   /** A connection ended. */
   close: [close: ConnectionClose];
+  /** Live rooms: a message new to this client, in the room's order (the sender's own copy is its acknowledgement). */
+  message: [message: ChatMessage];
+  /** Live rooms: the member list on admission, then each member who joins or leaves. */
+  presence: [change: PresenceChange];
+  /** Live rooms: another member started or stopped typing. */
+  typing: [change: TypingChange];
+  /** Live rooms: a page of history (on admission, after a reconnect, or asked for with `loadOlder()`). */
+  history: [page: HistoryPage];
 }
 
 /** Options of a {@link WaitingRoomClient}. */

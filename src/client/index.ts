@@ -5,12 +5,18 @@
 export { WaitingRoomClient } from './waiting-room-client.js';
 export type {
   Admission,
+  ChatMember,
+  ChatMessage,
   ClientState,
   ConnectionClose,
   Eviction,
+  HistoryPage,
+  PendingSay,
   PositionUpdate,
+  PresenceChange,
   ServerError,
   TokenRefresh,
+  TypingChange,
   WaitingRoomClientEvents,
   WaitingRoomClientOptions,
   WebSocketConstructor,
@@ -23,6 +29,8 @@ export {
   DEFAULT_BACKOFF_CAP_MS,
 } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
+export { MAX_SAY_CHARS, SAY_RATE_PER_SECOND, TYPING_REFRESH_MS } from './live-room.js';
+export { MAX_PENDING_SAYS } from './chat-outbox.js';
 export {
   MemoryResumeStore,
   WebStorageResumeStore,

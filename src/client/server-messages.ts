@@ -1,4 +1,5 @@
 import type { ActiveStatus, QueuedStatus } from '../protocol/messages.js';
+import type { ChatMember, ChatMessage } from './client-types.js';
 
 /** Recognising server messages: a newer server may send more fields or types, and those are let through. */
 
@@ -25,4 +26,29 @@ export function isActiveStatus(m: Record<string, unknown>): m is Record<string, 
     typeof m.expiresAt === 'number' &&
     isRecord(m.heartbeat)
   );
+}
+
+export function isChatMember(value: unknown): value is ChatMember {
+  return isRecord(value) && typeof value.user === 'string' && typeof value.name === 'string';
+}
+
+export function isChatMessage(value: unknown): value is ChatMessage {
+  return (
+    isRecord(value) &&
+    typeof value.seq === 'number' &&
+    Number.isFinite(value.seq) &&
+    typeof value.id === 'string' &&
+    isChatMember(value.from) &&
+    typeof value.text === 'string' &&
+    typeof value.at === 'number'
+  );
+}
+
+/** The member fields only: a newer server's extra fields are not passed on to listeners. */
+export function chatMember(member: ChatMember): ChatMember {
+  return { user: member.user, name: member.name };
+}
+
+export function chatMessage(message: ChatMessage): ChatMessage {
+  return { seq: message.seq, id: message.id, from: chatMember(message.from), text: message.text, at: message.at };
 }

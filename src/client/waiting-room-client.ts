@@ -1,6 +1,8 @@
 /**
  * The anteroom client: joins a waiting room over WebSocket (protocol v1), reports its place in line, pings
  * while admitted, and reconnects with full-jitter backoff, resuming its queue place after a dropped connection.
+ * Once admitted to a live room (protocol v2 §6) it chats: `say()`, `typing()`, and the room's messages,
+ * presence, typing and history as events (see {@link LiveRoom}).
  *
  * Runs in browsers and in Node: it only uses the WHATWG WebSocket surface, and the constructor is injectable
  * (the Node entry passes `ws`).
@@ -10,13 +12,16 @@ import { closeAllowsReconnect, CloseCode } from '../protocol/codes.js';
 import type { ActiveStatus, ClientMessage, QueuedStatus } from '../protocol/messages.js';
 import { FullJitterBackoff } from './backoff.js';
 import type {
+  ChatMember,
   ClientState,
+  PendingSay,
   ServerError,
   WaitingRoomClientEvents,
   WaitingRoomClientOptions,
   WebSocketConstructor,
   WebSocketLike,
 } from './client-types.js';
+import { LiveRoom, type ChatRequest } from './live-room.js';
 import { MemoryResumeStore } from './resume-store.js';
 import type { ResumeStore } from './resume-store.js';
 import { isActiveStatus, isQueuedStatus, isRecord } from './server-messages.js';
@@ -27,6 +32,8 @@ const DEFAULT_PING_INTERVAL_MS = 2000;
 const RESUME_ANSWER_TIMEOUT_MS = 1000;
 /** How long to wait for the server's close after `leave` before closing from this side. */
 const LEAVE_CLOSE_TIMEOUT_MS = 5000;
+/** Messages per older page of history, unless `loadOlder()` is told otherwise. */
+const DEFAULT_HISTORY_PAGE = 50;
 
 // WebSocket.readyState OPEN, fixed by the WHATWG spec; not read from the constructor, which may lack it.
 const OPEN = 1;
@@ -48,6 +55,16 @@ function ignoreSocketEvent(): void {
  * client.on('position', ({ position }) => render(position));
  * client.on('admitted', ({ token }) => location.assign(`/enter?token=${token}`));
  * client.connect();
+ * ```
+ *
+ * In a live room, once admitted:
+ *
+ * ```ts
+ * client.on('history', ({ messages }) => messages.forEach(show));
+ * client.on('message', show);           // every message once, in the room's order, the own ones included
+ * client.on('presence', ({ members }) => showMembers(members));
+ * client.on('typing', ({ from, state }) => showTyping(from, state));
+ * const id = client.say('Hello!');      // kept and sent again after a reconnect until the room has it
  * ```
  */
 export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
@@ -76,6 +93,11 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
   #pingTimer: ReturnType<typeof setInterval> | undefined;
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #leaveTimer: ReturnType<typeof setTimeout> | undefined;
+
+  readonly #room = new LiveRoom({
+    send: (message) => this.#send(message),
+    emit: (event, payload) => this.emit(event, payload as never),
+  });
 
   #session: string | null = null;
   #position: number | null = null;
@@ -146,6 +168,55 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
     return this.#expiresAt;
   }
 
+  /** Whether the connection is admitted to a live room (the room sent its members or its history). */
+  get liveRoom(): boolean {
+    return this.#room.live;
+  }
+
+  /** The live room's members, from the latest `presence`; empty outside a live room. */
+  get members(): ChatMember[] {
+    return this.#room.members;
+  }
+
+  /** Says the room has not acknowledged yet, oldest first. */
+  get pendingSays(): PendingSay[] {
+    return this.#room.pending;
+  }
+
+  /** Whether the room holds messages older than the oldest this client has (see {@link loadOlder}). */
+  get olderHistoryExists(): boolean {
+    return this.#room.olderExist;
+  }
+
+  /**
+   * Post `text` to the live room. Returns the message's id (a nanoid made here); the room's `message` with
+   * that id is the acknowledgement. Until then the say is kept: said while disconnected or queued, or lost
+   * with a dropped connection, it is sent again with the same id once admitted again, and the server never
+   * stores an id twice. Says go one at a time, each after the room's answer to the one before, at most 10 a
+   * second, so the room stores them in the order said.
+   *
+   * @throws RangeError for empty text or text over 2000 UTF-16 code units, or when 500 says are pending.
+   */
+  say(text: string): string {
+    return this.#room.say(text);
+  }
+
+  /**
+   * Tell the live room this member is typing (`true`, repeated to the server at most every 3 s however often
+   * it is called) or stopped (`false`, sent once). Ignored outside a live room: typing is not queued.
+   */
+  typing(state: boolean): void {
+    this.#room.typing(state);
+  }
+
+  /**
+   * Ask for up to `limit` (1..200, default 50) messages older than the oldest this client has; they arrive as
+   * a `history` event. False when not in a live room or before any message.
+   */
+  loadOlder(limit = DEFAULT_HISTORY_PAGE): boolean {
+    return this.#room.loadOlder(limit);
+  }
+
   /**
    * Open the connection. If the resume store holds a token, it is presented in the upgrade URL
    * (`?resume=<token>`), taking back the place that token holds as the server places the connection. Does
@@ -171,6 +242,7 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
    */
   leave(): void {
     this.#resumeStore.clear();
+    this.#room.forget();
     if (this.#socket === null) {
       this.close();
       return;
@@ -222,6 +294,7 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
   }
 
   #retireSocket(socket: WebSocketLike): void {
+    this.#room.suspend();
     socket.onopen = null;
     socket.onmessage = null;
     socket.onclose = null;
@@ -270,7 +343,7 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
         return;
       case 'error':
         if (typeof message.code === 'string') {
-          this.#handleServerError(message.code, message.message, message.retryAfterMs);
+          this.#handleServerError(message.code, message.message, message.retryAfterMs, message.ref);
         }
         return;
       case 'evicted':
@@ -280,6 +353,7 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
         }
         return;
       default:
+        this.#room.receive(message);
         return;
     }
   }
@@ -298,6 +372,7 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
     this.#backoff.reset();
     this.#resumeStore.set(status.resumeToken);
     this.#stopPings();
+    this.#room.suspend();
     this.#clearAdmission();
     this.#session = status.session;
     this.#position = status.position;
@@ -333,11 +408,15 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
     );
     this.#setState('active');
     this.emit('status', status);
-    if (wasActive) this.emit('token', { token: status.token, expiresAt: status.expiresAt });
-    else this.emit('admitted', { session: status.session, token: status.token, expiresAt: status.expiresAt });
+    if (wasActive) {
+      this.emit('token', { token: status.token, expiresAt: status.expiresAt });
+      return;
+    }
+    this.emit('admitted', { session: status.session, token: status.token, expiresAt: status.expiresAt });
+    this.#room.admitted();
   }
 
-  #handleServerError(code: string, message: unknown, retryAfterMs: unknown): void {
+  #handleServerError(code: string, message: unknown, retryAfterMs: unknown, ref: unknown): void {
     if (code === 'bad_resume' && this.#resumeAttempted !== null) {
       // The refused token is dead. If a fresh place's status already stored a newer token, keep that one.
       if (this.#resumeStore.get() === this.#resumeAttempted) this.#resumeStore.clear();
@@ -345,6 +424,11 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
     }
     const error: ServerError = { code, message: typeof message === 'string' ? message : '' };
     if (typeof retryAfterMs === 'number') error.retryAfterMs = retryAfterMs;
+    if (typeof ref === 'string') {
+      error.ref = ref;
+      this.#room.refused(ref, code);
+    }
+    if (code === 'rate_limited') this.#room.rateLimited(error.retryAfterMs);
     this.emit('error', error);
   }
 
@@ -410,9 +494,12 @@ export class WaitingRoomClient extends EventEmitter<WaitingRoomClientEvents> {
     this.#leaveTimer = undefined;
   }
 
-  #send(message: ClientMessage): void {
+  /** Sends on the open connection; false (nothing sent) when there is none. */
+  #send(message: ClientMessage | ChatRequest): boolean {
     // Sending on a socket that is not open throws in browsers (CONNECTING) or is silently dropped.
-    if (this.#socket?.readyState === OPEN) this.#socket.send(JSON.stringify(message));
+    if (this.#socket?.readyState !== OPEN) return false;
+    this.#socket.send(JSON.stringify(message));
+    return true;
   }
 
   #clearPlace(): void {

@@ -61,6 +61,7 @@ export function createPageRoutes(deps: PageRoutesDeps): PageRoutes {
   const waitingHtml = asset('waiting.html').replace('__ANTEROOM_CONFIG__', inlineJson({ targetUrl: deps.config.targetUrl }));
   const files: Record<string, { type: string; body: string }> = {
     '/assets/waiting-page.js': { type: 'text/javascript; charset=utf-8', body: asset('waiting-page.js') },
+    '/assets/room-view.js': { type: 'text/javascript; charset=utf-8', body: asset('room-view.js') },
     '/assets/dashboard.js': { type: 'text/javascript; charset=utf-8', body: asset('dashboard.js') },
     '/assets/pages.css': { type: 'text/css; charset=utf-8', body: asset('pages.css') },
   };

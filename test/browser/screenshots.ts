@@ -1,8 +1,10 @@
 /**
  * Regenerates the README's screenshots in docs/img/: the waiting page while queued, while its connection is
  * being restored and once admitted (phone size), in the pre-queue before a sale opens and while the line is
- * paused with an operator's notice, and the operators' dashboard after a minute of traffic.
- * Run: npx tsx test/browser/screenshots.ts
+ * paused with an operator's notice, the operators' dashboard after a minute of traffic, and the page as a live
+ * room (`--chat`) with members chatting.
+ * Run: npx tsx test/browser/screenshots.ts          (all of them)
+ *      npx tsx test/browser/screenshots.ts room     (only the live room's)
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -15,8 +17,16 @@ import { launchChromium } from './chromium.js';
 const imageDir = fileURLToPath(new URL('../../docs/img/', import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const live = await startServer(['--capacity', '5']);
 const browser = await launchChromium();
+if (process.argv[2] === 'room') {
+  try {
+    await roomScreenshots();
+  } finally {
+    await browser.close();
+  }
+  process.exit(0);
+}
+const live = await startServer(['--capacity', '5']);
 // The visitor's page goes through a relay, so the connection can be lost and restored on cue.
 const relay = await startHttpRelay(live.httpUrl);
 const crowd: WaitingRoomClient[] = [];
@@ -74,6 +84,7 @@ try {
   await sleep(800);
   await visitor.screenshot({ path: `${imageDir}waiting-admitted.png` });
   await saleScreenshots();
+  await roomScreenshots();
   process.stdout.write(`screenshots written to ${imageDir}\n`);
 } finally {
   for (const client of crowd) client.close();
@@ -106,5 +117,35 @@ async function saleScreenshots(): Promise<void> {
   } finally {
     for (const client of others) client.close();
     await sale.close();
+  }
+}
+
+/** A live room: three members chatting, one typing, seen from a visitor's phone. */
+async function roomScreenshots(): Promise<void> {
+  const chat = await startServer(['--chat', '--capacity', '20']);
+  const others = ['Ada', 'Grace'].map(() => createNodeClient({ url: chat.url }));
+  try {
+    for (const client of others) client.connect();
+    while (!others.every((client) => client.liveRoom)) await sleep(50);
+    const [ada, grace] = others as [WaitingRoomClient, WaitingRoomClient];
+    ada.say('Hi everyone! The stream starts in five minutes.');
+    await sleep(150);
+    grace.say('Can we ask questions here during the Q&A?');
+    await sleep(150);
+    ada.say('Yes: post them here and the host picks them up at the end.');
+    await sleep(300);
+    const page = await (await browser.newContext({ viewport: { width: 390, height: 760 } })).newPage();
+    await page.goto(`${chat.httpUrl}/`);
+    await page.waitForFunction(() => document.body.dataset.state === 'room');
+    await page.fill('#composer-text', 'Thanks! Is there a recording afterwards?');
+    await page.press('#composer-text', 'Enter');
+    await page.waitForFunction(() => document.querySelectorAll('#messages .msg:not(.pending)').length === 4);
+    grace.typing(true);
+    await page.waitForFunction(() => document.getElementById('typing')?.textContent !== '');
+    await sleep(500);
+    await page.screenshot({ path: `${imageDir}waiting-room.png` });
+  } finally {
+    for (const client of others) client.close();
+    await chat.close();
   }
 }

@@ -175,6 +175,10 @@ function recordEvents(client: WaitingRoomClient) {
     evicted: [],
     error: [],
     close: [],
+    message: [],
+    presence: [],
+    typing: [],
+    history: [],
   };
   for (const name of Object.keys(seen) as EventName[]) {
     client.on(name, (payload: unknown) => {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer, TestClient, type LiveServer } from '../support/live-server.js';
+import { waitFor } from '../support/wait-for.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const example = readFileSync(join(root, 'examples', 'wait-in-line.ts'), 'utf8');
@@ -48,4 +49,37 @@ describe('the protected-site example', () => {
     const doc = readFileSync(join(root, 'docs', 'site-integration.md'), 'utf8');
     expect(doc).toContain(readFileSync(join(root, 'examples', 'protected-site.mjs'), 'utf8').trim());
   });
+});
+
+describe('the README chat example', () => {
+  const chatExample = join(root, 'examples', 'chat-in-room.ts');
+
+  it('is the file examples/chat-in-room.ts, word for word', () => {
+    expect(readFileSync(join(root, 'README.md'), 'utf8')).toContain(readFileSync(chatExample, 'utf8').trim());
+  });
+
+  it('shows the room, says each line typed, and leaves when the input ends', async () => {
+    live = await startServer(['--chat', '--capacity', '5', '--heartbeat-timeout', '20000']);
+    const other = await TestClient.open(live.url);
+    await other.next((m) => m.type === 'history');
+    other.send({ type: 'say', id: 'greeting', text: 'welcome' });
+    await other.next((m) => m.type === 'message' && m.id === 'greeting');
+    const child = (exampleRun = spawn(process.execPath, ['--conditions=anteroom-source', '--import', 'tsx', chatExample], {
+      cwd: root,
+      env: { ...process.env, ANTEROOM_URL: live.url },
+    }));
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    for (let i = 0; i < 200 && !out.includes(': welcome'); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(out).toMatch(/^here: Guest .+, Guest /m);
+    expect(out).toMatch(/^Guest .+: welcome$/m);
+    child.stdin.write('hello from the example\n');
+    const said = await other.next((m) => m.type === 'message' && m.text === 'hello from the example');
+    expect(said.from.name).toMatch(/^Guest /);
+    // The example shows its own message too, when the room's copy comes back.
+    await waitFor('the example shows its own message', () => out.includes(`${said.from.name}: hello from the example\n`), 10_000);
+    child.stdin.end();
+    expect(await exited).toBe(0);
+  }, 20_000);
 });

@@ -1,6 +1,8 @@
 // The waiting page: joins the room over WebSocket with the anteroom client library and shows the place in
-// line as it changes. The resume token lives in sessionStorage, so a reload keeps the place.
+// line as it changes. The resume token lives in sessionStorage, so a reload keeps the place. Admitted to a
+// live room, the page becomes the room (room-view.js).
 import { WaitingRoomClient, closeReasonForCode, createSessionResumeStore } from '/assets/client.js';
+import { bindRoomView } from '/assets/room-view.js';
 
 const config = JSON.parse(document.getElementById('anteroom-config').textContent || '{}');
 const params = new URLSearchParams(location.search);
@@ -12,7 +14,7 @@ const roomPath = scheme + location.host + (room === 'main' ? '/' : '/rooms/' + e
 const roomUrl = ticket ? `${roomPath}?ticket=${encodeURIComponent(ticket)}` : roomPath;
 
 const $ = (id) => document.getElementById(id);
-const panels = { connecting: $('panel-connecting'), queued: $('panel-queued'), active: $('panel-active'), ended: $('panel-ended') };
+const panels = { connecting: $('panel-connecting'), queued: $('panel-queued'), active: $('panel-active'), room: $('panel-room'), ended: $('panel-ended') };
 const startKey = 'anteroom:start:' + roomPath;
 
 if (room !== 'main') {
@@ -22,6 +24,9 @@ if (room !== 'main') {
 
 let client = null;
 let lastPosition = null;
+/** Admitted to a live room: the page is the room until the session is queued again or ends. */
+let inRoom = false;
+let redirectTimer;
 
 function show(panel) {
   for (const [name, element] of Object.entries(panels)) element.hidden = name !== panel;
@@ -115,6 +120,7 @@ function renderPreQueue(opensAt) {
 }
 
 function renderQueued({ position, queueLength, etaMs, roomStatus, notice, preQueue, opensAt, priority }) {
+  inRoom = false;
   show('queued');
   setConnection('connected', 'Connected');
   renderRoom({ status: roomStatus, notice });
@@ -156,11 +162,18 @@ function showReconnecting(reconnecting, placeReleased = false) {
   if (!reconnecting) return;
   $('reconnect-notice').textContent = placeReleased
     ? 'The waiting room restarted. Reconnecting… you will join the line again.'
-    : 'Connection lost. Reconnecting… your place in line is kept.';
+    : inRoom
+      ? 'Connection lost. Reconnecting… what you write is sent when it is back.'
+      : 'Connection lost. Reconnecting… your place in line is kept.';
 }
 
 function renderAdmitted({ token, expiresAt }) {
   showReconnecting(false);
+  if (inRoom) {
+    // Back after a reconnect: the room view stays; the client fills the gap in the messages.
+    setConnection('connected', 'Connected');
+    return;
+  }
   renderPreQueue(null);
   show('active');
   setConnection('connected', 'Connected');
@@ -176,11 +189,25 @@ function renderAdmitted({ token, expiresAt }) {
     $('continue').hidden = false;
     $('admitted-text').textContent = 'Taking you there now…';
     announce("It's your turn! Taking you to the site.", true);
-    setTimeout(() => location.assign(target.href), 1500);
+    redirectTimer = setTimeout(() => location.assign(target.href), 1500);
   } else {
     $('admitted-text').textContent = "You're in. Keep this page open while you use the service.";
     announce("It's your turn! You're in.", true);
   }
+}
+
+/** The room said who is here or what was said: this is a live room, and the page becomes it. */
+function enterRoom() {
+  if (inRoom) return;
+  inRoom = true;
+  clearTimeout(redirectTimer);
+  showReconnecting(false);
+  show('room');
+  $('messages').scrollTop = $('messages').scrollHeight;
+  setConnection('connected', 'Connected');
+  $('room-title').textContent = room === 'main' ? "You're in the room" : room;
+  document.title = `In the room · ${room === 'main' ? 'anteroom' : room}`;
+  announce("It's your turn! You're in the room.", true);
 }
 
 function renderEnded(code) {
@@ -192,6 +219,7 @@ function renderEnded(code) {
 }
 
 function endWith(title, text, canRejoin) {
+  inRoom = false;
   showReconnecting(false);
   show('ended');
   setConnection('closed', 'Disconnected');
@@ -217,6 +245,9 @@ async function refusedForGood() {
 function join() {
   const resumeStore = createSessionResumeStore(roomUrl);
   client = new WaitingRoomClient({ url: roomUrl, resumeStore });
+  bindRoomView(client, 'anteroom:user:' + roomPath);
+  client.on('presence', enterRoom);
+  client.on('history', enterRoom);
   // After a reload the server first places the new connection at the tail, then the resume moves it back to
   // its place: the tail place is not shown (for up to a second) so the visitor never sees it flash.
   let resuming = resumeStore.get() !== null ? savedSession() : null;
