@@ -40,7 +40,7 @@ export function parseClientMessage(text: string): ParsedClientMessage {
 /** The message's `id` when it is one a `say` may carry (1..64 characters), else null. */
 function messageId(fields: Record<string, unknown>): string | null {
   const id = hasOwn(fields, 'id') ? fields.id : undefined;
-  return typeof id === 'string' && id.length >= 1 && id.length <= maxSayIdLength ? id : null;
+  return typeof id === 'string' && id.length >= 1 && id.length <= maxSayIdLength && !loneSurrogate.test(id) ? id : null;
 }
 
 function parseFields(fields: Record<string, unknown>): ParsedClientMessage {
@@ -83,12 +83,20 @@ function invalid(message: string): Refusal {
   return { ok: false, code: 'invalid_message', message };
 }
 
-/** `say`: an `id` of 1..64 and a `text` of 1..2000 UTF-16 units (protocol v2 section 6). */
+/**
+ * A lone surrogate (JSON's `\ud800` escape with no partner): it has no UTF-8 form, so the history would keep
+ * U+FFFD in its place and a retry's id would no longer match. With the `u` flag a well-formed pair is one code
+ * point outside this range.
+ */
+const loneSurrogate = /[\uD800-\uDFFF]/u;
+
+/** `say`: an `id` of 1..64 and a `text` of 1..2000 UTF-16 units, both well-formed UTF-16 (protocol v2 section 6). */
 function parseSay(fields: Record<string, unknown>): ParsedClientMessage {
   const id = hasOwn(fields, 'id') ? fields.id : undefined;
   const text = hasOwn(fields, 'text') ? fields.text : undefined;
-  if (typeof id !== 'string' || id.length === 0 || id.length > maxSayIdLength) return invalid(`"say" needs an "id" of 1 to ${maxSayIdLength} characters`);
+  if (typeof id !== 'string' || id.length === 0 || id.length > maxSayIdLength || loneSurrogate.test(id)) return invalid(`"say" needs an "id" of 1 to ${maxSayIdLength} characters`);
   if (typeof text !== 'string' || text.length === 0 || text.length > maxSayTextLength) return invalid(`"say" needs a "text" of 1 to ${maxSayTextLength} characters`);
+  if (loneSurrogate.test(text)) return invalid('"say" text must be well-formed UTF-16 (no lone surrogates)');
   return { ok: true, message: { type: 'say', id, text } };
 }
 

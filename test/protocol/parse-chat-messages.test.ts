@@ -23,6 +23,14 @@ describe('parsing protocol v2 live-room and handshake messages', () => {
     }
   });
 
+  it('refuses a say whose id or text holds a lone surrogate: it cannot be stored as UTF-8 and would come back changed', () => {
+    const raw = (id: string, text: string) => parseClientMessage(`{"type":"say","id":"${id}","text":"${text}"}`);
+    expect(raw('a', 'x\\ud800y')).toMatchObject({ ok: false, code: 'invalid_message', ref: 'a' });
+    expect(raw('a', 'x\\udc00')).toMatchObject({ ok: false, code: 'invalid_message', ref: 'a' });
+    expect(raw('b\\udc00', 'hi')).toMatchObject({ ok: false, code: 'invalid_message' });
+    expect(raw('a', '\\ud83d\\ude00')).toEqual({ ok: true, message: { type: 'say', id: 'a', text: '😀' } });
+  });
+
   it('accepts typing with a boolean state only', () => {
     expect(parse({ type: 'typing', state: false })).toEqual({ ok: true, message: { type: 'typing', state: false } });
     expect(parse({ type: 'typing', state: 'yes' })).toMatchObject({ ok: false, code: 'invalid_message' });

@@ -89,6 +89,18 @@ describe('a live room over real sockets', () => {
     expect(queued.messages.some((m) => m.type === 'message')).toBe(false);
   });
 
+  it('a say with a lone surrogate is refused, so what members get and what the history keeps never differ', async () => {
+    const { url } = await startServer(['--chat']);
+    const a = await member(url);
+    a.client.send('{"type":"say","id":"lone","text":"a\\ud800b"}');
+    expect(await a.client.next((m) => m.type === 'error')).toMatchObject({ code: 'invalid_message', ref: 'lone' });
+    a.client.send({ type: 'say', id: 'ok', text: 'a😀b' });
+    expect(await a.client.next((m) => m.type === 'message')).toMatchObject({ seq: 1, id: 'ok', text: 'a😀b' });
+    a.client.send({ type: 'history', after: 0 });
+    const page = await a.client.next((m) => m.type === 'history');
+    expect(page.messages.map((m: Message) => [m.id, m.text])).toEqual([['ok', 'a😀b']]);
+  });
+
   it('chat counts toward the message rate limit', async () => {
     const { url } = await startServer(['--chat', '--rate-limit', '5']);
     const a = await member(url);
