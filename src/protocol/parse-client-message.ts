@@ -2,9 +2,12 @@ import { maxHistoryPage, maxSayIdLength, maxSayTextLength } from '../../machines
 import type { ErrorCode } from './codes.js';
 import type { ClientMessage } from './messages.js';
 
-/** A refusal: the code and words to answer with, and `ref`, the message's own `id` when it carried one. */
+/**
+ * A message, or a refusal (the code and words to answer with); either way `ref` is the message's own `id` when it
+ * carried one, for any error that answers it (protocol v2 section 7).
+ */
 export type ParsedClientMessage =
-  | { ok: true; message: ClientMessage }
+  | { ok: true; message: ClientMessage; ref?: string }
   | { ok: false; code: ErrorCode; message: string; ref?: string };
 
 type Refusal = Extract<ParsedClientMessage, { ok: false }>;
@@ -16,7 +19,7 @@ const hasOwn = (value: object, key: string) => Object.prototype.hasOwnProperty.c
 
 /**
  * Parses one text frame into a client message. Never throws: anything that is not a well-formed protocol v1
- * or v2 message comes back as the error code to answer with (and the message's `id` as `ref`, if it had one). Only own properties are read, so keys such as
+ * or v2 message comes back as the error code to answer with; the message's `id`, if it had one, comes back as `ref`. Only own properties are read, so keys such as
  * `__proto__` or `constructor` cannot smuggle a type in.
  */
 export function parseClientMessage(text: string): ParsedClientMessage {
@@ -31,7 +34,6 @@ export function parseClientMessage(text: string): ParsedClientMessage {
   }
   const fields = value as Record<string, unknown>;
   const parsed = parseFields(fields);
-  if (parsed.ok) return parsed;
   // Protocol v2 section 7: an error answering a message that carried an id repeats it.
   const ref = messageId(fields);
   return ref === null ? parsed : { ...parsed, ref };

@@ -152,18 +152,19 @@ class SocketEdge {
       return;
     }
     const message = parsed.message;
+    const ref = parsed.ref ?? null;
     switch (message.type) {
       case 'hello':
-        this.hello(client, message.v);
+        this.hello(client, message.v, ref);
         return room.message(conn, message);
       case 'history':
-        if (!this.mayChat(client, message, null)) return;
+        if (!this.mayChat(client, message, ref)) return;
         // A read, answered here from the history store; recorded, and a heartbeat, like every message.
         this.reply(client, this.deps.chatOf(client)!.page(message));
         return room.message(conn, message);
       case 'say':
       case 'typing':
-        if (!this.mayChat(client, message, message.type === 'say' ? message.id : null)) return;
+        if (!this.mayChat(client, message, ref)) return;
         return room.message(conn, message);
       case 'ping':
         this.reply(client, { type: 'pong', t: Date.now() });
@@ -176,9 +177,9 @@ class SocketEdge {
   }
 
   /** `hello`: the server's version and features, or `unsupported_version` for a version it does not speak. */
-  private hello(client: ClientSocket, v: number): void {
+  private hello(client: ClientSocket, v: number, ref: string | null): void {
     if (v !== protocolVersion) {
-      return this.reply(client, { type: 'error', code: 'unsupported_version', message: `this server speaks protocol version ${protocolVersion}` });
+      return this.reply(client, { type: 'error', code: 'unsupported_version', message: `this server speaks protocol version ${protocolVersion}`, ...(ref === null ? {} : { ref }) });
     }
     this.reply(client, { type: 'hello', v: protocolVersion, server: `anteroom/${serverVersion}`, features: this.deps.features(client) });
   }

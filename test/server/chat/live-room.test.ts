@@ -198,6 +198,20 @@ describe('a live room over real sockets', () => {
     expect((await member2.next((m) => m.type === 'hello')).features).toEqual(['chat']);
   });
 
+  it('an error answering hello, history or chat in a room without it repeats the message id as ref', async () => {
+    const { url } = await startServer([]);
+    const plain = await TestClient.placed(`${url}/rooms/main`);
+    plain.send({ type: 'hello', v: 1, id: 'h1' });
+    expect(await plain.next((m) => m.type === 'error')).toMatchObject({ code: 'unsupported_version', ref: 'h1' });
+    plain.send({ type: 'typing', state: true, id: 't1' });
+    expect(await plain.next((m) => m.type === 'error')).toMatchObject({ code: 'not_admitted', ref: 't1' });
+    const live = await startServer(['--chat', '--capacity', '1']);
+    await member(live.url);
+    const queued = await TestClient.placed(`${live.url}/rooms/main`);
+    queued.send({ type: 'history', after: 0, id: 'p1' });
+    expect(await queued.next((m) => m.type === 'error')).toMatchObject({ code: 'not_admitted', ref: 'p1' });
+  });
+
   it('a restart with --data-dir keeps the history and goes on with the next seq', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'anteroom-chat-'));
     try {
