@@ -154,6 +154,33 @@ describe('a live room over real sockets', () => {
     expect(await b.client.next((m) => m.type === 'error')).toMatchObject({ code: 'invalid_message' });
   });
 
+  it('a history answer pays for its size in the rate limit, so a member cannot make the server send megabytes per message', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anteroom-chat-'));
+    try {
+      const db = openAnteroomDatabase(dir);
+      const history = new ChatHistory(db);
+      for (let seq = 1; seq <= 1000; seq++) history.add('main', { seq, id: `m${seq}`, from: { user: 'u', name: 'U' }, text: 'x'.repeat(2000), at: 1 }, 1000);
+      db.close();
+      const { url } = await startServer(['--chat', '--data-dir', dir, '--rate-limit', '5', '--outbound-budget', String(64 * 1024 * 1024)]);
+      const a = await member(url);
+      // A small page costs the one message it is.
+      a.client.send({ type: 'history', before: 1001, limit: 5 });
+      expect((await a.client.next((m) => m.type === 'history')).messages).toHaveLength(5);
+      a.client.send({ type: 'ping' });
+      await a.client.next((m) => m.type === 'pong');
+      // About 2 M characters: 31 tokens more, past what the burst of 10 has left, so what follows waits for them.
+      a.client.send({ type: 'history', after: 0 });
+      expect((await a.client.next((m) => m.type === 'history', 15_000)).messages).toHaveLength(1000);
+      a.client.send({ type: 'ping' });
+      const refused = await a.client.next((m) => m.type === 'error' || m.type === 'pong');
+      expect(refused).toMatchObject({ type: 'error', code: 'rate_limited' });
+      expect(refused.retryAfterMs).toBeGreaterThan(0);
+    } finally {
+      await closeAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('historyLimit keeps only the newest messages', async () => {
     const { url } = await startServer(['--chat', '--history-limit', '5']);
     const a = await member(url);
