@@ -21,7 +21,7 @@ export interface ChatState {
   readonly userByConn: Map<ConnId, string>;
   /** Typing members by user: when their typing stops by itself (ms epoch). */
   readonly typing: Map<string, number>;
-  /** `user \u0000 id` → seq of the message it made, oldest first, at most `historyLimit`. */
+  /** `saidKey(user, id)` → seq of the message it made, oldest first, at most `historyLimit`. */
   readonly said: Map<string, number>;
 }
 
@@ -32,9 +32,12 @@ export function createChatState(historyLimit: number, seed?: ChatSeed): ChatStat
   return state;
 }
 
-/** The key a (user, id) pair is remembered under. */
+/**
+ * The key a (user, id) pair is remembered under: JSON, so no pair can pass for another (a separator such as NUL
+ * could sit inside a JWT's `sub` or an id, making one user's id match another user's).
+ */
 export function saidKey(user: string, id: string): string {
-  return `${user}\u0000${id}`;
+  return JSON.stringify([user, id]);
 }
 
 /** Remembers that `user` used `id` for message `seq`, forgetting the oldest beyond `historyLimit`. */

@@ -2,9 +2,12 @@ import { maxHistoryPage, maxSayIdLength, maxSayTextLength } from '../../machines
 import type { ErrorCode } from './codes.js';
 import type { ClientMessage } from './messages.js';
 
-/** A refusal: the code and words to answer with, and `ref`, the message's own `id` when it carried one. */
+/**
+ * A message, or a refusal (the code and words to answer with); either way `ref` is the message's own `id` when it
+ * carried one, for any error that answers it (protocol v2 section 7).
+ */
 export type ParsedClientMessage =
-  | { ok: true; message: ClientMessage }
+  | { ok: true; message: ClientMessage; ref?: string }
   | { ok: false; code: ErrorCode; message: string; ref?: string };
 
 type Refusal = Extract<ParsedClientMessage, { ok: false }>;
@@ -16,7 +19,7 @@ const hasOwn = (value: object, key: string) => Object.prototype.hasOwnProperty.c
 
 /**
  * Parses one text frame into a client message. Never throws: anything that is not a well-formed protocol v1
- * or v2 message comes back as the error code to answer with (and the message's `id` as `ref`, if it had one). Only own properties are read, so keys such as
+ * or v2 message comes back as the error code to answer with; the message's `id`, if it had one, comes back as `ref`. Only own properties are read, so keys such as
  * `__proto__` or `constructor` cannot smuggle a type in.
  */
 export function parseClientMessage(text: string): ParsedClientMessage {
@@ -31,7 +34,6 @@ export function parseClientMessage(text: string): ParsedClientMessage {
   }
   const fields = value as Record<string, unknown>;
   const parsed = parseFields(fields);
-  if (parsed.ok) return parsed;
   // Protocol v2 section 7: an error answering a message that carried an id repeats it.
   const ref = messageId(fields);
   return ref === null ? parsed : { ...parsed, ref };
@@ -40,7 +42,7 @@ export function parseClientMessage(text: string): ParsedClientMessage {
 /** The message's `id` when it is one a `say` may carry (1..64 characters), else null. */
 function messageId(fields: Record<string, unknown>): string | null {
   const id = hasOwn(fields, 'id') ? fields.id : undefined;
-  return typeof id === 'string' && id.length >= 1 && id.length <= maxSayIdLength ? id : null;
+  return typeof id === 'string' && id.length >= 1 && id.length <= maxSayIdLength && !loneSurrogate.test(id) ? id : null;
 }
 
 function parseFields(fields: Record<string, unknown>): ParsedClientMessage {
@@ -83,12 +85,20 @@ function invalid(message: string): Refusal {
   return { ok: false, code: 'invalid_message', message };
 }
 
-/** `say`: an `id` of 1..64 and a `text` of 1..2000 UTF-16 units (protocol v2 section 6). */
+/**
+ * A lone surrogate (JSON's `\ud800` escape with no partner): it has no UTF-8 form, so the history would keep
+ * U+FFFD in its place and a retry's id would no longer match. With the `u` flag a well-formed pair is one code
+ * point outside this range.
+ */
+const loneSurrogate = /[\uD800-\uDFFF]/u;
+
+/** `say`: an `id` of 1..64 and a `text` of 1..2000 UTF-16 units, both well-formed UTF-16 (protocol v2 section 6). */
 function parseSay(fields: Record<string, unknown>): ParsedClientMessage {
   const id = hasOwn(fields, 'id') ? fields.id : undefined;
   const text = hasOwn(fields, 'text') ? fields.text : undefined;
-  if (typeof id !== 'string' || id.length === 0 || id.length > maxSayIdLength) return invalid(`"say" needs an "id" of 1 to ${maxSayIdLength} characters`);
+  if (typeof id !== 'string' || id.length === 0 || id.length > maxSayIdLength || loneSurrogate.test(id)) return invalid(`"say" needs an "id" of 1 to ${maxSayIdLength} characters`);
   if (typeof text !== 'string' || text.length === 0 || text.length > maxSayTextLength) return invalid(`"say" needs a "text" of 1 to ${maxSayTextLength} characters`);
+  if (loneSurrogate.test(text)) return invalid('"say" text must be well-formed UTF-16 (no lone surrogates)');
   return { ok: true, message: { type: 'say', id, text } };
 }
 

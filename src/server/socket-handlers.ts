@@ -5,7 +5,7 @@ import type { CloseReasonName } from '../protocol/codes.js';
 import type { ServerMessage } from '../protocol/messages.js';
 import { parseClientMessage } from '../protocol/parse-client-message.js';
 import type { ResumeTokens } from '../tokens/resume-tokens.js';
-import { sendToClient, type ClientSocket } from './client-socket.js';
+import { sendSerialized, sendToClient, type ClientSocket } from './client-socket.js';
 import type { ServerMetrics } from './metrics.js';
 import { closeWith } from './socket-effects.js';
 import type { ChatDelivery } from './chat-delivery.js';
@@ -92,8 +92,10 @@ export function createSocketHandlers(deps: SocketHandlerDeps) {
 class SocketEdge {
   constructor(private readonly deps: SocketHandlerDeps) {}
 
-  reply(client: ClientSocket, message: ServerMessage): void {
-    const outcome = sendToClient(client, message, this.deps.config.outboundBudget);
+  /** Sends `message` (already serialised as `json`, when given) under the outbound budget. */
+  reply(client: ClientSocket, message: ServerMessage, json?: string): void {
+    const budget = this.deps.config.outboundBudget;
+    const outcome = json === undefined ? sendToClient(client, message, budget) : sendSerialized(client, json, budget);
     if (outcome === 'sent') this.deps.metrics.sent(message, client.conn);
     if (outcome === 'overflow') setImmediate(() => client.room.overflow(client.conn));
   }
@@ -152,18 +154,24 @@ class SocketEdge {
       return;
     }
     const message = parsed.message;
+    const ref = parsed.ref ?? null;
     switch (message.type) {
       case 'hello':
-        this.hello(client, message.v);
+        this.hello(client, message.v, ref);
         return room.message(conn, message);
-      case 'history':
-        if (!this.mayChat(client, message, null)) return;
-        // A read, answered here from the history store; recorded, and a heartbeat, like every message.
-        this.reply(client, this.deps.chatOf(client)!.page(message));
+      case 'history': {
+        if (!this.mayChat(client, message, ref)) return;
+        // A read, answered here from the history store; recorded, and a heartbeat, like every message. Its answer
+        // may be megabytes for a message of a few bytes, so the answer's size is paid for in the rate limit too.
+        const page = this.deps.chatOf(client)!.page(message);
+        const json = JSON.stringify(page);
+        this.reply(client, page, json);
+        client.bucket.charge(Date.now(), historyAnswerCost(json.length));
         return room.message(conn, message);
+      }
       case 'say':
       case 'typing':
-        if (!this.mayChat(client, message, message.type === 'say' ? message.id : null)) return;
+        if (!this.mayChat(client, message, ref)) return;
         return room.message(conn, message);
       case 'ping':
         this.reply(client, { type: 'pong', t: Date.now() });
@@ -176,9 +184,9 @@ class SocketEdge {
   }
 
   /** `hello`: the server's version and features, or `unsupported_version` for a version it does not speak. */
-  private hello(client: ClientSocket, v: number): void {
+  private hello(client: ClientSocket, v: number, ref: string | null): void {
     if (v !== protocolVersion) {
-      return this.reply(client, { type: 'error', code: 'unsupported_version', message: `this server speaks protocol version ${protocolVersion}` });
+      return this.reply(client, { type: 'error', code: 'unsupported_version', message: `this server speaks protocol version ${protocolVersion}`, ...(ref === null ? {} : { ref }) });
     }
     this.reply(client, { type: 'hello', v: protocolVersion, server: `anteroom/${serverVersion}`, features: this.deps.features(client) });
   }
@@ -205,6 +213,18 @@ class SocketEdge {
 export function messageCost(data: RawData): number {
   const bytes = Array.isArray(data) ? data.reduce((sum, part) => sum + part.length, 0) : data.byteLength;
   return Math.max(1, Math.ceil(bytes / 1024));
+}
+
+/** Characters of a `history` answer one rate-limit token pays for. */
+export const historyAnswerCharsPerToken = 65_536;
+
+/**
+ * What a `history` answer of `chars` characters costs in rate-limit tokens beyond the one its request paid: one
+ * per started 64 Ki characters after the first. A page of short messages costs nothing more; a member asking
+ * for a full history of long messages over and over pays for the serialising it makes the server do.
+ */
+export function historyAnswerCost(chars: number): number {
+  return Math.max(0, Math.ceil(chars / historyAnswerCharsPerToken) - 1);
 }
 
 /** The close reason of a connection ws failed for what the peer sent (its errors are all WS_ERR_*), else null. */

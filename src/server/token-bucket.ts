@@ -23,6 +23,16 @@ export class TokenBucket {
   }
 
   /**
+   * Spends `cost` tokens for work already done (an answer's size), even past empty: the bucket owes them, and
+   * later messages wait until the debt is paid back at `rate`.
+   */
+  charge(nowMs: number, cost: number): void {
+    const elapsed = Math.max(0, nowMs - this.updatedAt);
+    this.updatedAt = nowMs;
+    this.tokens = Math.min(this.burst, this.tokens + (elapsed * this.rate) / 1000) - cost;
+  }
+
+  /**
    * Spends `cost` tokens (at most `burst`, so any message can pass from a full bucket): 0 when allowed, else
    * the ms until the bucket holds enough.
    */

@@ -5,7 +5,7 @@ const parse = (value: unknown) => parseClientMessage(JSON.stringify(value));
 
 describe('parsing protocol v2 live-room and handshake messages', () => {
   it('accepts say with an id of 1..64 and a text of 1..2000 UTF-16 units, as given', () => {
-    expect(parse({ type: 'say', id: 'a', text: '<script>x</script>' })).toEqual({ ok: true, message: { type: 'say', id: 'a', text: '<script>x</script>' } });
+    expect(parse({ type: 'say', id: 'a', text: '<script>x</script>' })).toEqual({ ok: true, message: { type: 'say', id: 'a', text: '<script>x</script>' }, ref: 'a' });
     expect(parse({ type: 'say', id: 'i'.repeat(64), text: 't'.repeat(2000) }).ok).toBe(true);
     // An astral character is two UTF-16 units.
     expect(parse({ type: 'say', id: 'a', text: '😀'.repeat(1000) }).ok).toBe(true);
@@ -21,6 +21,14 @@ describe('parsing protocol v2 live-room and handshake messages', () => {
       expect(parsed).toMatchObject({ ok: false, code: 'invalid_message' });
       expect(parsed).not.toHaveProperty('ref');
     }
+  });
+
+  it('refuses a say whose id or text holds a lone surrogate: it cannot be stored as UTF-8 and would come back changed', () => {
+    const raw = (id: string, text: string) => parseClientMessage(`{"type":"say","id":"${id}","text":"${text}"}`);
+    expect(raw('a', 'x\\ud800y')).toMatchObject({ ok: false, code: 'invalid_message', ref: 'a' });
+    expect(raw('a', 'x\\udc00')).toMatchObject({ ok: false, code: 'invalid_message', ref: 'a' });
+    expect(raw('b\\udc00', 'hi')).toMatchObject({ ok: false, code: 'invalid_message' });
+    expect(raw('a', '\\ud83d\\ude00')).toEqual({ ok: true, message: { type: 'say', id: 'a', text: '😀' }, ref: 'a' });
   });
 
   it('accepts typing with a boolean state only', () => {

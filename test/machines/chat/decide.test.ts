@@ -66,6 +66,12 @@ describe('chat decider: say', () => {
     expect(state.seq).toBe(2);
   });
 
+  it('no user and id together can pass for another user’s: a NUL in either does not make another user’s retry', () => {
+    // A JWT's sub may hold any character, and an id may hold NUL: ("a", "b\0c") and ("a\0b", "c") are two users' ids.
+    const state = given(join('x1', 'a'), join('y1', 'a\u0000b'), say('x1', 'b\u0000c', 'only for a'));
+    expect(when(state, say('y1', 'c'))).toMatchObject([{ type: 'said', seq: 2, user: 'a\u0000b', text: 'text of c' }]);
+  });
+
   it('a connection that is not a member is refused, with the say’s id as ref', () => {
     const state = given(join('a1'), leave('a1'));
     expect(when(state, say('a1', 'm'))).toEqual([{ type: 'chatRefused', conn: 'a1', code: 'not_admitted', ref: 'm' }]);

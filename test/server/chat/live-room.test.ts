@@ -89,6 +89,18 @@ describe('a live room over real sockets', () => {
     expect(queued.messages.some((m) => m.type === 'message')).toBe(false);
   });
 
+  it('a say with a lone surrogate is refused, so what members get and what the history keeps never differ', async () => {
+    const { url } = await startServer(['--chat']);
+    const a = await member(url);
+    a.client.send('{"type":"say","id":"lone","text":"a\\ud800b"}');
+    expect(await a.client.next((m) => m.type === 'error')).toMatchObject({ code: 'invalid_message', ref: 'lone' });
+    a.client.send({ type: 'say', id: 'ok', text: 'a😀b' });
+    expect(await a.client.next((m) => m.type === 'message')).toMatchObject({ seq: 1, id: 'ok', text: 'a😀b' });
+    a.client.send({ type: 'history', after: 0 });
+    const page = await a.client.next((m) => m.type === 'history');
+    expect(page.messages.map((m: Message) => [m.id, m.text])).toEqual([['ok', 'a😀b']]);
+  });
+
   it('chat counts toward the message rate limit', async () => {
     const { url } = await startServer(['--chat', '--rate-limit', '5']);
     const a = await member(url);
@@ -142,6 +154,33 @@ describe('a live room over real sockets', () => {
     expect(await b.client.next((m) => m.type === 'error')).toMatchObject({ code: 'invalid_message' });
   });
 
+  it('a history answer pays for its size in the rate limit, so a member cannot make the server send megabytes per message', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anteroom-chat-'));
+    try {
+      const db = openAnteroomDatabase(dir);
+      const history = new ChatHistory(db);
+      for (let seq = 1; seq <= 1000; seq++) history.add('main', { seq, id: `m${seq}`, from: { user: 'u', name: 'U' }, text: 'x'.repeat(2000), at: 1 }, 1000);
+      db.close();
+      const { url } = await startServer(['--chat', '--data-dir', dir, '--rate-limit', '5', '--outbound-budget', String(64 * 1024 * 1024)]);
+      const a = await member(url);
+      // A small page costs the one message it is.
+      a.client.send({ type: 'history', before: 1001, limit: 5 });
+      expect((await a.client.next((m) => m.type === 'history')).messages).toHaveLength(5);
+      a.client.send({ type: 'ping' });
+      await a.client.next((m) => m.type === 'pong');
+      // About 2 M characters: 31 tokens more, past what the burst of 10 has left, so what follows waits for them.
+      a.client.send({ type: 'history', after: 0 });
+      expect((await a.client.next((m) => m.type === 'history', 15_000)).messages).toHaveLength(1000);
+      a.client.send({ type: 'ping' });
+      const refused = await a.client.next((m) => m.type === 'error' || m.type === 'pong');
+      expect(refused).toMatchObject({ type: 'error', code: 'rate_limited' });
+      expect(refused.retryAfterMs).toBeGreaterThan(0);
+    } finally {
+      await closeAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('historyLimit keeps only the newest messages', async () => {
     const { url } = await startServer(['--chat', '--history-limit', '5']);
     const a = await member(url);
@@ -184,6 +223,20 @@ describe('a live room over real sockets', () => {
     const member2 = await TestClient.placed(`${live.url}/rooms/main`);
     member2.send({ type: 'hello', v: 2 });
     expect((await member2.next((m) => m.type === 'hello')).features).toEqual(['chat']);
+  });
+
+  it('an error answering hello, history or chat in a room without it repeats the message id as ref', async () => {
+    const { url } = await startServer([]);
+    const plain = await TestClient.placed(`${url}/rooms/main`);
+    plain.send({ type: 'hello', v: 1, id: 'h1' });
+    expect(await plain.next((m) => m.type === 'error')).toMatchObject({ code: 'unsupported_version', ref: 'h1' });
+    plain.send({ type: 'typing', state: true, id: 't1' });
+    expect(await plain.next((m) => m.type === 'error')).toMatchObject({ code: 'not_admitted', ref: 't1' });
+    const live = await startServer(['--chat', '--capacity', '1']);
+    await member(live.url);
+    const queued = await TestClient.placed(`${live.url}/rooms/main`);
+    queued.send({ type: 'history', after: 0, id: 'p1' });
+    expect(await queued.next((m) => m.type === 'error')).toMatchObject({ code: 'not_admitted', ref: 'p1' });
   });
 
   it('a restart with --data-dir keeps the history and goes on with the next seq', async () => {
