@@ -14,6 +14,9 @@ import { chatMember, chatMessage, isChatMember, isChatMessage } from './server-m
 export const MAX_SAY_CHARS = 2000;
 /** Largest page `loadOlder()` asks for (protocol v2 §6). */
 export const MAX_HISTORY_PAGE = 200;
+/** How long says wait after a reconnect for the history that shows which of them the room already stored, ms. */
+export const GAP_WAIT_MS = 3000;
+
 /** Most messages the server puts in one answer to `history after`; a full answer means there may be more. */
 export const HISTORY_AFTER_ANSWER = 1000;
 /**
@@ -68,6 +71,14 @@ export class LiveRoom {
   #olderExist = false;
   /** `loadOlder()` requests not answered yet. */
   #olderAsked = 0;
+  /**
+   * After a reconnect, `history` answers still to come before says are sent again: the room's last 50 and the
+   * answer to `history after`. A say the room stored before the drop shows up in them and is not sent again,
+   * which matters when the reconnect is a new session (a guest whose seat was not held) and the room's retry
+   * rule, which is per user, cannot recognise it.
+   */
+  #gapAnswersDue = 0;
+  #gapTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(host: LiveRoomHost) {
     this.#host = host;
@@ -185,6 +196,7 @@ export class LiveRoom {
     this.#olderAsked = 0;
     this.#inFlight = null;
     this.#stopDrain();
+    this.#gapRead();
   }
 
   /** The visitor left: forget what was waiting to be said. */
@@ -199,9 +211,22 @@ export class LiveRoom {
     this.#wasLive = true;
     // A reconnect: everything after the newest message seen, then what was said meanwhile, in order.
     const newest = this.#seen.newest;
-    if (newest !== null) this.#host.send({ type: 'history', after: newest });
     this.#outbox.rewind();
+    if (newest !== null && this.#host.send({ type: 'history', after: newest })) {
+      this.#gapAnswersDue = 2;
+      // Should an answer never come (refused for the rate), the says go anyway: the retry rule still holds.
+      this.#gapTimer = setTimeout(() => this.#gapRead(), GAP_WAIT_MS);
+      return;
+    }
     this.#drain();
+  }
+
+  /** The gap after a reconnect is read (or waited for long enough): what is still pending goes out. */
+  #gapRead(): void {
+    if (this.#gapTimer !== undefined) clearTimeout(this.#gapTimer);
+    this.#gapTimer = undefined;
+    this.#gapAnswersDue = 0;
+    if (this.#live) this.#drain();
   }
 
   #receiveMessage(message: ChatMessage): void {
@@ -224,7 +249,8 @@ export class LiveRoom {
     if (this.#olderAsked > 0) this.#olderAsked -= 1;
     this.#host.emit('history', { messages: fresh, more });
     // Only an answer to `history after` can be this long (the others hold at most 200): the gap goes on.
-    if (page.length >= HISTORY_AFTER_ANSWER) this.#host.send({ type: 'history', after: page.at(-1)!.seq });
+    const gapGoesOn = page.length >= HISTORY_AFTER_ANSWER && this.#host.send({ type: 'history', after: page.at(-1)!.seq });
+    if (this.#gapAnswersDue > 0 && !gapGoesOn && --this.#gapAnswersDue === 0) this.#gapRead();
   }
 
   #receivePresence(message: Record<string, unknown>): void {
@@ -256,7 +282,7 @@ export class LiveRoom {
 
   /** Sends the next queued say when none is in flight and the pace allows, else waits for the next token. */
   #drain(): void {
-    if (!this.#live || this.#drainTimer !== undefined || this.#inFlight !== null || !this.#outbox.hasUnsent) return;
+    if (!this.#live || this.#gapAnswersDue > 0 || this.#drainTimer !== undefined || this.#inFlight !== null || !this.#outbox.hasUnsent) return;
     const wait = this.#bucket.take(Date.now());
     if (wait > 0) {
       this.#pauseDrain(wait);

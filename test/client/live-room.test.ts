@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAX_PENDING_SAYS, WaitingRoomClient } from '../../src/client/index.js';
+import { GAP_WAIT_MS } from '../../src/client/live-room.js';
 import type { ChatMessage, WaitingRoomClientEvents } from '../../src/client/index.js';
 import { FakeSocket } from '../support/fake-socket.js';
 
@@ -150,23 +151,56 @@ describe('live room: say', () => {
     socket = reconnect();
     const whileAway = [client.say('two'), client.say('three')];
     expect(socket.sent).toEqual([]);
-    // Admitted again: the last 50 come on admission, and the client asks for everything after seq 2.
+    // Admitted again: the last 50 come on admission, and the client asks for everything after seq 2; the says
+    // wait for the answer, which shows whether the room stored "one" before the drop.
     admit([message(1), message(2), message(3)]);
     const chat = () => socket.sent.filter((m) => m.type !== 'ping');
+    expect(chat()).toEqual([{ type: 'history', after: 2 }]);
+    socket.receive({ type: 'history', messages: [message(3)], more: false });
     expect(chat()).toEqual([
       { type: 'history', after: 2 },
       { type: 'say', id: sentBeforeDrop, text: 'one' },
     ]);
-    // The server stored "one" before the drop: it answers the retry with the original (seq 3), already seen.
-    socket.receive({ type: 'message', ...message(3, { id: sentBeforeDrop, from: alice, text: 'one' }) });
+    socket.receive({ type: 'message', ...message(4, { id: sentBeforeDrop, from: alice, text: 'one' }) });
     expect(chat().slice(2)).toEqual([{ type: 'say', id: whileAway[0], text: 'two' }]);
-    socket.receive({ type: 'message', ...message(4, { id: whileAway[0], from: alice, text: 'two' }) });
+    socket.receive({ type: 'message', ...message(5, { id: whileAway[0], from: alice, text: 'two' }) });
     expect(chat().slice(3)).toEqual([{ type: 'say', id: whileAway[1], text: 'three' }]);
-    socket.receive({ type: 'message', ...message(5, { id: whileAway[1], from: alice, text: 'three' }) });
+    socket.receive({ type: 'message', ...message(6, { id: whileAway[1], from: alice, text: 'three' }) });
     expect(client.pendingSays).toEqual([]);
     expect(chat()).toHaveLength(4);
-    expect(seen.message.map((m) => m.seq)).toEqual([2, 4, 5]);
-    expect(seen.history.map((page) => page.messages.map((m) => m.seq))).toEqual([[1], [3]]);
+    expect(seen.message.map((m) => m.seq)).toEqual([2, 4, 5, 6]);
+    expect(seen.history.map((page) => page.messages.map((m) => m.seq))).toEqual([[1], [3], []]);
+  });
+
+  it('after a reconnect as a new session, a say the room stored before the drop is not sent again', () => {
+    const { client } = start();
+    let socket = admit([message(1)]);
+    const stored = client.say('stored, reply lost');
+    const notStored = client.say('never reached the room');
+    expect(socket.sentOf('say')).toEqual([{ type: 'say', id: stored, text: 'stored, reply lost' }]);
+    socket = reconnect();
+    socket.open();
+    // A new session: the room's retry rule (per user) would not recognise the first say's id.
+    socket.receive({ ...active, session: 's-2' });
+    socket.receive({ type: 'presence', members: [alice, bob] });
+    socket.receive({ type: 'history', messages: [message(1)], more: false });
+    expect(socket.sentOf('say')).toEqual([]);
+    socket.receive({ type: 'history', messages: [message(2, { id: stored, from: { user: 's-1', name: 'Guest s-1' }, text: 'stored, reply lost' })], more: false });
+    expect(socket.sentOf('say')).toEqual([{ type: 'say', id: notStored, text: 'never reached the room' }]);
+    expect(client.pendingSays.map((say) => say.id)).toEqual([notStored]);
+  });
+
+  it('sends the says anyway when the gap answer does not come within GAP_WAIT_MS', () => {
+    const { client } = start();
+    admit([message(1)]);
+    const id = client.say('back');
+    const socket = reconnect();
+    admit([message(1)]);
+    expect(socket.sentOf('say')).toEqual([]);
+    vi.advanceTimersByTime(GAP_WAIT_MS - 1);
+    expect(socket.sentOf('say')).toEqual([]);
+    vi.advanceTimersByTime(1);
+    expect(socket.sentOf('say')).toEqual([{ type: 'say', id, text: 'back' }]);
   });
 
   it('asks again after a full answer to history after (1000 messages), until the gap is filled', () => {
@@ -202,14 +236,16 @@ describe('live room: say', () => {
     socket.open();
     socket.receive(active);
     expect(client.liveRoom).toBe(true);
+    expect(socket.sent.filter((m) => m.type !== 'ping')).toEqual([{ type: 'history', after: 1 }]);
+    // The room's last 50, then the answer to history after: the say goes once the gap is read.
+    socket.receive({ type: 'presence', members: [alice] });
+    socket.receive({ type: 'history', messages: [message(1)], more: false });
+    expect(socket.sentOf('say')).toEqual([]);
+    socket.receive({ type: 'history', messages: [], more: false });
     expect(socket.sent.filter((m) => m.type !== 'ping')).toEqual([
       { type: 'history', after: 1 },
       { type: 'say', id, text: 'back' },
     ]);
-    // Its presence and history then change nothing about what was sent.
-    socket.receive({ type: 'presence', members: [alice] });
-    socket.receive({ type: 'history', messages: [message(1)], more: false });
-    expect(socket.sent.filter((m) => m.type !== 'ping')).toHaveLength(2);
   });
 
   it('holds says while queued again and sends them once admitted to the live room', () => {
