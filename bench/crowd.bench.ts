@@ -35,6 +35,8 @@ const WARMUP_CONNECTIONS = 1_000;
 const STORM_MS = 1_000;
 const FRESHNESS_WAIT_MS = 5_000;
 const BULK_NICENESS = 10;
+/** A connection with no first message by then is cut and counted as failed. */
+const PLACE_TIMEOUT_MS = 30_000;
 const ROLE_ENV = 'ANTEROOM_BENCH_ROLE';
 const SERVER_FLAGS_ENV = 'ANTEROOM_BENCH_SERVER_FLAGS';
 /** A directory: each server writes a CPU profile of each phase there (`<server>-<phase>.cpuprofile`). */
@@ -254,6 +256,7 @@ class BenchClient {
   expected = -1;
   expectedAt: number | null = null;
   private readonly pinger: ReturnType<typeof setInterval>;
+  private readonly unplaced: ReturnType<typeof setTimeout>;
 
   constructor(
     url: string,
@@ -267,15 +270,22 @@ class BenchClient {
       if (this.ws.readyState === WebSocket.OPEN) this.ws.send('{"type":"ping"}');
     }, PING_MS);
     this.pinger = pinger;
+    // One never answered (a handshake lost under load) counts as failed rather than stalling the run.
+    const unplaced = setTimeout(() => this.ws.terminate(), PLACE_TIMEOUT_MS);
+    this.unplaced = unplaced;
     this.ws.on('close', () => {
       clearInterval(pinger);
+      clearTimeout(unplaced);
       if (this.firstAt < 0) fleet.placed(this, false);
     });
   }
 
   private receive(text: string): void {
     const first = this.firstAt < 0;
-    if (first) this.firstAt = performance.now();
+    if (first) {
+      this.firstAt = performance.now();
+      clearTimeout(this.unplaced);
+    }
     const message = JSON.parse(text) as { type: string; status?: string; position?: number };
     if (message.type === 'status' && message.status === 'queued' && typeof message.position === 'number') {
       if (this.expected > 0 && message.position === this.expected) this.expectedAt ??= epochNow();
@@ -328,7 +338,7 @@ class ClientFleet {
     let failed = 0;
     let lastAt = start;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`placed ${placed} of ${count} within 90 s`)), 90_000);
+      const timer = setTimeout(() => reject(new Error(`placed ${placed} of ${count} within 120 s`)), 120_000);
       const launch = () => {
         if (launched >= count) return;
         launched++;
@@ -465,6 +475,7 @@ async function freshness(head: RoleProcess, bulk: RoleProcess) {
 
 async function measureServer(role: ServerRole, head: RoleProcess, bulk: RoleProcess, n: number): Promise<ServerFigures> {
   const server = spawnRole(role);
+  console.error(`[crowd] ${role} at ${n}…`);
   try {
     const url = await server.call<string>('url');
     await bulk.call('connect', { url, count: WARMUP_CONNECTIONS });
