@@ -17,6 +17,7 @@ import { dirname } from 'node:path';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
+import { writeHeapSnapshot } from 'node:v8';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 import { parseServeArgs } from '../src/config/server-config.js';
@@ -30,6 +31,7 @@ const PROMOTION_GAP_MS = 30;
 /** Places in line held by the head process: one per timed promotion, and the one freshness promotion. */
 const HEAD_CLIENTS = CAPACITY + PROMOTIONS + 20;
 const PING_MS = 2_000;
+const HEARTBEAT_TIMEOUT_MS = 30_000;
 const CONNECT_CONCURRENCY = 200;
 const WARMUP_CONNECTIONS = 1_000;
 const STORM_MS = 1_000;
@@ -39,7 +41,10 @@ const BULK_NICENESS = 10;
 const PLACE_TIMEOUT_MS = 30_000;
 const ROLE_ENV = 'ANTEROOM_BENCH_ROLE';
 const SERVER_FLAGS_ENV = 'ANTEROOM_BENCH_SERVER_FLAGS';
-/** A directory: each server writes a CPU profile of each phase there (`<server>-<phase>.cpuprofile`). */
+/**
+ * A directory: each server writes a CPU profile of each phase there (`<server>-<phase>.cpuprofile`), and a
+ * heap snapshot once everyone is placed (`<server>.heapsnapshot`).
+ */
 const PROFILE_ENV = 'ANTEROOM_BENCH_PROFILE_DIR';
 
 type ServerRole = 'raw' | 'plain' | 'anteroom';
@@ -189,6 +194,9 @@ function serverProbes(counts: () => { queued: number; active: number }): Record<
       gcMaxMs = 0;
       gcCount = 0;
     },
+    heapSnapshot: ({ name }: { name: string }) => {
+      if (process.env[PROFILE_ENV]) writeHeapSnapshot(`${process.env[PROFILE_ENV]}/${name}.heapsnapshot`);
+    },
     profileStart: async () => {
       if (!profiler) return;
       await profiler.post('Profiler.enable');
@@ -218,7 +226,9 @@ async function runServer(role: ServerRole): Promise<void> {
   let counts: () => { queued: number; active: number };
   if (role === 'anteroom') {
     const flags = ['--host', '127.0.0.1', '--port', '0', '--capacity', String(CAPACITY), '--log-level', 'silent'];
-    flags.push('--max-connections', '0', '--max-connections-per-ip', '0', '--max-handshakes-per-ip', '0', '--heartbeat-interval', String(PING_MS));
+    flags.push('--max-connections', '0', '--max-connections-per-ip', '0', '--max-handshakes-per-ip', '0');
+    // Clients ping every 2 s; a generous timeout keeps a loaded machine from evicting the seat holders mid-run.
+    flags.push('--heartbeat-interval', String(PING_MS), '--heartbeat-timeout', String(HEARTBEAT_TIMEOUT_MS));
     const server = await createAnteroomServer(parseServeArgs(flags, {}), { logger: createLogger('silent', false) });
     url = (await server.listen()).url;
     const runtime = server.rooms.get('main')!.runtime;
@@ -391,7 +401,9 @@ class ClientFleet {
     const latencies: number[] = [];
     const closedAt: number[] = [];
     for (let i = 0; i < count; i++) {
-      const leaving = this.actives.shift();
+      let leaving = this.actives.shift();
+      // A seat holder the server let go of (evicted under load) holds no seat to free.
+      while (leaving && leaving.ws.readyState !== WebSocket.OPEN) leaving = this.actives.shift();
       if (!leaving) throw new Error('no seat holder left to close');
       const admitted = new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no admission within 10 s of promotion ${i + 1}`)), 10_000);
@@ -486,6 +498,7 @@ async function measureServer(role: ServerRole, head: RoleProcess, bulk: RoleProc
     const placed = await place(server, url, head, bulk, n);
     await server.call('profileStop', { name: `${role}-place` });
     const after = await server.call<Memory>('memory');
+    await server.call('heapSnapshot', { name: role });
     const counts = await server.call<{ queued: number; active: number }>('counts');
     let promotion: ServerFigures['promotion'] = null;
     let promotionProbe: Probe | null = null;

@@ -462,7 +462,7 @@ function routeUpgrade(
   wss: WebSocketServer,
 ): void {
   const { gate, logger, metrics, closeTimeoutMs } = parts;
-  socket.on('error', () => socket.destroy());
+  socket.on('error', destroySocket);
   if (parts.state.shuttingDown) return refuseUpgrade(socket, 503, 'shutting down', closeTimeoutMs);
   const path = roomFromPath(request.url);
   if (path.kind !== 'room') return refuseUpgrade(socket, 404, 'not a room path', closeTimeoutMs);
@@ -472,8 +472,7 @@ function routeUpgrade(
     metrics.upgradesRefused.inc({ reason: verdict.refusal });
     return refuseUpgrade(socket, verdict.status, verdict.reason, closeTimeoutMs);
   }
-  gate.opened(verdict.ip);
-  socket.once('close', () => gate.closed(verdict.ip));
+  countOpenSocket(gate, socket, verdict.ip);
   const upgrade = (priority: number) =>
     wss.handleUpgrade(request, socket, head, (ws) => {
       const room = parts.rooms.get(path.room);
@@ -488,6 +487,20 @@ function routeUpgrade(
     if (priority === null) return refuseUpgrade(socket, 401, 'join ticket refused', closeTimeoutMs);
     upgrade(priority);
   });
+}
+
+/**
+ * Counts `socket` open for `ip` until its TCP connection is gone. Its listener is made here, not in
+ * `routeUpgrade`, so it holds the address alone: a closure there would keep the whole upgrade request
+ * (headers, URL, stream state: over 1 KiB) alive for as long as the connection lasts.
+ */
+function countOpenSocket(gate: UpgradeGate, socket: Duplex, ip: string): void {
+  gate.opened(ip);
+  socket.once('close', () => gate.closed(ip));
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }
 
 /**
