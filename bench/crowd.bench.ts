@@ -10,8 +10,6 @@
  *   npx tsx bench/crowd.bench.ts [--n 10000] [--n 15000]
  *   ANTEROOM_BENCH_SERVER_FLAGS=--cpu-prof npx tsx bench/crowd.bench.ts   # extra node flags, server children only
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname } from 'node:path';
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
@@ -24,6 +22,7 @@ import { parseServeArgs } from '../src/config/server-config.js';
 import { createAnteroomServer } from '../src/server/anteroom-server.js';
 import { createLogger } from '../src/server/logger.js';
 import { servePlainRoom } from './plain-room.js';
+import { openFileLimit, RoleProcess, serveRequests, spawnRole } from './role-process.js';
 
 const CAPACITY = 5;
 const PROMOTIONS = 100;
@@ -56,93 +55,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 /** Epoch ms with sub-ms precision, comparable between processes on one machine. */
 const epochNow = () => performance.timeOrigin + performance.now();
 
-// ---- child processes: one request/reply channel each ----
-
-type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
-
-class RoleProcess {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  private readonly exited: Promise<void>;
-
-  constructor(
-    readonly role: Role,
-    private readonly child: ChildProcess,
-  ) {
-    child.on('message', (reply: Reply) => {
-      const waiter = this.pending.get(reply.id);
-      if (!waiter) return;
-      this.pending.delete(reply.id);
-      if (reply.ok) waiter.resolve(reply.result);
-      else waiter.reject(new Error(`${role}: ${reply.error}`));
-    });
-    this.exited = new Promise((resolve) =>
-      child.once('exit', (code, signal) => {
-        for (const waiter of this.pending.values()) waiter.reject(new Error(`${role} exited (${code ?? signal})`));
-        this.pending.clear();
-        resolve();
-      }),
-    );
-  }
-
-  call<R>(command: string, args: unknown = {}): Promise<R> {
-    const id = this.nextId++;
-    return new Promise<R>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.child.send({ id, command, args });
-    });
-  }
-
-  /** Asks the child to exit; ends it by its own pid if it has not within 5 s. */
-  async exit(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.call('exit').catch(() => {});
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
-
-function spawnRole(role: Role, niceness = 0): RoleProcess {
-  const shell = `ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${niceness > 0 ? `nice -n ${niceness} ` : ''}"$0" "$@"`;
-  const extra = role === 'clients' ? [] : (process.env[SERVER_FLAGS_ENV] ?? '').split(' ').filter((flag) => flag !== '');
-  const child = spawn('/bin/sh', ['-c', shell, process.execPath, '--expose-gc', ...extra, '--import', 'tsx', benchFile], {
-    cwd: repoRoot,
-    env: { ...process.env, [ROLE_ENV]: role },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new RoleProcess(role, child);
-}
-
-function serveRequests(handlers: Record<string, (args: any) => unknown>): void {
-  process.on('message', async (request: { id: number; command: string; args: unknown }) => {
-    if (request.command === 'exit') {
-      process.send!({ id: request.id, ok: true, result: null }, () => process.exit(0));
-      return;
-    }
-    let reply: Reply;
-    try {
-      const handler = handlers[request.command];
-      if (!handler) throw new Error(`unknown command ${request.command}`);
-      reply = { id: request.id, ok: true, result: await handler(request.args) };
-    } catch (error) {
-      reply = { id: request.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
-    }
-    process.send!(reply);
-  });
-  process.on('disconnect', () => process.exit(0));
-}
-
-function openFileLimit(): number | null {
-  try {
-    const line = readFileSync('/proc/self/limits', 'utf8')
-      .split('\n')
-      .find((row) => row.startsWith('Max open files'));
-    const soft = line?.split(/\s{2,}/)[1];
-    return soft === undefined || soft === 'unlimited' ? null : Number(soft);
-  } catch {
-    return null;
-  }
+function spawnBenchRole(role: Role, niceness = 0): RoleProcess {
+  const nodeFlags = role === 'clients' ? [] : (process.env[SERVER_FLAGS_ENV] ?? '').split(' ').filter((flag) => flag !== '');
+  return spawnRole(role, { benchFile, cwd: repoRoot, roleEnv: ROLE_ENV, fdLimit: 20_000, nodeFlags, niceness });
 }
 
 // ---- server side: the probes every server child carries ----
@@ -486,7 +401,7 @@ async function freshness(head: RoleProcess, bulk: RoleProcess) {
 }
 
 async function measureServer(role: ServerRole, head: RoleProcess, bulk: RoleProcess, n: number): Promise<ServerFigures> {
-  const server = spawnRole(role);
+  const server = spawnBenchRole(role);
   console.error(`[crowd] ${role} at ${n}…`);
   try {
     const url = await server.call<string>('url');
@@ -578,8 +493,8 @@ export async function main(
   sizes: number[] = sizesFromArgs(process.argv.slice(2)),
   only = process.argv.includes('--only') ? (process.argv[process.argv.indexOf('--only') + 1] as ServerRole) : undefined,
 ): Promise<Record<number, Record<ServerRole, ServerFigures>>> {
-  const head = spawnRole('clients');
-  const bulk = spawnRole('clients', BULK_NICENESS);
+  const head = spawnBenchRole('clients');
+  const bulk = spawnBenchRole('clients', BULK_NICENESS);
   const results: Record<number, Record<ServerRole, ServerFigures>> = {};
   try {
     const limit = await bulk.call<number | null>('fdLimit');

@@ -12,8 +12,6 @@
  *   npx tsx bench/server-10k.bench.ts
  *   ANTEROOM_BENCH_SERVER_FLAGS=--cpu-prof npx tsx bench/server-10k.bench.ts   # extra node flags, server children only
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -24,6 +22,7 @@ import { parseServeArgs } from '../src/config/server-config.js';
 import type { RoomRuntime } from '../src/rooms/room-runtime.js';
 import { createAnteroomServer, type AnteroomServer } from '../src/server/anteroom-server.js';
 import { createLogger } from '../src/server/logger.js';
+import { openFileLimit, RoleProcess, serveRequests, spawnRole } from './role-process.js';
 
 /** Connections in the bulk client process: the "10k queued". */
 const QUEUED = 10_000;
@@ -70,104 +69,13 @@ const epochNow = () => performance.timeOrigin + performance.now();
 // ---------------------------------------------------------------------------------------------------------
 // Child processes and the request/reply channel to them
 
-interface Request {
-  id: number;
-  command: string;
-  args: unknown;
-}
-type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
-type Handlers = Record<string, (args: any) => unknown>;
-
-class RoleProcess {
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
-  private readonly exited: Promise<void>;
-
-  constructor(
-    readonly role: Role,
-    private readonly child: ChildProcess,
-  ) {
-    child.on('message', (reply: Reply) => {
-      const waiter = this.pending.get(reply.id);
-      if (!waiter) return;
-      this.pending.delete(reply.id);
-      if (reply.ok) waiter.resolve(reply.result);
-      else waiter.reject(new Error(`${role}: ${reply.error}`));
-    });
-    this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        for (const waiter of this.pending.values()) waiter.reject(new Error(`${role} exited (${code ?? signal})`));
-        this.pending.clear();
-        resolve();
-      });
-    });
-  }
-
-  call<R>(command: string, args: unknown = {}): Promise<R> {
-    const id = this.nextId++;
-    return new Promise<R>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.child.send({ id, command, args } satisfies Request);
-    });
-  }
-
-  /** Asks the child to exit; ends it by its own id if it does not within a few seconds. */
-  async exit(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.call('exit').catch(() => {});
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 5_000);
-    await this.exited;
-    clearTimeout(timer);
-  }
-}
-
 /**
- * Runs this file again as `role`, under a shell that first raises its open-file limit as far as allowed
- * (`ulimit -n` is per process) and, for a load generator, lowers its priority by `niceness`.
+ * Runs this file again as `role`, its open-file limit raised and, for a load generator, its priority lowered
+ * by `niceness`; server roles get the extra node flags of ANTEROOM_BENCH_SERVER_FLAGS.
  */
-function spawnRole(role: Role, niceness = 0): RoleProcess {
-  const raiseLimit = `ulimit -n ${WANTED_FD_LIMIT} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${niceness > 0 ? `nice -n ${niceness} ` : ''}"$0" "$@"`;
-  const extraFlags = role === 'clients' ? [] : (process.env[SERVER_FLAGS_ENV] ?? '').split(' ').filter((flag) => flag !== '');
-  const nodeArgs = [process.execPath, '--expose-gc', ...extraFlags, '--import', 'tsx', benchFile];
-  const child = spawn('/bin/sh', ['-c', raiseLimit, ...nodeArgs], {
-    cwd: repoRoot,
-    env: { ...process.env, [ROLE_ENV]: role },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  return new RoleProcess(role, child);
-}
-
-function serveRequests(handlers: Handlers): void {
-  process.on('message', async (request: Request) => {
-    if (request.command === 'exit') {
-      process.send!({ id: request.id, ok: true, result: null } satisfies Reply, () => process.exit(0));
-      return;
-    }
-    let reply: Reply;
-    try {
-      const handler = handlers[request.command];
-      if (!handler) throw new Error(`unknown command ${request.command}`);
-      reply = { id: request.id, ok: true, result: await handler(request.args) };
-    } catch (error) {
-      reply = { id: request.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) };
-    }
-    process.send!(reply);
-  });
-  // The parent going away ends the child too.
-  process.on('disconnect', () => process.exit(0));
-}
-
-/** The soft open-file limit this process got, from /proc (Node has no getrlimit). */
-function openFileLimit(): number | null {
-  try {
-    const line = readFileSync('/proc/self/limits', 'utf8')
-      .split('\n')
-      .find((row) => row.startsWith('Max open files'));
-    const soft = line?.split(/\s{2,}/)[1];
-    return soft === undefined || soft === 'unlimited' ? null : Number(soft);
-  } catch {
-    return null;
-  }
+function spawnBenchRole(role: Role, niceness = 0): RoleProcess {
+  const nodeFlags = role === 'clients' ? [] : (process.env[SERVER_FLAGS_ENV] ?? '').split(' ').filter((flag) => flag !== '');
+  return spawnRole(role, { benchFile, cwd: repoRoot, roleEnv: ROLE_ENV, fdLimit: WANTED_FD_LIMIT, nodeFlags, niceness });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -553,7 +461,7 @@ interface ServerRun {
 
 /** Starts a server, warms it, then places the head clients and the 10k bulk, reading memory around it. */
 async function placeEveryone(role: 'anteroom-server' | 'raw-server', head: RoleProcess, bulk: RoleProcess): Promise<ServerRun> {
-  const server = spawnRole(role);
+  const server = spawnBenchRole(role);
   running.add(server);
   const address = await server.call<ServerAddress>('address');
   await bulk.call('connect', { url: address.url, count: WARMUP_CONNECTIONS, concurrency: CONNECT_CONCURRENCY });
@@ -821,8 +729,8 @@ function printReport(report: Server10kReport): void {
 }
 
 export async function main(): Promise<Server10kReport> {
-  const head = spawnRole('clients');
-  const bulk = spawnRole('clients', BULK_NICENESS);
+  const head = spawnBenchRole('clients');
+  const bulk = spawnBenchRole('clients', BULK_NICENESS);
   let deadline: ReturnType<typeof setTimeout> | undefined;
   try {
     return await Promise.race([
