@@ -12,6 +12,7 @@ import type { RoomConfig } from '../config/server-config.js';
 import type { ActorClock } from '../log/actor-clocks.js';
 import type { EventLog } from '../log/event-log.js';
 import { identityRecord } from './connection-identity.js';
+import { connectionSystemParent, stopConnectionActor } from './connection-system.js';
 import type { InboundMessage, RoomAdminCommand } from './room-inputs.js';
 
 export type { InboundMessage, RoomAdminCommand } from './room-inputs.js';
@@ -112,6 +113,8 @@ export class RoomRuntime {
   private readonly room: Actor<typeof roomMachine>;
   private readonly connections = new Map<string, ConnectionActor>();
   private readonly machine: typeof connectionMachine;
+  /** The XState system every connection actor of the room shares (see `connectionSystemParent`). */
+  private readonly connectionParent: ReturnType<typeof connectionSystemParent>;
   private readonly options: RoomRuntimeOptions;
   private readonly now: () => number;
   /** The time of the input being handled: what the room decides by. */
@@ -135,6 +138,7 @@ export class RoomRuntime {
     this.effects = options.effects;
     this.now = options.now ?? Date.now;
     this.machine = this.wireConnectionMachine();
+    this.connectionParent = connectionSystemParent(options.inspect);
     if (options.recovered) {
       // Not operator settings: the configuration at this start decides them.
       options.recovered.resumeWindowMs = this.config.resumeWindowMs;
@@ -191,7 +195,8 @@ export class RoomRuntime {
         resume,
       },
       clock: this.clockFor(conn),
-      inspect: this.options.inspect,
+      // Inspected through the shared system, which the runtime's inspector observes.
+      parent: this.connectionParent,
     });
     this.connections.set(conn, actor);
     actor.subscribe({ error: (error) => this.actorFailed(error, conn) });
@@ -277,7 +282,7 @@ export class RoomRuntime {
   }
 
   stop(): void {
-    for (const actor of this.connections.values()) actor.stop();
+    for (const actor of this.connections.values()) stopConnectionActor(actor);
     this.connections.clear();
     this.room.stop();
   }

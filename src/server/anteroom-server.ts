@@ -43,6 +43,7 @@ import { openAnteroomDatabase, type AnteroomDatabase } from '../store/anteroom-d
 import { ChatHistory } from '../store/chat-history.js';
 import { HeldPlaces } from './held-places.js';
 import { createSignIn, type SignIn } from '../identity/sign-in.js';
+import type { ConnectionsPerUser } from './connections-per-user.js';
 import type { Identity } from '../../machines/identity.js';
 import { ClusterNode } from '../cluster/cluster-node.js';
 import { clusterRoute } from '../cluster/cluster-route.js';
@@ -570,7 +571,7 @@ function routeUpgrade(
   wss: WebSocketServer,
 ): void {
   const { gate, logger, metrics, closeTimeoutMs } = parts;
-  socket.on('error', () => socket.destroy());
+  socket.on('error', destroySocket);
   if (parts.state.shuttingDown) return refuseUpgrade(socket, 503, 'shutting down', closeTimeoutMs);
   const path = roomFromPath(request.url);
   if (path.kind !== 'room') return refuseUpgrade(socket, 404, 'not a room path', closeTimeoutMs);
@@ -580,8 +581,7 @@ function routeUpgrade(
     metrics.upgradesRefused.inc({ reason: verdict.refusal });
     return refuseUpgrade(socket, verdict.status, verdict.reason, closeTimeoutMs);
   }
-  gate.opened(verdict.ip);
-  socket.once('close', () => gate.closed(verdict.ip));
+  countOpenSocket(gate, socket, verdict.ip);
   // Sign-in and join ticket are checked before any WebSocket exists: refused with 401 (or 503 over the per-user limit).
   void grantUpgrade(parts, request, socket, path.room).then((grant) => {
     if ('refused' in grant) {
@@ -622,9 +622,28 @@ async function grantUpgrade(parts: ServerParts, request: IncomingMessage, socket
   if (identity !== undefined) {
     const perUser = parts.signIn.connectionsPerUser;
     if (!perUser.take(identity.user)) return { refused: 'too many connections for this user', status: 503 };
-    socket.once('close', () => perUser.release(identity.user));
+    releaseOnClose(socket, perUser, identity.user);
   }
   return { resumeToken: resumeTokenFromUrl(request.url), priority, identity };
+}
+
+/**
+ * Counts `socket` open for `ip` until its TCP connection is gone. Its listener is made here, not in
+ * `routeUpgrade`, so it holds the address alone: a closure there would keep the whole upgrade request
+ * (headers, URL, stream state: over 1 KiB) alive for as long as the connection lasts.
+ */
+function countOpenSocket(gate: UpgradeGate, socket: Duplex, ip: string): void {
+  gate.opened(ip);
+  socket.once('close', () => gate.closed(ip));
+}
+
+/** Gives `user`'s connection back when `socket` closes; made here for the reason given at `countOpenSocket`. */
+function releaseOnClose(socket: Duplex, perUser: ConnectionsPerUser, user: string): void {
+  socket.once('close', () => perUser.release(user));
+}
+
+function destroySocket(this: Duplex): void {
+  this.destroy();
 }
 
 /**

@@ -7,23 +7,28 @@ export interface PositionFeedTiming {
    */
   shortQueue: number;
   shortDelayMs: number;
-  /** Longer queues: the first `shortQueue` places after `headDelayMs`, everyone after `sweepDelayMs`. */
-  headDelayMs: number;
-  sweepDelayMs: number;
+  /**
+   * Longer queues the same way in two passes: the first `shortQueue` places at most once every
+   * `headIntervalMs` (ms), everyone after them by a sweep at most once every `sweepIntervalMs`.
+   */
+  headIntervalMs: number;
+  sweepIntervalMs: number;
   /** Longest a refresh may hold the event loop before it yields (a promotion waiting to go out comes first). */
   sliceMs: number;
 }
 
 /**
  * Protocol v1 freshness: 100 ms up to 1,000 queued; beyond, 1 s for the first 1,000 places and 5 s for all.
- * A short line is refreshed as soon as a change is over, so the budget is spent on sending, not waiting.
- * The sweep starts 1 s after a change so that, at ~25 µs a send, even 100k places are refreshed within 5 s.
+ * Every pass starts as soon as a change is over (the turn after it, so the head's `active` goes out first),
+ * so the budget is spent on sending, not waiting: one promotion at 10k queued is everywhere in ~0.3 s at
+ * ~25 µs a send. While changes keep coming, the intervals bound the cost: the head at most 4 times a second,
+ * the sweep once a second, so even 100k places (2.5 s of sends) are refreshed within 5 s.
  */
 export const defaultPositionFeedTiming: PositionFeedTiming = {
   shortQueue: 1000,
   shortDelayMs: 25,
-  headDelayMs: 250,
-  sweepDelayMs: 1000,
+  headIntervalMs: 250,
+  sweepIntervalMs: 1000,
   sliceMs: 2,
 };
 
@@ -58,11 +63,14 @@ export class PositionFeed {
   markDirty(): void {
     if (this.stopped) return;
     const long = this.room.queueLength > this.timing.shortQueue;
-    // A short line: at once (next turn, so changes of this turn are coalesced), but not sooner than
-    // shortDelayMs after the previous refresh started, so a busy line costs at most one pass per interval.
-    const shortDelay = Math.max(0, this.startedAt.head + this.timing.shortDelayMs - this.now());
-    this.schedule('head', long ? this.timing.headDelayMs : shortDelay);
-    if (long) this.schedule('sweep', this.timing.sweepDelayMs);
+    // At once (next turn, so changes of this turn are coalesced), but not sooner than an interval after the
+    // same pass last started, so a busy line costs at most one pass per interval.
+    this.schedule('head', this.dueIn('head', long ? this.timing.headIntervalMs : this.timing.shortDelayMs));
+    if (long) this.schedule('sweep', this.dueIn('sweep', this.timing.sweepIntervalMs));
+  }
+
+  private dueIn(pass: Pass, intervalMs: number): number {
+    return Math.max(0, this.startedAt[pass] + intervalMs - this.now());
   }
 
   stop(): void {

@@ -4,18 +4,8 @@
  * served at /.well-known/jwks.json.
  */
 import { readFile } from 'node:fs/promises';
-import { createPrivateKey, createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
-import {
-  SignJWT,
-  calculateJwkThumbprint,
-  createLocalJWKSet,
-  exportJWK,
-  generateKeyPair,
-  importPKCS8,
-  jwtVerify,
-  type CryptoKey,
-  type JWK,
-} from 'jose';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, createLocalJWKSet, exportJWK, jwtVerify, type JWK } from 'jose';
 import { ConfigError } from '../config/config-error.js';
 
 export interface AdmissionClaims {
@@ -62,6 +52,8 @@ export async function createAdmissionTokenIssuer(opts: {
   const kid = await calculateJwkThumbprint(publicJwk, 'sha256');
   const publishedKey: JWK = { kty: publicJwk.kty, crv: publicJwk.crv, x: publicJwk.x, y: publicJwk.y, kid, alg: admissionTokenAlgorithm, use: 'sig' };
   const keySet = createLocalJWKSet({ keys: [publishedKey] });
+  // The protected header is the same for every token: encoded once.
+  const encodedHeader = base64url(JSON.stringify({ alg: admissionTokenAlgorithm, kid, typ: 'JWT' }));
 
   return {
     async issue(claims, ttlMs, nowMs) {
@@ -74,15 +66,9 @@ export async function createAdmissionTokenIssuer(opts: {
         throw new RangeError(`token lifetime must reach the next whole second, got ttlMs=${ttlMs} at nowMs=${nowMs}`);
       }
       // `sid` names the session for a site's refresh; `jti` makes every token unique.
-      const jwt = new SignJWT({ room: claims.room, sid: claims.session })
-        .setProtectedHeader({ alg: admissionTokenAlgorithm, kid, typ: 'JWT' })
-        .setJti(randomUUID())
-        .setSubject(claims.session)
-        .setIssuer(issuer)
-        .setIssuedAt(iat)
-        .setExpirationTime(exp);
-      const token = await (claims.audience === undefined ? jwt : jwt.setAudience(claims.audience)).sign(privateKey);
-      return { token, expiresAt: exp * 1000 };
+      const payload = { room: claims.room, sid: claims.session, jti: randomUUID(), sub: claims.session, iss: issuer, iat, exp };
+      const signingInput = `${encodedHeader}.${base64url(JSON.stringify(claims.audience === undefined ? payload : { ...payload, aud: claims.audience }))}`;
+      return { token: `${signingInput}.${signES256(signingInput, privateKey)}`, expiresAt: exp * 1000 };
     },
 
     jwks() {
@@ -100,14 +86,24 @@ export async function createAdmissionTokenIssuer(opts: {
   };
 }
 
-async function generateSigningKey(): Promise<{ privateKey: CryptoKey; publicJwk: JWK }> {
-  // Extractable so the public half can be exported for the JWKS.
-  const pair = await generateKeyPair(admissionTokenAlgorithm, { extractable: true });
+const base64url = (text: string): string => Buffer.from(text).toString('base64url');
+
+/**
+ * The JWS signature of `signingInput` (RFC 7515 §5.1) under ES256 (RFC 7518 §3.4: ECDSA P-256 with SHA-256,
+ * R and S as 32 bytes each), base64url-encoded. Signed synchronously with a key object made once: a
+ * promotion's admission token is ready in the turn that admits, with no trip through the thread pool.
+ */
+function signES256(signingInput: string, privateKey: KeyObject): string {
+  return sign('sha256', Buffer.from(signingInput), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+}
+
+async function generateSigningKey(): Promise<{ privateKey: KeyObject; publicJwk: JWK }> {
+  const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   return { privateKey: pair.privateKey, publicJwk: await exportJWK(pair.publicKey) };
 }
 
 /** Loads a P-256 private key from PEM (PKCS#8, or the SEC1 "EC PRIVATE KEY" form openssl also writes). */
-async function loadSigningKey(path: string): Promise<{ privateKey: CryptoKey; publicJwk: JWK }> {
+async function loadSigningKey(path: string): Promise<{ privateKey: KeyObject; publicJwk: JWK }> {
   let pem: string;
   try {
     pem = await readFile(path, 'utf8');
@@ -119,7 +115,7 @@ async function loadSigningKey(path: string): Promise<{ privateKey: CryptoKey; pu
 }
 
 /** A P-256 private key from its PEM text; `source` names it in a ConfigError. */
-async function signingKeyFromPem(pem: string, source: string): Promise<{ privateKey: CryptoKey; publicJwk: JWK }> {
+async function signingKeyFromPem(pem: string, source: string): Promise<{ privateKey: KeyObject; publicJwk: JWK }> {
   let keyObject: KeyObject;
   try {
     keyObject = createPrivateKey({ key: pem, format: 'pem' });
@@ -133,9 +129,7 @@ async function signingKeyFromPem(pem: string, source: string): Promise<{ private
     throw new ConfigError(`${source}: must be an EC P-256 private key for ES256, got ${found}`);
   }
 
-  // Imported once as a CryptoKey so each sign does not convert the key again.
-  const pkcs8 = keyObject.export({ format: 'pem', type: 'pkcs8' }).toString();
-  const privateKey = await importPKCS8(pkcs8, admissionTokenAlgorithm);
+  // Parsed once: each sign uses this key object as it is.
   const publicJwk = await exportJWK(createPublicKey(keyObject));
-  return { privateKey, publicJwk };
+  return { privateKey: keyObject, publicJwk };
 }

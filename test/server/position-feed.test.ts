@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PositionFeed, type PositionFeedTiming } from '../../src/server/position-feed.js';
 import { createSimulatedRoom } from '../support/simulated-room.js';
 
-const timing: PositionFeedTiming = { shortQueue: 10, shortDelayMs: 5, headDelayMs: 20, sweepDelayMs: 60, sliceMs: 0 };
+const timing: PositionFeedTiming = { shortQueue: 10, shortDelayMs: 5, headIntervalMs: 20, sweepIntervalMs: 60, sliceMs: 0 };
 // The feed's delays and slices run on a simulated clock: each test says exactly when a refresh is due.
 beforeEach(() => {
   vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
@@ -85,21 +85,27 @@ describe('position fan-out', () => {
     }
   });
 
-  it('refreshes the head of a long line first and everyone after it by a sliced sweep', async () => {
-    const { room, feed, shown } = roomWithLine(40);
+  it('refreshes a long line in the turn after a quiet change, head first, then at most once per interval', async () => {
+    const { room, feed, shown, sendLog } = roomWithLine(40);
     feed.markDirty();
-    await advance(19);
     expect(shown.size).toBe(0);
-    await advance(1);
-    // At headDelayMs the first 10 places are fresh; the sweep is due at sweepDelayMs.
-    for (const [conn, position] of room.runtime.waitersInOrder(10)) expect(shown.get(conn)).toBe(position);
-    expect(shown.size).toBe(10);
-    await advance(39);
-    expect(shown.size).toBe(10);
-    await advance(1);
-    expect(shown.size).toBeGreaterThan(10);
+    await advance(0);
+    // The head's first slice goes out before the sweep's.
+    expect(sendLog.slice(0, 10).map(([, position]) => position)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     // The sweep runs in slices that yield to the event loop between them, with no delay of their own.
     await advance(1);
+    expectExact(room, shown);
+    // A change right after: the head waits out headIntervalMs, the sweep sweepIntervalMs.
+    room.runtime.message('c0', { type: 'leave' });
+    feed.markDirty();
+    await advance(18);
+    expect(shown.get('c2')).toBe(2);
+    await advance(2);
+    for (const [conn, position] of room.runtime.waitersInOrder(10)) expect(shown.get(conn)).toBe(position);
+    expect(shown.get('c40')).toBe(40);
+    await advance(39);
+    expect(shown.get('c40')).toBe(40);
+    await advance(2);
     expectExact(room, shown);
   });
 
