@@ -7,18 +7,19 @@ import { nanoid } from 'nanoid';
 import { TokenBucket } from '../server/token-bucket.js';
 import { ChatOutbox } from './chat-outbox.js';
 import type { ChatMember, ChatMessage, PendingSay, WaitingRoomClientEvents } from './client-types.js';
+import { maxHistoryAfter, maxHistoryPage, maxSayTextLength } from '../../machines/chat/chat-types.js';
 import { SeenMessages } from './seen-messages.js';
 import { chatMember, chatMessage, isChatMember, isChatMessage } from './server-messages.js';
 
 /** Longest `say` text, in UTF-16 code units (protocol v2 §6). */
-export const MAX_SAY_CHARS = 2000;
+export const MAX_SAY_CHARS = maxSayTextLength;
 /** Largest page `loadOlder()` asks for (protocol v2 §6). */
-export const MAX_HISTORY_PAGE = 200;
+export const MAX_HISTORY_PAGE = maxHistoryPage;
 /** How long says wait after a reconnect for the history that shows which of them the room already stored, ms. */
 export const GAP_WAIT_MS = 3000;
 
 /** Most messages the server puts in one answer to `history after`; a full answer means there may be more. */
-export const HISTORY_AFTER_ANSWER = 1000;
+export const HISTORY_AFTER_ANSWER = maxHistoryAfter;
 /**
  * Says sent per second at most, with a burst of as many: half the server's default rate limit (20/s), which
  * also counts pings and typing, so flushing the queue after a reconnect is not refused.
