@@ -359,7 +359,7 @@ function openRoom(parts: ServerParts, roomConfig: RoomConfig, { createdBy, recov
   return { runtime, feed, rate, tickets, placesPerIp: new PlacesPerIp(), cancelOpening, chat, owner: () => cluster.ownerOf(roomConfig.name) };
 }
 
-/** What a room offers its clients (`hello`): live chat, a durable line, join-ticket priority, site sessions. */
+/** What a room offers its clients (`hello`): live chat, a durable line, join-ticket priority, site sessions, a cluster. */
 function featuresOf(parts: ServerParts, name: string): string[] {
   const room = parts.rooms.get(name);
   if (!room) return [];
@@ -368,6 +368,7 @@ function featuresOf(parts: ServerParts, name: string): string[] {
   if (parts.durable) features.push('durable');
   if (room.tickets !== null) features.push('priority');
   if (room.runtime.settings.siteSessions) features.push('siteSessions');
+  if (parts.cluster) features.push('cluster');
   return features;
 }
 

@@ -27,6 +27,8 @@ describe('one line served by three nodes', () => {
     }
     expect(clients.map((client) => client.lastStatus?.status)).toEqual(['active', 'active', 'queued', 'queued', 'queued']);
     expect(clients.slice(2).map((client) => client.lastStatus?.position)).toEqual([1, 2, 3]);
+    clients[2]!.send({ type: 'hello', v: 2 });
+    expect((await clients[2]!.next((m) => m.type === 'hello')).features).toContain('cluster');
 
     // The view is the same on every node, and names the owner.
     for (const node of cluster.nodes) {
