@@ -125,6 +125,9 @@ export class ClusterNode {
     return Promise.race([caughtUp().catch(() => false), late]);
   }
 
+  /** Told when the NATS connection is lost (false) and back (true), so the node can tell its visitors. */
+  onLinkChange: ((connected: boolean) => void) | null = null;
+
   /** Why the node cannot admit now, or null. */
   notReadyReason(): string | null {
     if (!this.connected) return 'NATS disconnected: not admitting';
@@ -207,6 +210,7 @@ export class ClusterNode {
       if (status.type !== 'disconnect' && status.type !== 'reconnect') continue;
       this.connected = status.type === 'reconnect';
       this.logger.warn({ nats: status.type }, 'NATS connection');
+      this.onLinkChange?.(this.connected);
     }
   }
 }

@@ -30,7 +30,7 @@ import { createLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { PositionFeed, defaultPositionFeedTiming, type PositionFeedTiming, type SendPosition } from './position-feed.js';
 import { resumeTokenFromUrl, roomFromPath } from './room-path.js';
-import { closeWith, createSocketEffects, queuedStatus } from './socket-effects.js';
+import { closeWith, createSocketEffects, queuedStatus, roomMessage } from './socket-effects.js';
 import { createSocketHandlers } from './socket-handlers.js';
 import { TokenBucket } from './token-bucket.js';
 import { UpgradeGate } from './upgrade-gate.js';
@@ -184,6 +184,7 @@ export async function createAnteroomServer(config: ServerConfig, options: Antero
   const cluster = config.nats ? await ClusterNode.join(config, logger) : null;
   const issuer = await createAdmissionTokenIssuer({ keyFile: config.keyFile ?? durable?.secrets.keyFile, ...(cluster ? { keyPem: cluster.secrets.keyPem } : {}) });
   const parts = assembleParts(config, options, logger, issuer, durable, cluster);
+  if (cluster) cluster.onLinkChange = (connected) => tellVisitorsOfLink(parts, connected);
   openStartingRooms(parts, durable);
   durable?.startSnapshots(parts.log, () => [...parts.rooms.values()].map((room) => room.runtime));
   const listeners = createListeners(parts);
@@ -370,6 +371,20 @@ function featuresOf(parts: ServerParts, name: string): string[] {
   if (room.runtime.settings.siteSessions) features.push('siteSessions');
   if (parts.cluster) features.push('cluster');
   return features;
+}
+
+/** What a node's visitors are told while it has lost the cluster (protocol v2 section 2: it says so). */
+export const clusterLinkLostNotice = 'This server lost its link to the cluster: admissions wait until it is back, and every place is kept.';
+
+/**
+ * Tells every visitor of this node that it stopped admitting (a `room` message, `paused`, with the notice
+ * above) when it loses NATS, and the room as it stands when NATS is back.
+ */
+function tellVisitorsOfLink(parts: ServerParts, connected: boolean): void {
+  for (const client of parts.clients.values()) {
+    const message = connected ? roomMessage(client.room) : ({ type: 'room', status: 'paused', notice: clusterLinkLostNotice } as const);
+    if (sendToClient(client, message, parts.config.outboundBudget) === 'overflow') tooSlow(parts, client);
+  }
 }
 
 /** A socket went over its outbound budget: logged, and dropped as an input of its own on the next turn. */

@@ -25,6 +25,9 @@ describe('NATS restart', () => {
     await cluster.nats.kill();
     for (const node of [a, b]) await waitFor(`${node.id} not ready`, async () => (await readiness(node.httpUrl)) === 503, 10_000);
     expect((await getJson(`${a.httpUrl}/readyz`)).reason).toMatch(/NATS/);
+    // Its visitors are told too: the room is paused for them, with a notice saying why.
+    const paused = await first.next((m) => m.type === 'room' && m.status === 'paused', 10_000);
+    expect(paused.notice).toMatch(/lost its link to the cluster/);
     // Nobody is admitted while NATS is away: a seat that frees waits, and a newcomer gets no place yet.
     await seated.close(1000);
     const newcomer = await TestClient.open(`${b.url}/`);
@@ -33,6 +36,7 @@ describe('NATS restart', () => {
 
     await cluster.nats.launch();
     for (const node of [a, b]) await waitFor(`${node.id} ready again`, async () => (await readiness(node.httpUrl)) === 200, 15_000);
+    expect(await first.next((m) => m.type === 'room' && m.status === 'open', 10_000)).toMatchObject({ notice: null });
     // The commands made while NATS was away were kept and carried out once, in order.
     await first.until((status) => status.status === 'active', 15_000);
     await second.until((status) => status.position === 1, 15_000);
