@@ -198,6 +198,8 @@ export class ClusterNode {
     const room = this.rooms.get(this.store.names.roomOfSubject(message.subject) ?? '');
     const entry = parseLogEntry(message.data);
     if (!room || !entry || message.seq <= room.lastSeq) return;
+    // The room's settings are the log's, not this node's rooms file: every replica and every later owner agree.
+    if (entry.opened !== undefined && room.lastSeq === 0) room.runtime.adoptOpened(entry.opened);
     for (const step of entry.steps) room.runtime.applyReplicated(step.decisions, step.at);
     room.replicated(message.seq, entry);
   }
