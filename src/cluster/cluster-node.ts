@@ -12,6 +12,9 @@ import { restoreAdmission } from '../../machines/admission/admission-snapshot.js
 import type { AdmissionState } from '../../machines/admission/admission-state.js';
 import { DeliverPolicy } from '@nats-io/jetstream';
 
+/** How often NATS tells the replica consumer it is alive, ms: two missed and the consumer is made again. */
+const replicaHeartbeatMs = 1000;
+
 /** One node's presence entry, as `/api/cluster` lists it. */
 export interface NodePresence {
   id: string;
@@ -183,7 +186,9 @@ export class ClusterNode {
     const fromSeq = Math.min(...[...this.rooms.values()].map((room) => room.lastSeq + 1));
     const start = fromSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq } : {};
     const consumer = await this.store.js.consumers.get(this.store.names.stream, { filter_subjects: this.store.names.allLogs, ...start });
-    const messages = await consumer.consume();
+    // Heartbeats every second: after a NATS restart the consumer is gone from the server, and the client makes a
+    // new one only once two heartbeats are missed (with the default, 30 s or more of a replica left behind).
+    const messages = await consumer.consume({ idle_heartbeat: replicaHeartbeatMs });
     void (async () => {
       try {
         for await (const message of messages) this.applyEntry(message);
