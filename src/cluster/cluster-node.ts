@@ -105,6 +105,13 @@ export class ClusterNode {
     this.timers.push(setInterval(() => this.rooms.forEach((room) => void room.tick()), leaseStep));
     this.timers.push(setInterval(() => void this.writePresence(describe).catch(() => {}), this.config.leaseTtlMs / 3));
     this.rooms.forEach((room) => void room.tick());
+    void this.holdEarlierRun();
+  }
+
+  /** Once the replicas have caught up, each room holds the connections an earlier run of this node id left. */
+  private async holdEarlierRun(): Promise<void> {
+    if (!(await this.settled(this.config.leaseTtlMs * 3))) return;
+    for (const room of this.rooms.values()) room.holdEarlierRun((conn) => room.runtime.hasConnection(conn));
   }
 
   /**

@@ -318,6 +318,11 @@ export class RoomRuntime {
     this.effects.roomChanged(this.name);
   }
 
+  /** Whether connection `conn` is one of this server's (its socket is here). */
+  hasConnection(conn: string): boolean {
+    return this.connections.has(conn);
+  }
+
   /** The first error an actor of this room failed with, when no `onActorError` was given (replay reads it). */
   failure: unknown = null;
 
