@@ -159,6 +159,7 @@ export class ClusterRoom {
       applied: this.applied.copy(),
       append: (entry, expected) => appendEntry(this.options.store, this.name, entry, expected),
       onDeposed: (error) => this.deposed(owner, error),
+      leaseValid: () => this.lease !== null && Date.now() < this.lease.validUntil,
       before: seatTakenOverFromAnotherNode,
     });
     this.owner = owner;
