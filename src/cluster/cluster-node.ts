@@ -111,7 +111,10 @@ export class ClusterNode {
   /** Once the replicas have caught up, each room holds the connections an earlier run of this node id left. */
   private async holdEarlierRun(): Promise<void> {
     // NATS away at start: try again until the replicas have caught up (or the node stops).
-    while (!(await this.settled(this.config.leaseTtlMs * 3))) if (this.closing) return;
+    while (!(await this.settled(this.config.leaseTtlMs * 3))) {
+      if (this.closing) return;
+      await new Promise((resolve) => setTimeout(resolve, this.config.leaseTtlMs).unref());
+    }
     if (this.closing) return;
     for (const room of this.rooms.values()) room.holdEarlierRun((conn) => room.runtime.hasConnection(conn));
   }
