@@ -150,7 +150,8 @@ export class ClusterNode {
   /** Every node whose presence entry is alive. */
   async nodes(): Promise<NodePresence[]> {
     const out: NodePresence[] = [];
-    for await (const key of await this.store.nodes.keys()) {
+    // The key listing can name a key twice when its entry is written while it runs (presence is, every TTL/3).
+    for (const key of await this.liveNodes()) {
       const entry = await this.store.nodes.get(key).catch(() => null);
       if (entry && entry.length > 0) out.push(entry.json<NodePresence>());
     }
