@@ -12,6 +12,9 @@ import { restoreAdmission } from '../../machines/admission/admission-snapshot.js
 import type { AdmissionState } from '../../machines/admission/admission-state.js';
 import { DeliverPolicy } from '@nats-io/jetstream';
 
+/** How often NATS tells the replica consumer it is alive, ms: two missed and the consumer is made again. */
+const replicaHeartbeatMs = 1000;
+
 /** One node's presence entry, as `/api/cluster` lists it. */
 export interface NodePresence {
   id: string;
@@ -102,6 +105,18 @@ export class ClusterNode {
     this.timers.push(setInterval(() => this.rooms.forEach((room) => void room.tick()), leaseStep));
     this.timers.push(setInterval(() => void this.writePresence(describe).catch(() => {}), this.config.leaseTtlMs / 3));
     this.rooms.forEach((room) => void room.tick());
+    void this.holdEarlierRun();
+  }
+
+  /** Once the replicas have caught up, each room holds the connections an earlier run of this node id left. */
+  private async holdEarlierRun(): Promise<void> {
+    // NATS away at start: try again until the replicas have caught up (or the node stops).
+    while (!(await this.settled(this.config.leaseTtlMs * 3))) {
+      if (this.closing) return;
+      await new Promise((resolve) => setTimeout(resolve, this.config.leaseTtlMs).unref());
+    }
+    if (this.closing) return;
+    for (const room of this.rooms.values()) room.holdEarlierRun((conn) => room.runtime.hasConnection(conn));
   }
 
   /**
@@ -138,7 +153,8 @@ export class ClusterNode {
   /** Every node whose presence entry is alive. */
   async nodes(): Promise<NodePresence[]> {
     const out: NodePresence[] = [];
-    for await (const key of await this.store.nodes.keys()) {
+    // The key listing can name a key twice when its entry is written while it runs (presence is, every TTL/3).
+    for (const key of await this.liveNodes()) {
       const entry = await this.store.nodes.get(key).catch(() => null);
       if (entry && entry.length > 0) out.push(entry.json<NodePresence>());
     }
@@ -186,7 +202,9 @@ export class ClusterNode {
     const fromSeq = Math.min(...[...this.rooms.values()].map((room) => room.lastSeq + 1));
     const start = fromSeq > 1 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: fromSeq } : {};
     const consumer = await this.store.js.consumers.get(this.store.names.stream, { filter_subjects: this.store.names.allLogs, ...start });
-    const messages = await consumer.consume();
+    // Heartbeats every second: after a NATS restart the consumer is gone from the server, and the client makes a
+    // new one only once two heartbeats are missed (with the default, 30 s or more of a replica left behind).
+    const messages = await consumer.consume({ idle_heartbeat: replicaHeartbeatMs });
     void (async () => {
       try {
         for await (const message of messages) this.applyEntry(message);
@@ -201,6 +219,8 @@ export class ClusterNode {
     const room = this.rooms.get(this.store.names.roomOfSubject(message.subject) ?? '');
     const entry = parseLogEntry(message.data);
     if (!room || !entry || message.seq <= room.lastSeq) return;
+    // The room's settings are the log's, not this node's rooms file: every replica and every later owner agree.
+    if (entry.opened !== undefined && room.lastSeq === 0) room.runtime.adoptOpened(entry.opened);
     for (const step of entry.steps) room.runtime.applyReplicated(step.decisions, step.at);
     room.replicated(message.seq, entry);
   }

@@ -159,6 +159,7 @@ export class ClusterRoom {
       applied: this.applied.copy(),
       append: (entry, expected) => appendEntry(this.options.store, this.name, entry, expected),
       onDeposed: (error) => this.deposed(owner, error),
+      leaseValid: () => this.lease !== null && Date.now() < this.lease.validUntil,
       before: seatTakenOverFromAnotherNode,
     });
     this.owner = owner;
@@ -187,15 +188,31 @@ export class ClusterRoom {
     this.sweptAt = Date.now();
     const live = await this.options.liveNodes();
     live.add(this.options.nodeId);
-    const state = this.runtime.admission;
-    const gone: ConnId[] = [];
-    const isGone = (conn: ConnId) => {
+    const gone = this.connsWithoutSocket((conn) => {
       const node = nodeOfConn(conn);
       return node !== null && !live.has(node);
-    };
+    });
+    if (gone.length > 0) await this.owner?.decideOwn({ type: 'holdForRestart', conns: gone });
+  }
+
+  /**
+   * After a restart of this node quicker than its presence entry's TTL, the cluster still counts the earlier
+   * run's connections as alive (they carry the same node id): this node holds them as after a restart, so their
+   * places and seats wait for a resume and are then released instead of being kept by nobody for ever.
+   * Call once the replica has caught up; `isLocal` says whether a connection is this run's.
+   */
+  holdEarlierRun(isLocal: (conn: ConnId) => boolean): void {
+    const earlier = this.connsWithoutSocket((conn) => nodeOfConn(conn) === this.options.nodeId && !isLocal(conn));
+    if (earlier.length > 0) this.forward({ type: 'holdForRestart', conns: earlier });
+  }
+
+  /** The connections in line or seated (not already held) for which `isGone` holds. O(places + seats). */
+  private connsWithoutSocket(isGone: (conn: ConnId) => boolean): ConnId[] {
+    const state = this.runtime.admission;
+    const gone: ConnId[] = [];
     for (const conn of state.ticketByConn.keys()) if (isGone(conn)) gone.push(conn);
     for (const [conn, seat] of state.seats) if (seat.holdUntil == null && seat.siteUntil === undefined && isGone(conn)) gone.push(conn);
-    if (gone.length > 0) await this.owner?.decideOwn({ type: 'holdForRestart', conns: gone });
+    return gone;
   }
 
   private deposed(owner: RoomOwner, error: unknown): void {

@@ -42,10 +42,33 @@ export async function openClusterStore(servers: string[], names: ClusterNames, l
     const kvm = new Kvm(js);
     const bucket = (name: string, ttl: number) => kvm.create(name, { history: 1, ttl }).catch(() => kvm.open(name));
     const [leases, nodes, secrets] = await Promise.all([bucket(names.leaseBucket, leaseTtlMs), bucket(names.nodeBucket, leaseTtlMs), bucket(names.secretBucket, 0)]);
+    await matchLeaseTtl(jsm, leases, nodes, leaseTtlMs, names);
     return { nc, js, jsm, leases, nodes, secrets, names };
   } catch (error) {
     await nc.close().catch(() => {});
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(`--nats ${servers.join(',')}: JetStream is not usable (is nats-server started with -js?): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/**
+ * A bucket keeps the TTL it was made with, and every node times its renewals by its own `--lease-ttl`: a node
+ * whose TTL is longer than the bucket's would see its presence expire between writes (its visitors held as if
+ * it had died), a shorter one would wait longer than it says for a failover. So the buckets follow this node's
+ * TTL when no node of the cluster is alive, and a node whose TTL differs from the live nodes' refuses to start.
+ * @throws ConfigError when live nodes use another lease TTL.
+ */
+async function matchLeaseTtl(jsm: JetStreamManager, leases: KV, nodes: KV, leaseTtlMs: number, names: ClusterNames): Promise<void> {
+  const bucketTtlMs = (await leases.status()).ttl;
+  if (bucketTtlMs === leaseTtlMs && (await nodes.status()).ttl === leaseTtlMs) return;
+  const live: string[] = [];
+  for await (const key of await nodes.keys()) live.push(key);
+  if (live.length > 0) {
+    throw new ConfigError(`--lease-ttl ${leaseTtlMs}: the live nodes of this cluster (${live.join(', ')}) run with a lease TTL of ${bucketTtlMs} ms (bucket ${names.leaseBucket}); give every node the same --lease-ttl`);
+  }
+  const ttl = leaseTtlMs * 1_000_000;
+  for (const bucket of [names.leaseBucket, names.nodeBucket]) {
+    await jsm.streams.update(`KV_${bucket}`, { max_age: ttl, duplicate_window: Math.min(ttl, 120_000 * 1_000_000) });
   }
 }
 

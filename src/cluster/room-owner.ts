@@ -23,6 +23,12 @@ export interface RoomOwnerOptions {
   /** The owner can no longer append (deposed, or NATS failed): it has stopped; the node gives up the lease. */
   onDeposed: (error: unknown) => void;
   now?: () => number;
+  /**
+   * Whether the lease is still this node's to act on (default: always). Checked before every append: a process
+   * paused past its lease (SIGSTOP, a long GC) and resumed must not append even while the new owner has not yet
+   * appended anything, which the expected-sequence check alone cannot tell.
+   */
+  leaseValid?: () => boolean;
   /** A command of the owner's own to decide first, before `command` (null: none). */
   before?: (state: Readonly<AdmissionState>, command: AdmissionCommand) => AdmissionCommand | null;
 }
@@ -153,6 +159,7 @@ export class RoomOwner {
     const entry: LogEntry = { by: this.options.nodeId, steps: batch.map((pending) => pending.step) };
     if (this.lastSeq === 0 && this.opened !== null) entry.opened = this.opened;
     try {
+      if (this.options.leaseValid?.() === false) throw new Error('the lease expired before the append');
       this.lastSeq = await this.options.append(entry, this.lastSeq);
     } catch (error) {
       this.appending = false;

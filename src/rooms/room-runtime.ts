@@ -8,6 +8,7 @@ import { chatDecisionTypes, defaultHistoryLimit, type ChatCommand, type ChatDeci
 import { guestIdentity, type Identity } from '../../machines/identity.js';
 import { recoveredRoomSnapshot, roomMachine, type RoomCommand, type RoomDecision } from '../../machines/room.machine.js';
 import { evolve } from '../../machines/admission/evolve.js';
+import { restoreAdmission, type AdmissionSnapshot } from '../../machines/admission/admission-snapshot.js';
 import type { RoomConfig } from '../config/server-config.js';
 import type { ActorClock } from '../log/actor-clocks.js';
 import type { EventLog } from '../log/event-log.js';
@@ -311,6 +312,20 @@ export class RoomRuntime {
       this.onDecision(decision);
     }
     this.deliverToRoom();
+  }
+
+  /**
+   * Cluster mode: the room as the first entry of its log opened it, with the settings of the node that first
+   * owned it (this node's rooms file may differ). Called before any decision is applied, so nobody is in it.
+   */
+  adoptOpened(opened: AdmissionSnapshot): void {
+    Object.assign(this.room.getSnapshot().context.admission, restoreAdmission(opened));
+    this.effects.roomChanged(this.name);
+  }
+
+  /** Whether connection `conn` is one of this server's (its socket is here). */
+  hasConnection(conn: string): boolean {
+    return this.connections.has(conn);
   }
 
   /** The first error an actor of this room failed with, when no `onActorError` was given (replay reads it). */
