@@ -49,6 +49,8 @@ export class PositionFeed {
   private readonly again: Record<Pass, boolean> = { head: false, sweep: false };
   /** When each pass last started (ms, on `now`). */
   private readonly startedAt: Record<Pass, number> = { head: -Infinity, sweep: -Infinity };
+  /** When each armed pass is due (ms, on `now`). */
+  private readonly dueAt: Record<Pass, number> = { head: Infinity, sweep: Infinity };
   private stopped = false;
   /** Position messages sent, for the fan-out cost figures. */
   sends = 0;
@@ -88,7 +90,15 @@ export class PositionFeed {
       this.again[pass] = true;
       return;
     }
-    this.timers[pass] ??= setTimeout(() => this.run(pass), delayMs);
+    // An armed pass due later than this one asks (the line has just become short) is brought forward.
+    const dueAt = this.now() + delayMs;
+    const armed = this.timers[pass];
+    if (armed !== null) {
+      if (this.dueAt[pass] <= dueAt) return;
+      clearTimeout(armed);
+    }
+    this.dueAt[pass] = dueAt;
+    this.timers[pass] = setTimeout(() => this.run(pass), delayMs);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PositionFeed, type PositionFeedTiming } from '../../src/server/position-feed.js';
+import { defaultPositionFeedTiming, PositionFeed, type PositionFeedTiming } from '../../src/server/position-feed.js';
 import { createSimulatedRoom } from '../support/simulated-room.js';
 
 const timing: PositionFeedTiming = { shortQueue: 10, shortDelayMs: 5, headIntervalMs: 20, sweepIntervalMs: 60, sliceMs: 0 };
@@ -15,7 +15,7 @@ afterEach(() => {
 });
 
 /** A room with `queued` waiters behind one seat, and a feed recording what each waiter was last sent. */
-function roomWithLine(queued: number, answer: (conn: string) => 'sent' | 'deferred' = () => 'sent', now?: () => number) {
+function roomWithLine(queued: number, answer: (conn: string) => 'sent' | 'deferred' = () => 'sent', now?: () => number, feedTiming = timing) {
   const room = createSimulatedRoom({ capacity: 1 });
   for (let i = 0; i <= queued; i++) room.runtime.connect(`c${i}`, `s${i}`);
   const shown = new Map<string, number>();
@@ -35,7 +35,7 @@ function roomWithLine(queued: number, answer: (conn: string) => 'sent' | 'deferr
       }
       return outcome;
     },
-    timing,
+    feedTiming,
     now,
   );
   feeds.push(feed);
@@ -106,6 +106,23 @@ describe('position fan-out', () => {
     await advance(39);
     expect(shown.get('c40')).toBe(40);
     await advance(2);
+    expectExact(room, shown);
+  });
+
+  it('keeps the short-line bound (100 ms) when a long line becomes short while its head waits out its interval', async () => {
+    const { room, feed, shown } = roomWithLine(1002, undefined, undefined, defaultPositionFeedTiming);
+    feed.markDirty();
+    await advance(50);
+    expectExact(room, shown);
+    // Still long (1,001): the head's next pass is due headIntervalMs after the last.
+    room.runtime.message('c1', { type: 'leave' });
+    feed.markDirty();
+    await advance(10);
+    // Now 1,000 queued: the protocol's 100 ms applies from this change on.
+    room.runtime.message('c2', { type: 'leave' });
+    feed.markDirty();
+    await advance(100);
+    expect(room.runtime.queueLength).toBe(1000);
     expectExact(room, shown);
   });
 
