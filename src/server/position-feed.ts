@@ -21,8 +21,9 @@ export interface PositionFeedTiming {
  * Protocol v1 freshness: 100 ms up to 1,000 queued; beyond, 1 s for the first 1,000 places and 5 s for all.
  * Every pass starts as soon as a change is over (the turn after it, so the head's `active` goes out first),
  * so the budget is spent on sending, not waiting: one promotion at 10k queued is everywhere in ~0.3 s at
- * ~25 µs a send. While changes keep coming, the intervals bound the cost: the head at most 4 times a second,
- * the sweep once a second, so even 100k places (2.5 s of sends) are refreshed within 5 s.
+ * ~25 µs a send. While changes keep coming, the intervals bound the cost: a line of up to 1,000 at most every
+ * 25 ms; a longer one's head at most 4 times a second and its sweep once a second, so even 100k places (2.5 s
+ * of sends) are refreshed within 5 s.
  */
 export const defaultPositionFeedTiming: PositionFeedTiming = {
   shortQueue: 1000,
