@@ -21,8 +21,9 @@ export interface PositionFeedTiming {
  * Protocol v1 freshness: 100 ms up to 1,000 queued; beyond, 1 s for the first 1,000 places and 5 s for all.
  * Every pass starts as soon as a change is over (the turn after it, so the head's `active` goes out first),
  * so the budget is spent on sending, not waiting: one promotion at 10k queued is everywhere in ~0.3 s at
- * ~25 µs a send. While changes keep coming, the intervals bound the cost: the head at most 4 times a second,
- * the sweep once a second, so even 100k places (2.5 s of sends) are refreshed within 5 s.
+ * ~25 µs a send. While changes keep coming, the intervals bound the cost: a line of up to 1,000 at most every
+ * 25 ms; a longer one's head at most 4 times a second and its sweep once a second, so even 100k places (2.5 s
+ * of sends) are refreshed within 5 s.
  */
 export const defaultPositionFeedTiming: PositionFeedTiming = {
   shortQueue: 1000,
@@ -49,6 +50,8 @@ export class PositionFeed {
   private readonly again: Record<Pass, boolean> = { head: false, sweep: false };
   /** When each pass last started (ms, on `now`). */
   private readonly startedAt: Record<Pass, number> = { head: -Infinity, sweep: -Infinity };
+  /** When each armed pass is due (ms, on `now`). */
+  private readonly dueAt: Record<Pass, number> = { head: Infinity, sweep: Infinity };
   private stopped = false;
   /** Position messages sent, for the fan-out cost figures. */
   sends = 0;
@@ -88,7 +91,15 @@ export class PositionFeed {
       this.again[pass] = true;
       return;
     }
-    this.timers[pass] ??= setTimeout(() => this.run(pass), delayMs);
+    // An armed pass due later than this one asks (the line has just become short) is brought forward.
+    const dueAt = this.now() + delayMs;
+    const armed = this.timers[pass];
+    if (armed !== null) {
+      if (this.dueAt[pass] <= dueAt) return;
+      clearTimeout(armed);
+    }
+    this.dueAt[pass] = dueAt;
+    this.timers[pass] = setTimeout(() => this.run(pass), delayMs);
   }
 
   /**

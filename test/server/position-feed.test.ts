@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PositionFeed, type PositionFeedTiming } from '../../src/server/position-feed.js';
+import { defaultPositionFeedTiming, PositionFeed, type PositionFeedTiming } from '../../src/server/position-feed.js';
 import { createSimulatedRoom } from '../support/simulated-room.js';
 
 const timing: PositionFeedTiming = { shortQueue: 10, shortDelayMs: 5, headIntervalMs: 20, sweepIntervalMs: 60, sliceMs: 0 };
@@ -15,7 +16,7 @@ afterEach(() => {
 });
 
 /** A room with `queued` waiters behind one seat, and a feed recording what each waiter was last sent. */
-function roomWithLine(queued: number, answer: (conn: string) => 'sent' | 'deferred' = () => 'sent', now?: () => number) {
+function roomWithLine(queued: number, answer: (conn: string) => 'sent' | 'deferred' = () => 'sent', now?: () => number, feedTiming = timing) {
   const room = createSimulatedRoom({ capacity: 1 });
   for (let i = 0; i <= queued; i++) room.runtime.connect(`c${i}`, `s${i}`);
   const shown = new Map<string, number>();
@@ -35,7 +36,7 @@ function roomWithLine(queued: number, answer: (conn: string) => 'sent' | 'deferr
       }
       return outcome;
     },
-    timing,
+    feedTiming,
     now,
   );
   feeds.push(feed);
@@ -107,6 +108,66 @@ describe('position fan-out', () => {
     expect(shown.get('c40')).toBe(40);
     await advance(2);
     expectExact(room, shown);
+  });
+
+  it('keeps the short-line bound (100 ms) when a long line becomes short while its head waits out its interval', async () => {
+    const { room, feed, shown } = roomWithLine(1002, undefined, undefined, defaultPositionFeedTiming);
+    feed.markDirty();
+    await advance(50);
+    expectExact(room, shown);
+    // Still long (1,001): the head's next pass is due headIntervalMs after the last.
+    room.runtime.message('c1', { type: 'leave' });
+    feed.markDirty();
+    await advance(10);
+    // Now 1,000 queued: the protocol's 100 ms applies from this change on.
+    room.runtime.message('c2', { type: 'leave' });
+    feed.markDirty();
+    await advance(100);
+    expect(room.runtime.queueLength).toBe(1000);
+    expectExact(room, shown);
+  });
+
+  it('starves no one under constant churn: each place is recomputed within its interval and a pass after a change', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ leave: fc.nat(), arrive: fc.boolean() }), { minLength: 200, maxLength: 400 }), async (churn) => {
+        const { room, feed, untrue } = roomWithLine(80);
+        // When each waiter's position was last computed (sent or found unchanged), or when it joined.
+        const computed = new Map<string, number>();
+        const feedSend = (feed as unknown as { sendPosition: (conn: string, position: number) => string }).sendPosition;
+        (feed as unknown as { sendPosition: unknown }).sendPosition = (conn: string, position: number) => {
+          computed.set(conn, performance.now());
+          return feedSend(conn, position);
+        };
+        for (const [conn] of room.runtime.waitersInOrder()) computed.set(conn, performance.now());
+        feed.markDirty();
+        const enteredHead = new Map<string, number>();
+        let arrivals = 0;
+        for (const { leave, arrive } of churn) {
+          // A change every millisecond: one leaves the line, or one arrives, or both; the tail stays long.
+          const line = [...room.runtime.waitersInOrder()];
+          if (line.length > 60 && leave % 2 === 0) room.runtime.message(line[leave % line.length]![0], { type: 'leave' });
+          if (arrive || line.length <= 60 || leave % 2 === 1) {
+            const conn = `n${arrivals++}`;
+            room.runtime.connect(conn, `s-${conn}`);
+            computed.set(conn, performance.now());
+          }
+          feed.markDirty();
+          await advance(1);
+          const now = performance.now();
+          for (const [conn, position] of room.runtime.waitersInOrder()) {
+            const inHead = position <= timing.shortQueue;
+            // Moved up into the head in the change just made: the head's interval counts from there.
+            if (inHead && !enteredHead.has(conn)) enteredHead.set(conn, now - 1);
+            const since = Math.max(computed.get(conn)!, inHead ? enteredHead.get(conn)! : -Infinity);
+            // An interval between passes, and the millisecond a pass may take in its slices.
+            expect(now - since, `${conn} at ${position}`).toBeLessThanOrEqual((inHead ? timing.headIntervalMs : timing.sweepIntervalMs) + 2);
+          }
+        }
+        expect(untrue).toEqual([]);
+        feed.stop();
+      }),
+      { numRuns: 15 },
+    );
   });
 
   it('keeps positions exact when the line changes between the slices of a sweep', async () => {

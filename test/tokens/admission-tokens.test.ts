@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, verify } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,29 @@ describe('createAdmissionTokenIssuer with a generated key', () => {
       iat: payload.iat,
       jti: payload.jti,
     });
+  });
+
+  it('signs per RFC 7518 §3.4: R and S, 32 bytes each, that node:crypto verifies against the published key', async () => {
+    const issuer = await createAdmissionTokenIssuer({});
+    const publicKey = createPublicKey({ key: issuer.jwks().keys[0]!, format: 'jwk' });
+    for (let i = 0; i < 50; i++) {
+      const { token } = await issuer.issue({ ...claims, audience: 'https://shop.example' }, 60_000, Date.now());
+      const [header, payload, signature] = token.split('.') as [string, string, string];
+      const rs = Buffer.from(signature, 'base64url');
+      expect(rs.length).toBe(64);
+      const signingInput = Buffer.from(`${header}.${payload}`);
+      expect(verify('sha256', signingInput, { key: publicKey, dsaEncoding: 'ieee-p1363' }, rs)).toBe(true);
+      // The same signature as DER, the form most ECDSA libraries take.
+      const integer = (half: Buffer) => {
+        let bytes = half;
+        while (bytes.length > 1 && bytes[0] === 0 && bytes[1]! < 0x80) bytes = bytes.subarray(1);
+        if (bytes[0]! >= 0x80) bytes = Buffer.concat([Buffer.from([0]), bytes]);
+        return Buffer.concat([Buffer.from([0x02, bytes.length]), bytes]);
+      };
+      const body = Buffer.concat([integer(rs.subarray(0, 32)), integer(rs.subarray(32))]);
+      expect(verify('sha256', signingInput, publicKey, Buffer.concat([Buffer.from([0x30, body.length]), body]))).toBe(true);
+      expect(JSON.parse(Buffer.from(header, 'base64url').toString())).toEqual({ alg: 'ES256', kid: issuer.jwks().keys[0]!.kid, typ: 'JWT' });
+    }
   });
 
   it('gives every token its own jti, and the site origin as aud when there is one', async () => {
