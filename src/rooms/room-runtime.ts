@@ -454,7 +454,7 @@ export class RoomRuntime {
    */
   private actorFailed(error: unknown, conn: string | null): void {
     if (conn !== null) {
-      this.connections.delete(conn);
+      this.forgetConnection(conn);
       // Recorded as the server closing it for an internal error, at the time of the input under way, so the
       // log replays: replay feeds the same `fault` to a live actor, which lets the place go the same way.
       this.log.append(this.name, 'fault', conn, { reason: 'internal' }, this.inputAt);
@@ -462,6 +462,13 @@ export class RoomRuntime {
     }
     if (this.options.onActorError) this.options.onActorError(error, conn);
     else this.failure ??= error;
+  }
+
+  /** A connection's actor ended or failed: nothing of it is kept. */
+  private forgetConnection(conn: string): void {
+    this.connections.delete(conn);
+    this.priorities.delete(conn);
+    this.identities.delete(conn);
   }
 
   private beginInput(): number {
@@ -580,11 +587,7 @@ export class RoomRuntime {
         closeSocket: ({ context }, { reason }) => effects.closeSocket(context.conn, reason),
         sendPingFrame: ({ context }) => effects.sendPingFrame(context.conn),
         terminateSocket: ({ context }) => effects.terminateSocket(context.conn),
-        connectionEnded: ({ context }) => {
-          this.connections.delete(context.conn);
-          this.priorities.delete(context.conn);
-          this.identities.delete(context.conn);
-        },
+        connectionEnded: ({ context }) => this.forgetConnection(context.conn),
       },
     });
   }

@@ -31,11 +31,14 @@ describe("a room's shared connection system", () => {
     runtime.connect('seated-2', 's2');
     for (let i = 0; i < 5000; i++) {
       runtime.connect(`c${i}`, `s-c${i}`);
-      if (i % 100 === 0) runtime.connect(`bad${i}`, `s-bad${i}`);
+      // Failing connections carry a priority and a signed-in identity: neither may stay behind either.
+      if (i % 100 === 0) runtime.connect(`bad${i}`, `s-bad${i}`, null, 2, { user: `u${i}`, name: `U${i}`, authenticated: true });
       runtime.closed(`c${i}`, 1000);
     }
     expect([...runtime.connectionIds()].sort()).toEqual(['seated-1', 'seated-2']);
     expect(systemChildren(runtime)).toBe(2);
+    const kept = runtime as unknown as { priorities: Map<string, number>; identities: Map<string, unknown> };
+    expect([kept.priorities.size, kept.identities.size]).toEqual([0, 0]);
     runtime.stop();
     expect(systemChildren(runtime)).toBe(0);
   });
