@@ -23,7 +23,8 @@ import { createAdmissionTokenIssuer, type AdmissionTokenIssuer } from '../tokens
 import { createResumeTokens, type ResumeTokens } from '../tokens/resume-tokens.js';
 import { AddressRate } from './address-rate.js';
 import { AdmissionRate } from './admission-rate.js';
-import { sendToClient, type ClientSocket } from './client-socket.js';
+import { sendSerialized, sendToClient, type ClientSocket } from './client-socket.js';
+import type { RoomMessage } from '../protocol/messages.js';
 import { createHttpHandler, type HttpApiDeps, type HttpSurface } from './http-api.js';
 import { boundRequestTimes, HandshakeGuard } from './handshake-guard.js';
 import { createLogger } from './logger.js';
@@ -381,9 +382,19 @@ export const clusterLinkLostNotice = 'This server lost its link to the cluster: 
  * above) when it loses NATS, and the room as it stands when NATS is back.
  */
 function tellVisitorsOfLink(parts: ServerParts, connected: boolean): void {
-  for (const client of parts.clients.values()) {
-    const message = connected ? roomMessage(client.room) : ({ type: 'room', status: 'paused', notice: clusterLinkLostNotice } as const);
-    if (sendToClient(client, message, parts.config.outboundBudget) === 'overflow') tooSlow(parts, client);
+  const lost: RoomMessage = { type: 'room', status: 'paused', notice: clusterLinkLostNotice };
+  for (const room of parts.rooms.values()) {
+    // One serialisation per room, shared by its visitors.
+    const message = connected ? roomMessage(room.runtime) : lost;
+    const json = JSON.stringify(message);
+    let sent = 0;
+    for (const client of parts.clients.values()) {
+      if (client.room !== room.runtime) continue;
+      const outcome = sendSerialized(client, json, parts.config.outboundBudget);
+      if (outcome === 'sent') sent++;
+      else if (outcome === 'overflow') tooSlow(parts, client);
+    }
+    parts.metrics.sentToMany(message, sent);
   }
 }
 

@@ -96,19 +96,21 @@ class SocketEffects implements ConnectionEffects {
     this.deps.clients.get(conn)?.ws.terminate();
   }
 
+  /** A live room's decision, kept in its history store. */
+  storeChat(decision: ChatDecision): void {
+    this.deps.chat?.store(decision);
+  }
+
+  /** A live room's decision, sent to the members it concerns. */
+  chat(decision: ChatDecision): void {
+    this.deps.chat?.decided(decision);
+  }
+
   /**
    * Sends the `room` message to every connection in the room (an operator change or the draw: rare, so a full
    * pass), and has the next fan-out send every waiter a fresh status, which carries the new room status and,
    * after the draw, the drawn position.
    */
-  storeChat(decision: ChatDecision): void {
-    this.deps.chat?.store(decision);
-  }
-
-  chat(decision: ChatDecision): void {
-    this.deps.chat?.decided(decision);
-  }
-
   roomChanged(): void {
     for (const client of this.deps.clients.values()) {
       if (client.room.name !== this.deps.room.name) continue;
