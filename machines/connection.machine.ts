@@ -199,9 +199,10 @@ export const connectionMachine = setup({
                 { type: 'sendQueuedStatus', params: ({ event }) => ({ position: event.position, queueLength: event.queueLength }) },
               ],
             },
-            ping: { actions: 'clearProbes' },
-            pong: { actions: 'clearProbes' },
-            activity: { actions: 'clearProbes' },
+            // Most heartbeats find no probe to clear: taking no transition then spares a new snapshot each.
+            ping: { guard: 'probeUnanswered', actions: 'clearProbes' },
+            pong: { guard: 'probeUnanswered', actions: 'clearProbes' },
+            activity: { guard: 'probeUnanswered', actions: 'clearProbes' },
             resume: [
               { guard: 'resumeTokenInvalid', actions: ['clearProbes', 'refuseResume'] },
               { actions: ['clearProbes', { type: 'reportResume', params: ({ event }) => ({ session: event.session! }) }] },

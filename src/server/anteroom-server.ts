@@ -35,6 +35,7 @@ import { closeWith, createSocketEffects, queuedStatus, roomMessage } from './soc
 import { createSocketHandlers } from './socket-handlers.js';
 import { TokenBucket } from './token-bucket.js';
 import { UpgradeGate } from './upgrade-gate.js';
+import { ArrivalLine } from './arrival-line.js';
 import { createRoomSet, type RunTimeRooms } from './run-time-rooms.js';
 import { createSiteSessionRoutes } from './site-sessions-api.js';
 import { checkedTicketVerifier, createTicketVerifier, priorityForUpgrade, ticketFromUrl, type TicketVerifier } from './join-tickets.js';
@@ -123,6 +124,11 @@ const listenBacklog = 4096;
 
 /** Costly operator reads (event pages, new event streams, metrics scrapes) per client address: per second, and saved up. */
 const opsReadRate = 20;
+/**
+ * Longest the event loop is spent accepting arrivals before it turns to timers and sockets again, ms: a storm
+ * of arrivals delays an admission by about this much, not by the storm.
+ */
+const arrivalSliceMs = 4;
 const opsReadBurst = 40;
 
 /** Everything the server's steps share: made once by `createAnteroomServer`. */
@@ -143,6 +149,8 @@ interface ServerParts {
   state: { shuttingDown: boolean; eventLogFailure: Error | null };
   /** Connections still mid-handshake, on every listener. */
   handshakes: HandshakeGuard[];
+  /** Upgrades granted and waiting, in order, to become WebSockets and join their room. */
+  arrivals: ArrivalLine;
   /** The data dir (`--data-dir`): the log's segments, snapshots and recovered rooms; null in memory. */
   durable: DurableStore | null;
   /** Sign-in at the upgrade, the built-in accounts and the per-user connection limit. */
@@ -239,11 +247,13 @@ function assembleParts(config: ServerConfig, options: AnteroomServerOptions, log
   });
   const heldPlaces = new HeldPlaces(log);
   const gate = new UpgradeGate(config, (ip) => heldPlaces.from(ip));
+  const arrivals = new ArrivalLine(arrivalSliceMs, (error) => logger.error({ err: error }, 'accepting a connection failed'));
   metrics = new ServerMetrics({
     log,
     rooms,
     openConnections: () => gate.openCount,
     pendingHandshakes: () => handshakes.reduce((sum, guard) => sum + guard.pendingCount, 0),
+    arrivalsWaiting: () => arrivals.length,
   });
   const database = databaseParts(config.dataDir);
   return {
@@ -265,6 +275,7 @@ function assembleParts(config: ServerConfig, options: AnteroomServerOptions, log
     closeTimeoutMs: options.closeTimeoutMs ?? defaultCloseTimeoutMs,
     state,
     handshakes,
+    arrivals,
   };
 }
 
@@ -616,13 +627,15 @@ function routeUpgrade(
       metrics.upgradesRefused.inc({ reason: grant.status === 401 ? 'unauthorized' : 'max_connections_per_user' });
       return refuseUpgrade(socket, grant.status, grant.refused, closeTimeoutMs);
     }
-    wss.handleUpgrade(request, socket, head, (ws) => {
-      const room = parts.rooms.get(path.room);
-      // Accepted first so a browser can read why: the close code says the room does not exist.
-      if (!room) return closeWithoutRoom(ws, 'unknownRoom');
-      if (parts.state.shuttingDown) return closeWithoutRoom(ws, parts.durable ? 'restart' : 'shutdown');
-      accept(ws, room, verdict.ip, grant);
-    });
+    parts.arrivals.push(() =>
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        const room = parts.rooms.get(path.room);
+        // Accepted first so a browser can read why: the close code says the room does not exist.
+        if (!room) return closeWithoutRoom(ws, 'unknownRoom');
+        if (parts.state.shuttingDown) return closeWithoutRoom(ws, parts.durable ? 'restart' : 'shutdown');
+        accept(ws, room, verdict.ip, grant);
+      }),
+    );
   });
 }
 

@@ -12,6 +12,8 @@ export interface MetricSources {
   rooms: ReadonlyMap<string, { readonly runtime: Pick<RoomRuntime, 'capacity' | 'activeCount' | 'queueLength' | 'heldCount'> }>;
   openConnections: () => number;
   pendingHandshakes: () => number;
+  /** Upgrades granted and waiting their turn to become WebSockets. */
+  arrivalsWaiting: () => number;
   /** Node process metrics (CPU, memory, event-loop lag, handles, GC); on by default. */
   processMetrics?: boolean;
 }
@@ -213,6 +215,14 @@ function defineGauges(sources: MetricSources, registers: Registry[]): void {
     registers,
     collect() {
       this.set(sources.pendingHandshakes());
+    },
+  });
+  new Gauge({
+    name: 'anteroom_arrivals_waiting',
+    help: 'Upgrades granted and waiting their turn to become WebSockets (a storm of arrivals is taken in slices).',
+    registers,
+    collect() {
+      this.set(sources.arrivalsWaiting());
     },
   });
   const roomGauge = (name: string, help: string, read: (runtime: Pick<RoomRuntime, 'capacity' | 'activeCount' | 'queueLength' | 'heldCount'>) => number) =>

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { ArrivalLine } from '../../src/server/arrival-line.js';
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A clock that moves only when an arrival says it took time. */
+function steppedClock() {
+  let now = 0;
+  return { now: () => now, spend: (ms: number) => (now += ms) };
+}
+
+describe('ArrivalLine', () => {
+  it('takes arrivals in order, in a later turn, not in the caller’s', async () => {
+    const clock = steppedClock();
+    const line = new ArrivalLine(4, (error) => { throw error; }, clock.now);
+    const taken: number[] = [];
+    for (let i = 0; i < 5; i++) line.push(() => taken.push(i));
+    expect(taken).toEqual([]);
+    expect(line.length).toBe(5);
+    await nextTurn();
+    expect(taken).toEqual([0, 1, 2, 3, 4]);
+    expect(line.length).toBe(0);
+  });
+
+  it('yields the loop once a slice has run for sliceMs, and goes on in the next turn', async () => {
+    const clock = steppedClock();
+    const line = new ArrivalLine(4, (error) => { throw error; }, clock.now);
+    const events: string[] = [];
+    for (let i = 0; i < 10; i++) line.push(() => { events.push(`a${i}`); clock.spend(1); });
+    // Queued after the line's first slice: it runs between slices, as a timer or a socket would.
+    setImmediate(() => events.push('other'));
+    await nextTurn();
+    await nextTurn();
+    await nextTurn();
+    await nextTurn();
+    expect(events).toEqual(['a0', 'a1', 'a2', 'a3', 'other', 'a4', 'a5', 'a6', 'a7', 'a8', 'a9']);
+  });
+
+  it('always takes one arrival per slice, however long it runs', async () => {
+    const clock = steppedClock();
+    const line = new ArrivalLine(4, (error) => { throw error; }, clock.now);
+    const taken: number[] = [];
+    for (let i = 0; i < 3; i++) line.push(() => { taken.push(i); clock.spend(50); });
+    await nextTurn();
+    expect(taken).toEqual([0]);
+    await nextTurn();
+    await nextTurn();
+    expect(taken).toEqual([0, 1, 2]);
+  });
+
+  it('reports an arrival that throws and still takes the ones after it', async () => {
+    const clock = steppedClock();
+    const errors: unknown[] = [];
+    const line = new ArrivalLine(4, (error) => errors.push(error), clock.now);
+    const taken: number[] = [];
+    line.push(() => taken.push(1));
+    line.push(() => { throw new Error('boom'); });
+    line.push(() => taken.push(3));
+    await nextTurn();
+    expect(taken).toEqual([1, 3]);
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as Error).message).toBe('boom');
+  });
+
+  it('keeps order across thousands of arrivals pushed while it drains', async () => {
+    const clock = steppedClock();
+    const line = new ArrivalLine(4, (error) => { throw error; }, clock.now);
+    const taken: number[] = [];
+    let pushed = 0;
+    const pushOne = () => {
+      const n = pushed++;
+      line.push(() => {
+        taken.push(n);
+        clock.spend(0.5);
+        // Arrivals keep coming while the line drains.
+        if (pushed < 5_000) pushOne();
+      });
+    };
+    for (let i = 0; i < 100; i++) pushOne();
+    while (line.length > 0) await nextTurn();
+    expect(taken).toHaveLength(5_000);
+    expect(taken).toEqual([...taken].sort((a, b) => a - b));
+  });
+});
