@@ -24,43 +24,85 @@ interface SharedSystem {
  *
  * Its scheduler arms each delayed event on the clock of the actor that raised it (`createActor(…, {clock})`),
  * so every actor still numbers its own timers for the log, and it keeps each actor's timers apart, so stopping
- * one costs its own timers, not a scan of the room's. Done and error events a connection would send its
- * parent go nowhere: the runtime observes each actor itself.
+ * one costs its own timers, not a scan of the room's. An actor that fails tells its parent, and the parent
+ * tells `onFailed` (the actor's id, what it threw), so no actor needs an observer of its own; its done event
+ * goes nowhere.
  */
-export function connectionSystemParent(inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void)): AnyActorRef {
+export function connectionSystemParent(
+  onFailed: (actorId: string, error: unknown) => void,
+  inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void),
+): AnyActorRef {
   // A never-started actor lends its system: built by XState, so registration, relays and inspection are its own.
   // Inspected from after its making, so the inspector is not shown this stand-in.
   const system = createActor(fromCallback(() => {})).system as unknown as SharedSystem;
   if (inspect !== undefined) system.inspect(inspect);
-  const timers = new WeakMap<AnyActorRef, Map<string, unknown>>();
+  const timers = new WeakMap<AnyActorRef, ArmedTimers>();
   let nextId = 0;
   const scheduler: Scheduler = {
-    schedule(source, target, event, delay, id = `t${++nextId}`) {
+    schedule(source, target, event, delay, id) {
+      const key = id ?? `t${++nextId}`;
       let own = timers.get(source);
-      if (!own) timers.set(source, (own = new Map()));
+      if (!own) timers.set(source, (own = new ArmedTimers()));
       const mine = own;
       const timeout = (source as ClockedActor).clock.setTimeout(() => {
-        mine.delete(id);
+        mine.take(key);
         system._relay(source, target, event);
       }, delay);
-      mine.set(id, timeout);
+      mine.arm(key, timeout);
     },
     cancel(source, id) {
-      const own = timers.get(source);
-      const timeout = own?.get(id);
-      if (timeout === undefined) return;
-      own!.delete(id);
-      (source as ClockedActor).clock.clearTimeout(timeout);
+      const timeout = timers.get(source)?.take(id);
+      if (timeout !== undefined) (source as ClockedActor).clock.clearTimeout(timeout);
     },
     cancelAll(source) {
       const own = timers.get(source);
       if (!own) return;
-      for (const timeout of own.values()) (source as ClockedActor).clock.clearTimeout(timeout);
+      for (const timeout of own.all()) (source as ClockedActor).clock.clearTimeout(timeout);
       timers.delete(source);
     },
   };
   system.scheduler = scheduler;
-  return { system, _send() {} } as unknown as AnyActorRef;
+  const _send = (event: { type: string; actorId?: string; error?: unknown }) => {
+    if (event.type.startsWith('xstate.error.actor.')) onFailed(event.actorId!, event.error);
+  };
+  return { system, _send } as unknown as AnyActorRef;
+}
+
+/**
+ * One actor's armed timers by id. A connection has one armed at a time (its states' delays exclude each
+ * other), so the first sits in a slot of its own and a map is made only for a second: most connections wait
+ * in line, and this is paid once per waiting visitor.
+ */
+class ArmedTimers {
+  private id: string | null = null;
+  private timeout: unknown = undefined;
+  private more: Map<string, unknown> | null = null;
+
+  arm(id: string, timeout: unknown): void {
+    if (this.id === null || this.id === id) {
+      this.id = id;
+      this.timeout = timeout;
+    } else (this.more ??= new Map()).set(id, timeout);
+  }
+
+  /** Forgets the timer armed under `id` and returns its handle (undefined when none is). */
+  take(id: string): unknown {
+    if (this.id === id) {
+      const timeout = this.timeout;
+      this.id = null;
+      this.timeout = undefined;
+      return timeout;
+    }
+    const timeout = this.more?.get(id);
+    this.more?.delete(id);
+    return timeout;
+  }
+
+  all(): unknown[] {
+    const handles = this.more ? [...this.more.values()] : [];
+    if (this.id !== null) handles.push(this.timeout);
+    return handles;
+  }
 }
 
 /**

@@ -139,7 +139,7 @@ export class RoomRuntime {
     this.effects = options.effects;
     this.now = options.now ?? Date.now;
     this.machine = this.wireConnectionMachine();
-    this.connectionParent = connectionSystemParent(options.inspect);
+    this.connectionParent = connectionSystemParent((actorId, error) => this.actorFailed(error, connOfActor(actorId)), options.inspect);
     if (options.recovered) {
       // Not operator settings: the configuration at this start decides them.
       options.recovered.resumeWindowMs = this.config.resumeWindowMs;
@@ -182,9 +182,10 @@ export class RoomRuntime {
     this.log.append(this.name, 'connected', conn, data, this.beginInput());
     if (priority > 0) this.priorities.set(conn, priority);
     if (identity?.authenticated) this.identities.set(conn, identity);
+    const id = connectionActorId(conn);
     const actor = createActor(this.machine, {
-      id: `conn:${conn}`,
-      systemId: `conn:${conn}`,
+      id,
+      systemId: id,
       input: {
         conn,
         session,
@@ -200,7 +201,7 @@ export class RoomRuntime {
       parent: this.connectionParent,
     });
     this.connections.set(conn, actor);
-    actor.subscribe({ error: (error) => this.actorFailed(error, conn) });
+    // A failure reaches `actorFailed` through the shared parent (see `connectionSystemParent`).
     actor.start();
     this.deliverToRoom();
   }
@@ -630,6 +631,15 @@ function membershipAfter(decision: AdmissionDecision, identityOf: (conn: string,
  * armed (1, 2, 3, …), which replay reproduces exactly, and reports each that fires to the runtime. A small
  * object per connection, with its methods shared on the prototype.
  */
+/** A connection actor's id (and system id) in its room's shared system. */
+function connectionActorId(conn: string): string {
+  return `conn:${conn}`;
+}
+
+function connOfActor(actorId: string): string {
+  return actorId.slice('conn:'.length);
+}
+
 class ActorTimerClock implements ActorClock {
   private armed = 0;
 

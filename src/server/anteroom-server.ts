@@ -674,12 +674,13 @@ async function grantUpgrade(parts: ServerParts, request: IncomingMessage, socket
  */
 function countOpenSocket(gate: UpgradeGate, socket: Duplex, ip: string): void {
   gate.opened(ip);
-  socket.once('close', () => gate.closed(ip));
+  // `on`, not `once`: close comes once anyway, and `once` would add a wrapper for as long as the socket lives.
+  socket.on('close', () => gate.closed(ip));
 }
 
 /** Gives `user`'s connection back when `socket` closes; made here for the reason given at `countOpenSocket`. */
 function releaseOnClose(socket: Duplex, perUser: ConnectionsPerUser, user: string): void {
-  socket.once('close', () => perUser.release(user));
+  socket.on('close', () => perUser.release(user));
 }
 
 function destroySocket(this: Duplex): void {
@@ -711,7 +712,6 @@ function acceptClient(parts: ServerParts, handlers: SocketHandlers, ws: WebSocke
     ws,
     room: room.runtime,
     ip,
-    openedAt: Date.now(),
     session,
     resumeToken: parts.resumeTokens.mint(room.runtime.name, session),
     sentPosition: 0,

@@ -9,7 +9,6 @@ export interface ClientSocket {
   readonly ws: WebSocket;
   readonly room: RoomRuntime;
   readonly ip: string;
-  readonly openedAt: number;
   /** The session whose place this socket holds (changes on resume). */
   session: string;
   resumeToken: string;

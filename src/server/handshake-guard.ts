@@ -19,6 +19,8 @@ export interface HandshakeGuardOptions {
 interface PendingConnection {
   timer: ReturnType<typeof setTimeout>;
   address: string;
+  /** Its `close` listener, taken off once the handshake is over: a socket that stays open does not keep it. */
+  onClose: () => void;
 }
 
 /**
@@ -79,9 +81,10 @@ export class HandshakeGuard {
       socket.destroy();
     }, this.options.timeoutMs);
     timer.unref();
-    this.pending.set(socket, { timer, address });
+    const onClose = () => this.settle(socket);
+    this.pending.set(socket, { timer, address, onClose });
     this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
-    socket.once('close', () => this.settle(socket));
+    socket.on('close', onClose);
   }
 
   private refusalFor(address: string): 'too_many_pending' | 'too_many_pending_per_ip' | null {
@@ -95,6 +98,7 @@ export class HandshakeGuard {
     const entry = this.pending.get(socket);
     if (entry === undefined) return;
     clearTimeout(entry.timer);
+    socket.removeListener('close', entry.onClose);
     this.pending.delete(socket);
     const count = (this.perAddress.get(entry.address) ?? 1) - 1;
     if (count <= 0) this.perAddress.delete(entry.address);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SimulatedClock } from 'xstate';
+import { createActor, setup, SimulatedClock } from 'xstate';
+import { connectionSystemParent, stopConnectionActor } from '../../src/rooms/connection-system.js';
 import { defaultRoomSettings } from '../../src/config/server-config.js';
 import { EventLog } from '../../src/log/event-log.js';
 import { RoomRuntime, silentConnectionEffects } from '../../src/rooms/room-runtime.js';
@@ -41,5 +42,44 @@ describe("a room's shared connection system", () => {
     expect([kept.priorities.size, kept.identities.size]).toEqual([0, 0]);
     runtime.stop();
     expect(systemChildren(runtime)).toBe(0);
+  });
+});
+
+describe('connectionSystemParent', () => {
+  /** Two delays armed at once, in parallel regions, so one actor holds more than one timer. */
+  const twoTimers = setup({ types: { events: {} as { type: 'cancelFast' } } }).createMachine({
+    type: 'parallel',
+    states: {
+      fast: {
+        initial: 'waiting',
+        states: { waiting: { after: { 100: 'done' }, on: { cancelFast: 'cancelled' } }, done: {}, cancelled: {} },
+      },
+      slow: { initial: 'waiting', states: { waiting: { after: { 300: 'done' } }, done: {} } },
+    },
+  });
+
+  it('keeps several timers of one actor apart: each fires or is cancelled on its own, and stopping clears the rest', () => {
+    const clock = new SimulatedClock();
+    const parent = connectionSystemParent(() => {});
+    const a = createActor(twoTimers, { clock, parent }).start();
+    const b = createActor(twoTimers, { clock, parent }).start();
+    a.send({ type: 'cancelFast' });
+    clock.increment(150);
+    expect(a.getSnapshot().value).toEqual({ fast: 'cancelled', slow: 'waiting' });
+    expect(b.getSnapshot().value).toEqual({ fast: 'done', slow: 'waiting' });
+    stopConnectionActor(b);
+    clock.increment(200);
+    expect(a.getSnapshot().value).toEqual({ fast: 'cancelled', slow: 'done' });
+    expect(b.getSnapshot().value).toEqual({ fast: 'done', slow: 'waiting' });
+  });
+
+  it('tells onFailed which actor failed and with what', () => {
+    const failures: Array<[string, unknown]> = [];
+    const parent = connectionSystemParent((actorId, error) => failures.push([actorId, error]));
+    const breaks = setup({ actions: { boom: () => { throw new Error('boom'); } } }).createMachine({ entry: 'boom' });
+    createActor(breaks, { id: 'conn:x', parent }).start();
+    expect(failures).toHaveLength(1);
+    expect(failures[0]![0]).toBe('conn:x');
+    expect((failures[0]![1] as Error).message).toBe('boom');
   });
 });

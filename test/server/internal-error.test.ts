@@ -71,7 +71,7 @@ describe('an admission token that cannot be signed', () => {
     const runtime = new RoomRuntime({ settings, log, clockFor: () => clock, now: () => clock.now(), effects });
     const join = (conn: string) => {
       const ws = fakeSocket();
-      const client = { conn, ws, room: runtime, ip: '127.0.0.1', openedAt: 0, session: `s-${conn}`, resumeToken: '', sentPosition: 0, tokenRefresh: null, overflowed: false, bucket: new TokenBucket(20, 40, 0) };
+      const client = { conn, ws, room: runtime, ip: '127.0.0.1', session: `s-${conn}`, resumeToken: '', sentPosition: 0, tokenRefresh: null, overflowed: false, bucket: new TokenBucket(20, 40, 0) };
       clients.set(conn, client as unknown as ClientSocket);
       runtime.connect(conn, client.session);
       return ws;
