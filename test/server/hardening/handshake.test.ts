@@ -201,4 +201,16 @@ describe('origin allowlist', () => {
     expect(await status(`http://${own.hostname}:${Number(own.port) + 1}`)).toBe(403);
     expect(await status('https://evil.example')).toBe(403);
   });
+
+  it('leaves no handshake listener on a socket once it is a WebSocket, and still counts it open until it closes', async () => {
+    live = await startServer([]);
+    const client = await TestClient.open(live.url);
+    await client.next((m) => m.type === 'status');
+    const [accepted] = [...live.server.clients.values()];
+    const socket = (accepted!.ws as unknown as { _socket: Socket })._socket;
+    expect(socket.listeners('close').map((listener) => listener.name)).not.toContain('bound settle');
+    expect(live.server.gate.openCount).toBe(1);
+    await client.close();
+    await waitFor('the socket to be counted closed', () => live!.server.gate.openCount === 0);
+  });
 });
