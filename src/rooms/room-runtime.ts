@@ -13,7 +13,7 @@ import type { RoomConfig } from '../config/server-config.js';
 import type { ActorClock } from '../log/actor-clocks.js';
 import type { EventLog } from '../log/event-log.js';
 import { identityRecord } from './connection-identity.js';
-import { connectionSystemParent, stopConnectionActor } from './connection-system.js';
+import { connectionSystemParent, lightenConnectionActor, stopConnectionActor } from './connection-system.js';
 import type { InboundMessage, RoomAdminCommand } from './room-inputs.js';
 
 export type { InboundMessage, RoomAdminCommand } from './room-inputs.js';
@@ -203,6 +203,7 @@ export class RoomRuntime {
     this.connections.set(conn, actor);
     // A failure reaches `actorFailed` through the shared parent (see `connectionSystemParent`).
     actor.start();
+    lightenConnectionActor(actor);
     this.deliverToRoom();
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, setup, SimulatedClock } from 'xstate';
-import { connectionSystemParent, stopConnectionActor } from '../../src/rooms/connection-system.js';
+import { connectionSystemParent, lightenConnectionActor, stopConnectionActor } from '../../src/rooms/connection-system.js';
 import { defaultRoomSettings } from '../../src/config/server-config.js';
 import { EventLog } from '../../src/log/event-log.js';
 import { RoomRuntime, silentConnectionEffects } from '../../src/rooms/room-runtime.js';
@@ -81,5 +81,39 @@ describe('connectionSystemParent', () => {
     expect(failures).toHaveLength(1);
     expect(failures[0]![0]).toBe('conn:x');
     expect((failures[0]![1] as Error).message).toBe('boom');
+  });
+});
+
+describe('lightenConnectionActor', () => {
+  const ticking = setup({ types: { events: {} as { type: 'go' } } }).createMachine({
+    initial: 'idle',
+    states: { idle: { on: { go: 'waiting' } }, waiting: { after: { 100: 'done' } }, done: { type: 'final' } },
+  });
+
+  it('keeps an actor working (events, timers, completion) while its options and listener map are shared', () => {
+    const clock = new SimulatedClock();
+    const parent = connectionSystemParent(() => {});
+    const [a, b] = [0, 1].map(() => {
+      const actor = createActor(ticking, { clock, parent, input: { big: 'x'.repeat(1000) } }).start();
+      lightenConnectionActor(actor);
+      return actor;
+    });
+    const internals = (actor: typeof a) => actor as unknown as { options: object; eventListeners: Map<string, unknown> };
+    expect(internals(a!).options).toBe(internals(b!).options);
+    expect(internals(a!).eventListeners).toBe(internals(b!).eventListeners);
+    a!.send({ type: 'go' });
+    clock.increment(99);
+    expect(a!.getSnapshot().value).toBe('waiting');
+    clock.increment(1);
+    expect(a!.getSnapshot().status).toBe('done');
+    expect(b!.getSnapshot().value).toBe('idle');
+    stopConnectionActor(b!);
+    expect(b!.getSnapshot().status).toBe('stopped');
+  });
+
+  it('refuses a listener for emitted events instead of sharing it with every actor', () => {
+    const actor = createActor(ticking, { parent: connectionSystemParent(() => {}) }).start();
+    lightenConnectionActor(actor);
+    expect(() => actor.on('anything', () => {})).toThrow(TypeError);
   });
 });
