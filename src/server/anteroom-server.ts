@@ -633,7 +633,14 @@ function routeUpgrade(
         // Accepted first so a browser can read why: the close code says the room does not exist.
         if (!room) return closeWithoutRoom(ws, 'unknownRoom');
         if (parts.state.shuttingDown) return closeWithoutRoom(ws, parts.durable ? 'restart' : 'shutdown');
-        accept(ws, room, verdict.ip, grant);
+        try {
+          accept(ws, room, verdict.ip, grant);
+        } catch (error) {
+          // Not left open with no actor to answer it: closed as an internal error (its close gives back what
+          // it counted), and the arrival line logs why.
+          closeWithoutRoom(ws, 'internal');
+          throw error;
+        }
       }),
     );
   });
@@ -692,7 +699,7 @@ function destroySocket(this: Duplex): void {
  * what the peer sends may be refused by `ws` (too large, bad UTF-8, a protocol error): that error is this
  * socket's alone, so it is caught here, never left to end the process.
  */
-function closeWithoutRoom(ws: WebSocket, reason: 'unknownRoom' | 'shutdown' | 'restart' | 'placesPerIp'): void {
+function closeWithoutRoom(ws: WebSocket, reason: 'unknownRoom' | 'shutdown' | 'restart' | 'placesPerIp' | 'internal'): void {
   ws.on('error', () => {});
   closeWith(ws, reason);
 }
@@ -700,10 +707,6 @@ function closeWithoutRoom(ws: WebSocket, reason: 'unknownRoom' | 'shutdown' | 'r
 /** Registers a new socket in its room: it gets a session, a resume token and its place. */
 function acceptClient(parts: ServerParts, handlers: SocketHandlers, ws: WebSocket, room: ServedRoom, ip: string, grant: UpgradeGrant): void {
   const { resumeToken, priority, identity } = grant;
-  // Refused before it is placed, like an unknown room: the log never sees it.
-  // Places held for the address's dropped connections count too, or dropping would get round the limit.
-  const held = parts.heldPlaces.inRoomFrom(room.runtime.name, ip);
-  if (!room.placesPerIp.take(ip, room.runtime.settings.maxPlacesPerIp, held)) return closeWithoutRoom(ws, 'placesPerIp');
   // In a cluster a connection id names its node, so the room's owner can tell whose sessions a dead node held.
   const conn = (parts.cluster?.connPrefix ?? '') + nanoid(12);
   const session = nanoid();
@@ -721,6 +724,11 @@ function acceptClient(parts: ServerParts, handlers: SocketHandlers, ws: WebSocke
     bucket: new TokenBucket(parts.config.rateLimit, parts.config.rateLimit * 2, Date.now()),
     priority,
   };
+  // Refused before it is placed, like an unknown room: the log never sees it.
+  // Places held for the address's dropped connections count too, or dropping would get round the limit.
+  const held = parts.heldPlaces.inRoomFrom(room.runtime.name, ip);
+  if (!room.placesPerIp.take(ip, room.runtime.settings.maxPlacesPerIp, held)) return closeWithoutRoom(ws, 'placesPerIp');
+  // Attached at once: from here the socket's close gives the place and the client entry back (see `forget`).
   parts.clients.set(conn, client);
   handlers.attach(client);
   parts.logger.debug({ conn, session, room: room.runtime.name, ip }, 'connected');

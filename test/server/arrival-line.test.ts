@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ArrivalLine } from '../../src/server/arrival-line.js';
+import { closeAll, startServer, TestClient } from '../support/live-server.js';
+import { waitFor } from '../support/wait-for.js';
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -80,5 +82,27 @@ describe('ArrivalLine', () => {
     while (line.length > 0) await nextTurn();
     expect(taken).toHaveLength(5_000);
     expect(taken).toEqual([...taken].sort((a, b) => a - b));
+  });
+});
+
+describe('arrivals on a live server', () => {
+  afterEach(closeAll);
+
+  it('closes with 1011 an arrival whose acceptance throws, and gives back what it counted; the next one is placed', async () => {
+    const live = await startServer(['--capacity', '1', '--max-places-per-ip', '1']);
+    const runtime = live.server.rooms.get('main')!.runtime;
+    vi.spyOn(runtime, 'connect').mockImplementationOnce(() => {
+      throw new Error('the room could not take the connection');
+    });
+    const broken = await TestClient.open(live.url);
+    let code: number | null = null;
+    void broken.closed.then((closed) => (code = closed.code));
+    await waitFor('the arrival whose acceptance threw to be closed', () => code !== null);
+    expect(code).toBe(1011);
+    expect(broken.messages.filter((m) => m.type === 'status')).toEqual([]);
+    await waitFor('the broken arrival to be counted closed', () => live.server.gate.openCount === 0 && live.server.clients.size === 0);
+    // Its place for the address was given back, or this one would be refused with 4009.
+    const next = await TestClient.placed(live.url);
+    expect(next.lastStatus).toMatchObject({ status: 'active' });
   });
 });
