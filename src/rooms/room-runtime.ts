@@ -627,11 +627,6 @@ function membershipAfter(decision: AdmissionDecision, identityOf: (conn: string,
   }
 }
 
-/**
- * The clock one actor schedules its delayed events on. It numbers the actor's timers in the order they are
- * armed (1, 2, 3, …), which replay reproduces exactly, and reports each that fires to the runtime. A small
- * object per connection, with its methods shared on the prototype.
- */
 /** A connection actor's id (and system id) in its room's shared system. */
 function connectionActorId(conn: string): string {
   return `conn:${conn}`;
@@ -641,6 +636,11 @@ function connOfActor(actorId: string): string {
   return actorId.slice('conn:'.length);
 }
 
+/**
+ * The clock one actor schedules its delayed events on. It numbers the actor's timers in the order they are
+ * armed (1, 2, 3, …), which replay reproduces exactly, and reports each that fires to the runtime. A small
+ * object per connection, with its methods shared on the prototype.
+ */
 class ActorTimerClock implements ActorClock {
   private armed = 0;
 
