@@ -629,10 +629,11 @@ function routeUpgrade(
     }
     parts.arrivals.push(() =>
       wss.handleUpgrade(request, socket, head, (ws) => {
+        // Accepted first so a browser can read why. While the server stops, the peer has the clients' grace to
+        // answer the close, not the close timeout: shutdown waits for this socket too.
+        if (parts.state.shuttingDown) return closeWithoutRoom(ws, parts.durable ? 'restart' : 'shutdown', shutdownGraceMs);
         const room = parts.rooms.get(path.room);
-        // Accepted first so a browser can read why: the close code says the room does not exist.
         if (!room) return closeWithoutRoom(ws, 'unknownRoom');
-        if (parts.state.shuttingDown) return closeWithoutRoom(ws, parts.durable ? 'restart' : 'shutdown');
         try {
           accept(ws, room, verdict.ip, grant);
         } catch (error) {
@@ -697,11 +698,15 @@ function destroySocket(this: Duplex): void {
 /**
  * Closes a WebSocket that never joins a room. It still reads the peer's frames until the close completes, and
  * what the peer sends may be refused by `ws` (too large, bad UTF-8, a protocol error): that error is this
- * socket's alone, so it is caught here, never left to end the process.
+ * socket's alone, so it is caught here, never left to end the process. `cutAfterMs`: the socket is cut if the
+ * peer has not finished the close by then (ms), sooner than `ws`'s close timeout.
  */
-function closeWithoutRoom(ws: WebSocket, reason: 'unknownRoom' | 'shutdown' | 'restart' | 'placesPerIp' | 'internal'): void {
+function closeWithoutRoom(ws: WebSocket, reason: 'unknownRoom' | 'shutdown' | 'restart' | 'placesPerIp' | 'internal', cutAfterMs?: number): void {
   ws.on('error', () => {});
   closeWith(ws, reason);
+  if (cutAfterMs === undefined) return;
+  const cut = setTimeout(() => ws.terminate(), cutAfterMs);
+  ws.once('close', () => clearTimeout(cut));
 }
 
 /** Registers a new socket in its room: it gets a session, a resume token and its place. */
