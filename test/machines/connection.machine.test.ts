@@ -152,7 +152,7 @@ describe('connection machine: probing a queued session', () => {
     expect(paramsOf(actions.closeSocket)).toEqual([{ reason: 'heartbeatTimeout' }]);
   });
 
-  it.each([['pong' as const], ['ping' as const]])('keeps a queued session that answers with %s', (answer) => {
+  it.each([['pong' as const], ['ping' as const], ['activity' as const]])('keeps a queued session that answers with %s', (answer) => {
     const { actor, clock, actions } = startQueued({ queuePingMs: 1000 });
     clock.increment(1000);
     expect(actions.sendPingFrame).toHaveBeenCalledTimes(1);
