@@ -63,6 +63,7 @@ describe('GET /metrics', () => {
     expect(contentType).toMatch(/^text\/plain/);
     expect(values.get('anteroom_connections_open')).toBe(1);
     expect(values.get('anteroom_handshakes_pending')).toBe(0);
+    expect(values.get('anteroom_arrivals_waiting')).toBe(0);
     expect(values.get('anteroom_room_capacity{room="main"}')).toBe(1);
     expect(values.get('anteroom_room_active{room="main"}')).toBe(1);
     expect(values.get('anteroom_room_queued{room="main"}')).toBe(0);
