@@ -627,24 +627,37 @@ function routeUpgrade(
       metrics.upgradesRefused.inc({ reason: grant.status === 401 ? 'unauthorized' : 'max_connections_per_user' });
       return refuseUpgrade(socket, grant.status, grant.refused, closeTimeoutMs);
     }
-    parts.arrivals.push(() =>
-      wss.handleUpgrade(request, socket, head, (ws) => {
-        // Accepted first so a browser can read why. While the server stops, the peer has the clients' grace to
-        // answer the close, not the close timeout: shutdown waits for this socket too.
-        if (parts.state.shuttingDown) return closeWithoutRoom(ws, parts.durable ? 'restart' : 'shutdown', shutdownGraceMs);
-        const room = parts.rooms.get(path.room);
-        if (!room) return closeWithoutRoom(ws, 'unknownRoom');
-        try {
-          accept(ws, room, verdict.ip, grant);
-        } catch (error) {
-          // Not left open with no actor to answer it: closed as an internal error (its close gives back what
-          // it counted), and the arrival line logs why.
-          closeWithoutRoom(ws, 'internal');
-          throw error;
-        }
-      }),
+    parts.arrivals.push(
+      () =>
+        wss.handleUpgrade(request, socket, head, (ws) => {
+          // Accepted first so a browser can read why. While the server stops, the peer has the clients' grace to
+          // answer the close, not the close timeout: shutdown waits for this socket too.
+          if (parts.state.shuttingDown) return closeWithoutRoom(ws, parts.durable ? 'restart' : 'shutdown', shutdownGraceMs);
+          const room = parts.rooms.get(path.room);
+          if (!room) return closeWithoutRoom(ws, 'unknownRoom');
+          try {
+            accept(ws, room, verdict.ip, grant);
+          } catch (error) {
+            // Not left open with no actor to answer it: closed as an internal error (its close gives back what
+            // it counted), and the arrival line logs why.
+            closeWithoutRoom(ws, 'internal');
+            throw error;
+          }
+        }),
+      returningToHeldPlace(parts, path.room, grant),
     );
+  }).catch((error: unknown) => {
+    // Nothing known throws here; if anything does, the socket is not left half-accepted.
+    logger.error({ err: error }, 'upgrade failed');
+    socket.destroy();
   });
+}
+
+/** Whether the upgrade presents a resume token for a seat or place the room still has for its session. */
+function returningToHeldPlace(parts: ServerParts, room: string, grant: UpgradeGrant): boolean {
+  if (grant.resumeToken === null) return false;
+  const session = parts.resumeTokens.read(room, grant.resumeToken);
+  return session !== null && (parts.rooms.get(room)?.runtime.holdsSession(session) ?? false);
 }
 
 /** What an upgrade was granted: its resume token, join-ticket priority, and identity (undefined for a guest). */

@@ -83,10 +83,28 @@ describe('ArrivalLine', () => {
     expect(taken).toHaveLength(5_000);
     expect(taken).toEqual([...taken].sort((a, b) => a - b));
   });
+  it('takes visitors returning to a held place before the others, in their own order', async () => {
+    const clock = steppedClock();
+    const line = new ArrivalLine(4, (error) => { throw error; }, clock.now);
+    const taken: string[] = [];
+    const arrive = (name: string, returning = false) => line.push(() => { taken.push(name); clock.spend(1); if (name === 'a1') arrive('r3', true); }, returning);
+    arrive('a1');
+    arrive('a2');
+    arrive('r1', true);
+    arrive('a3');
+    arrive('r2', true);
+    expect(line.length).toBe(5);
+    while (line.length > 0) await nextTurn();
+    // r3 came back while a1 was being taken: it still goes before a2 and a3.
+    expect(taken).toEqual(['r1', 'r2', 'a1', 'r3', 'a2', 'a3']);
+  });
 });
 
 describe('arrivals on a live server', () => {
-  afterEach(closeAll);
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await closeAll();
+  });
 
   it('closes with 1011 an arrival whose acceptance throws, and gives back what it counted; the next one is placed', async () => {
     const live = await startServer(['--capacity', '1', '--max-places-per-ip', '1']);
@@ -104,5 +122,26 @@ describe('arrivals on a live server', () => {
     // Its place for the address was given back, or this one would be refused with 4009.
     const next = await TestClient.placed(live.url);
     expect(next.lastStatus).toMatchObject({ status: 'active' });
+  });
+  it('puts a visitor coming back for its seat or place in the returning lane, and no one else', async () => {
+    const live = await startServer(['--capacity', '1', '--resume-window', '30000']);
+    const runtime = live.server.rooms.get('main')!.runtime;
+    await TestClient.placed(live.url);
+    const leaving = await TestClient.placed(live.url);
+    const { resumeToken } = leaving.lastStatus!;
+    const pushed = vi.spyOn(ArrivalLine.prototype, 'push');
+    const lanes = () => pushed.mock.calls.map(([, returning]) => returning ?? false);
+
+    leaving.ws.terminate();
+    await waitFor('the dropped place to be held', () => runtime.heldCount === 1);
+    const forged = await TestClient.placed(`${live.url}?resume=${encodeURIComponent(resumeToken.slice(0, -2) + 'xx')}`);
+    const stranger = await TestClient.placed(live.url);
+    const returning = await TestClient.placed(`${live.url}?resume=${encodeURIComponent(resumeToken)}`);
+    expect(returning.lastStatus).toMatchObject({ status: 'queued', position: 1 });
+    expect(lanes()).toEqual([false, false, true]);
+    // A second tab with the token takes the same place over: it passes nobody either.
+    await TestClient.placed(`${live.url}?resume=${encodeURIComponent(resumeToken)}`);
+    expect(lanes()).toEqual([false, false, true, true]);
+    expect([forged.lastStatus!.position, stranger.lastStatus!.position]).toEqual([2, 3]);
   });
 });
