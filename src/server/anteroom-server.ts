@@ -31,7 +31,7 @@ import { createLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { PositionFeed, defaultPositionFeedTiming, type PositionFeedTiming, type SendPosition } from './position-feed.js';
 import { resumeTokenFromUrl, roomFromPath } from './room-path.js';
-import { closeWith, createSocketEffects, queuedStatus, roomMessage } from './socket-effects.js';
+import { closeForInternalError, closeWith, createSocketEffects, queuedStatus, roomMessage } from './socket-effects.js';
 import { createSocketHandlers } from './socket-handlers.js';
 import { TokenBucket } from './token-bucket.js';
 import { UpgradeGate } from './upgrade-gate.js';
@@ -347,7 +347,7 @@ function openRoom(parts: ServerParts, roomConfig: RoomConfig, { createdBy, recov
     onActorError: (error, conn) => {
       logger.error({ err: error, conn, room: roomConfig.name }, conn === null ? 'the room actor failed' : 'a connection actor failed');
       const client = conn === null ? undefined : clients.get(conn);
-      if (client) closeWith(client.ws, 'internal');
+      if (client) closeForInternalError(client.ws, 'the server failed to handle this connection');
     },
     effects: commitGated(parts, createSocketEffects({
       room: roomConfig,
@@ -640,7 +640,8 @@ function routeUpgrade(
           } catch (error) {
             // Not left open with no actor to answer it: closed as an internal error (its close gives back what
             // it counted), and the arrival line logs why.
-            closeWithoutRoom(ws, 'internal');
+            ws.on('error', () => {});
+            closeForInternalError(ws, 'the server could not take this connection');
             throw error;
           }
         }),
@@ -714,7 +715,7 @@ function destroySocket(this: Duplex): void {
  * socket's alone, so it is caught here, never left to end the process. `cutAfterMs`: the socket is cut if the
  * peer has not finished the close by then (ms), sooner than `ws`'s close timeout.
  */
-function closeWithoutRoom(ws: WebSocket, reason: 'unknownRoom' | 'shutdown' | 'restart' | 'placesPerIp' | 'internal', cutAfterMs?: number): void {
+function closeWithoutRoom(ws: WebSocket, reason: 'unknownRoom' | 'shutdown' | 'restart' | 'placesPerIp', cutAfterMs?: number): void {
   ws.on('error', () => {});
   closeWith(ws, reason);
   if (cutAfterMs === undefined) return;

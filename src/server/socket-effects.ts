@@ -68,7 +68,14 @@ class SocketEffects implements ConnectionEffects {
     }
     client.sentPosition = 0;
     this.deps.logger.debug({ conn, session, room: this.deps.room.name }, 'admitted');
-    void this.issueToken(client).then((issued) => this.deliverAdmission(client, session, issued));
+    void this.issueToken(client)
+      .then((issued) => this.deliverAdmission(client, session, issued))
+      .catch((error: unknown) => {
+        // Outside the actor, so nothing else would catch it: the seat goes on to the next in line.
+        this.deps.logger.error({ err: error, conn, session }, 'could not deliver an admission');
+        closeForInternalError(client.ws, 'the server failed to deliver the admission');
+        client.room.fault(client.conn, 'internal');
+      });
   }
 
   refuseResume(conn: string): void {
@@ -224,4 +231,13 @@ export function closeWith(ws: WebSocket, reason: CloseReasonName): void {
   if (ws.readyState !== ws.OPEN && ws.readyState !== ws.CONNECTING) return;
   const { code, meaning } = closeReasons[reason];
   ws.close(code, meaning.split(/ \(|;/)[0]!.replaceAll('`', '').slice(0, 120));
+}
+
+/**
+ * Closes for an internal error as the close-reason table says: `error{code:"internal", message}` first, then
+ * 1011. For a socket that has no connection actor to do it (its actor failed, or it never got one).
+ */
+export function closeForInternalError(ws: WebSocket, message: string): void {
+  if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'error', code: 'internal', message } satisfies ServerMessage));
+  closeWith(ws, 'internal');
 }

@@ -117,7 +117,7 @@ describe('arrivals on a live server', () => {
     void broken.closed.then((closed) => (code = closed.code));
     await waitFor('the arrival whose acceptance threw to be closed', () => code !== null);
     expect(code).toBe(1011);
-    expect(broken.messages.filter((m) => m.type === 'status')).toEqual([]);
+    expect(broken.messages).toMatchObject([{ type: 'error', code: 'internal' }]);
     await waitFor('the broken arrival to be counted closed', () => live.server.gate.openCount === 0 && live.server.clients.size === 0);
     // Its place for the address was given back, or this one would be refused with 4009.
     const next = await TestClient.placed(live.url);

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SimulatedClock } from 'xstate';
 import { defaultRoomSettings, type RoomConfig } from '../../src/config/server-config.js';
 import { EventLog } from '../../src/log/event-log.js';
@@ -11,6 +11,7 @@ import type { ClientSocket } from '../../src/server/client-socket.js';
 import { createSocketEffects } from '../../src/server/socket-effects.js';
 import { TokenBucket } from '../../src/server/token-bucket.js';
 import { waitFor } from '../support/wait-for.js';
+import { closeAll, startServer, TestClient } from '../support/live-server.js';
 import { createResumeTokens } from '../../src/tokens/resume-tokens.js';
 import type { AdmissionTokenIssuer } from '../../src/tokens/admission-tokens.js';
 
@@ -90,5 +91,42 @@ describe('an admission token that cannot be signed', () => {
     expect(records.filter((r) => r.kind === 'fault')).toMatchObject([{ conn: 'a', data: { reason: 'internal' } }]);
     expect(replay(JSON.parse(JSON.stringify(records)))).toMatchObject({ ok: true });
     runtime.stop();
+  });
+});
+
+describe('a connection actor that fails, on a live server', () => {
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await closeAll();
+  });
+
+  it('tells the client `internal` before closing it with 1011, and the room holds its place for a resume', async () => {
+    const live = await startServer(['--capacity', '1']);
+    const seated = await TestClient.placed(live.url);
+    // The queued status's bookkeeping throws inside the connection actor's action: the actor fails.
+    vi.spyOn(live.server.metrics, 'sent').mockImplementationOnce(() => {
+      throw new Error('the socket layer broke');
+    });
+    const broken = await TestClient.open(live.url);
+    expect((await broken.closed).code).toBe(1011);
+    expect(broken.messages.at(-1)).toMatchObject({ type: 'error', code: 'internal' });
+    const runtime = live.server.rooms.get('main')!.runtime;
+    await waitFor('the failed connection to be forgotten, its place held', () => runtime.heldCount === 1 && live.server.clients.size === 1);
+    await seated.close();
+    const next = await TestClient.placed(live.url);
+    expect(next.lastStatus).toMatchObject({ status: 'active' });
+  });
+
+  it('tells a client whose admission cannot be delivered `internal`, closes it with 1011 and seats the next one', async () => {
+    const live = await startServer(['--capacity', '1']);
+    // Delivering the seat throws outside any actor (after the token is signed).
+    vi.spyOn(live.server.metrics, 'sent').mockImplementationOnce(() => {
+      throw new Error('the socket layer broke');
+    });
+    const broken = await TestClient.open(live.url);
+    const waiting = await TestClient.placed(live.url);
+    expect((await broken.closed).code).toBe(1011);
+    expect(broken.messages.at(-1)).toMatchObject({ type: 'error', code: 'internal' });
+    await waiting.until((status) => status.status === 'active');
   });
 });
