@@ -124,12 +124,12 @@ const listenBacklog = 4096;
 
 /** Costly operator reads (event pages, new event streams, metrics scrapes) per client address: per second, and saved up. */
 const opsReadRate = 20;
+const opsReadBurst = 40;
 /**
  * Longest the event loop is spent accepting arrivals before it turns to timers and sockets again, ms: a storm
  * of arrivals delays an admission by about this much, not by the storm.
  */
 const arrivalSliceMs = 4;
-const opsReadBurst = 40;
 
 /** Everything the server's steps share: made once by `createAnteroomServer`. */
 interface ServerParts {
