@@ -165,6 +165,18 @@ function takeOver(state: AdmissionState, conn: ConnId, own: SessionId, user: Use
   return { type: 'resumed', conn, session: own, replacedSession: null, replacedConn, position: state.queue.rank(ticket), queueLength: state.queue.size, user };
 }
 
+/**
+ * Whether a join presenting a resume token for `resume` (by the authenticated `user`; undefined for a guest)
+ * takes back a seat or place the room holds, as `decide` would, rather than being given a fresh place: a
+ * live seat, another user's place, or a place in a closed room is not given back.
+ */
+export function joinTakesBack(state: AdmissionState, resume: SessionId, user?: UserId): boolean {
+  if (user !== undefined && state.sessionByUser.has(user)) return true;
+  if (state.userBySession.has(resume)) return false;
+  if (resumeHeldSeat(state, '', resume, null) !== null) return true;
+  return state.ticketBySession.has(resume) && state.status !== 'closed';
+}
+
 /** An ordinary join that says the resume it asked for was refused. */
 function refusedRejoin(state: AdmissionState, conn: ConnId, session: SessionId, resume: SessionId, now: number, priority: number): Decisions {
   const placed = join(state, conn, session, now, priority);

@@ -8,6 +8,7 @@ import { chatDecisionTypes, defaultHistoryLimit, type ChatCommand, type ChatDeci
 import { guestIdentity, type Identity } from '../../machines/identity.js';
 import { recoveredRoomSnapshot, roomMachine, type RoomCommand, type RoomDecision } from '../../machines/room.machine.js';
 import { evolve } from '../../machines/admission/evolve.js';
+import { joinTakesBack } from '../../machines/admission/decide.js';
 import { restoreAdmission, type AdmissionSnapshot } from '../../machines/admission/admission-snapshot.js';
 import type { RoomConfig } from '../config/server-config.js';
 import type { ActorClock } from '../log/actor-clocks.js';
@@ -399,6 +400,13 @@ export class RoomRuntime {
   /** Whether a seat or a place in line (live or held) belongs to `session`. */
   holdsSession(session: string): boolean {
     return this.admission.seatBySession.has(session) || this.admission.ticketBySession.has(session);
+  }
+  /**
+   * Whether a connection presenting a resume token for `session`, as `identity`, would take back a seat or
+   * place the room holds now (see `joinTakesBack`), rather than be given a fresh one.
+   */
+  takesBack(session: string, identity: Identity | undefined): boolean {
+    return joinTakesBack(this.admission, session, identity?.authenticated ? identity.user : undefined);
   }
   /** Whether a place in line is held for `session` (it has no connection until a resume takes it back). */
   holdsPlaceFor(session: string): boolean {

@@ -654,11 +654,16 @@ function routeUpgrade(
   });
 }
 
-/** Whether the upgrade presents a resume token for a seat or place the room still has for its session. */
-function returningToHeldPlace(parts: ServerParts, room: string, grant: UpgradeGrant): boolean {
-  if (grant.resumeToken === null) return false;
+/**
+ * For an upgrade presenting a resume token for a seat or place the room would give back to it, whether it
+ * still would (asked again when its turn in the returning lane comes); undefined for any other upgrade.
+ */
+function returningToHeldPlace(parts: ServerParts, room: string, grant: UpgradeGrant): (() => boolean) | undefined {
+  if (grant.resumeToken === null) return undefined;
   const session = parts.resumeTokens.read(room, grant.resumeToken);
-  return session !== null && (parts.rooms.get(room)?.runtime.holdsSession(session) ?? false);
+  if (session === null) return undefined;
+  const stillReturning = () => parts.rooms.get(room)?.runtime.takesBack(session, grant.identity) ?? false;
+  return stillReturning() ? stillReturning : undefined;
 }
 
 /** What an upgrade was granted: its resume token, join-ticket priority, and identity (undefined for a guest). */

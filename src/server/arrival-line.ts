@@ -6,12 +6,18 @@ import { performance } from 'node:perf_hooks';
  * sockets between slices: the close of a seated visitor, and the admission it frees, waits for one slice at
  * most, not for every arrival of a burst. The order of arrival is kept, so the line's order is too.
  *
- * Visitors coming back for a place the room still holds for them go first: their place in line is already
- * theirs, so letting them in sooner passes nobody, and a long storm cannot outlast their resume window.
+ * Visitors coming back for a place the room still holds for them have a lane of their own: their place in
+ * line is already theirs, so letting them in sooner passes nobody, and a long storm cannot outlast their
+ * resume window. Whether it is still held is asked again when their turn comes: one whose place went in the
+ * meantime would be given a fresh one, so it waits for its turn among the others, where it came. While both
+ * lanes wait they take turns, so a flood of upgrades presenting one valid token cannot hold new arrivals back.
  */
 export class ArrivalLine {
   private readonly returning = new Lane();
+  /** Every arrival, returning ones too: a returning one taken early is skipped here. */
   private readonly arriving = new Lane();
+  private waiting = 0;
+  private returningTurn = true;
   private scheduled = false;
 
   /**
@@ -27,15 +33,19 @@ export class ArrivalLine {
 
   /** Arrivals not yet taken. */
   get length(): number {
-    return this.returning.length + this.arriving.length;
+    return this.waiting;
   }
 
   /**
-   * Takes `arrival` in a later turn: after every arrival already waiting or, when it comes back for a place
-   * held for it (`returning`), after every returning one already waiting and before the rest.
+   * Takes `arrival` in a later turn, after every arrival already waiting. With `stillReturning` (it comes back
+   * for a place held for it), it may go sooner, by the returning lane, if `stillReturning()` holds when its
+   * turn there comes; taking turns with the other lane, after every returning one already waiting.
    */
-  push(arrival: () => void, returning = false): void {
-    (returning ? this.returning : this.arriving).push(arrival);
+  push(arrival: () => void, stillReturning?: () => boolean): void {
+    const entry: Arrival = { run: arrival, taken: false, stillReturning };
+    this.waiting++;
+    this.arriving.push(entry);
+    if (stillReturning !== undefined) this.returning.push(entry);
     if (this.scheduled) return;
     this.scheduled = true;
     setImmediate(this.slice);
@@ -44,35 +54,69 @@ export class ArrivalLine {
   private readonly slice = (): void => {
     const deadline = this.now() + this.sliceMs;
     do {
-      const arrival = this.returning.length > 0 ? this.returning.take() : this.arriving.take();
+      const arrival = this.next();
+      arrival.taken = true;
+      this.waiting--;
       try {
-        arrival();
+        arrival.run();
       } catch (error) {
         this.onError(error);
       }
-    } while (this.length > 0 && this.now() < deadline);
-    if (this.length > 0) setImmediate(this.slice);
+    } while (this.waiting > 0 && this.now() < deadline);
+    if (this.waiting > 0) setImmediate(this.slice);
     else this.scheduled = false;
   };
+
+  /** The next arrival to take; only called when one waits. */
+  private next(): Arrival {
+    if (this.returningTurn) {
+      const returning = this.nextReturning();
+      if (returning !== undefined) {
+        this.returningTurn = false;
+        return returning;
+      }
+    }
+    this.returningTurn = true;
+    // Every arrival waiting is in the arriving lane.
+    return this.arriving.takeUntaken()!;
+  }
+
+  /** The first returning arrival still held a place; the others stay in the arriving lane, where they came. */
+  private nextReturning(): Arrival | undefined {
+    for (let arrival = this.returning.takeUntaken(); arrival !== undefined; arrival = this.returning.takeUntaken()) {
+      if (arrival.stillReturning!()) return arrival;
+    }
+    return undefined;
+  }
+}
+
+interface Arrival {
+  readonly run: () => void;
+  taken: boolean;
+  readonly stillReturning: (() => boolean) | undefined;
 }
 
 /** A FIFO of arrivals; the taken head is dropped in chunks, not one `shift` each. */
 class Lane {
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting: Arrival[] = [];
   private head = 0;
 
-  get length(): number {
-    return this.waiting.length - this.head;
-  }
-
-  push(arrival: () => void): void {
+  push(arrival: Arrival): void {
     this.waiting.push(arrival);
   }
 
-  /** The first arrival; only called when `length > 0`. */
-  take(): () => void {
-    const arrival = this.waiting[this.head]!;
-    this.waiting[this.head++] = noArrival;
+  /** The first arrival not already taken by the other lane, removed; undefined when there is none. */
+  takeUntaken(): Arrival | undefined {
+    while (this.head < this.waiting.length) {
+      const arrival = this.waiting[this.head]!;
+      this.waiting[this.head++] = noArrival;
+      this.compact();
+      if (!arrival.taken) return arrival;
+    }
+    return undefined;
+  }
+
+  private compact(): void {
     if (this.head === this.waiting.length) {
       this.waiting.length = 0;
       this.head = 0;
@@ -80,8 +124,7 @@ class Lane {
       this.waiting.splice(0, this.head);
       this.head = 0;
     }
-    return arrival;
   }
 }
 
-function noArrival(): void {}
+const noArrival: Arrival = { run: () => {}, taken: true, stillReturning: undefined };

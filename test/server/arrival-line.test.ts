@@ -87,7 +87,8 @@ describe('ArrivalLine', () => {
     const clock = steppedClock();
     const line = new ArrivalLine(4, (error) => { throw error; }, clock.now);
     const taken: string[] = [];
-    const arrive = (name: string, returning = false) => line.push(() => { taken.push(name); clock.spend(1); if (name === 'a1') arrive('r3', true); }, returning);
+    const arrive = (name: string, returning = false) =>
+      line.push(() => { taken.push(name); clock.spend(1); if (name === 'a1') arrive('r3', true); }, returning ? () => true : undefined);
     arrive('a1');
     arrive('a2');
     arrive('r1', true);
@@ -95,8 +96,46 @@ describe('ArrivalLine', () => {
     arrive('r2', true);
     expect(line.length).toBe(5);
     while (line.length > 0) await nextTurn();
-    // r3 came back while a1 was being taken: it still goes before a2 and a3.
-    expect(taken).toEqual(['r1', 'r2', 'a1', 'r3', 'a2', 'a3']);
+    // The lanes take turns; r3 came back while a1 was being taken: it still goes before a2's successor a3.
+    expect(taken).toEqual(['r1', 'a1', 'r2', 'a2', 'r3', 'a3']);
+  });
+
+  it('takes a returning visitor whose place went while it waited where it came among the others, passing no one', async () => {
+    const clock = steppedClock();
+    const line = new ArrivalLine(4, (error) => { throw error; }, clock.now);
+    const taken: string[] = [];
+    let held = true;
+    const arrive = (name: string, stillReturning?: () => boolean) => line.push(() => taken.push(name), stillReturning);
+    arrive('a1');
+    arrive('a2');
+    arrive('r', () => held);
+    arrive('a3');
+    // Its place was released (or its seat went live on another tab) after it was pushed: it would get a fresh one.
+    held = false;
+    expect(line.length).toBe(4);
+    while (line.length > 0) await nextTurn();
+    expect(taken).toEqual(['a1', 'a2', 'r', 'a3']);
+  });
+
+  it('cannot be made to starve new arrivals by a flood of returning ones', async () => {
+    const clock = steppedClock();
+    const line = new ArrivalLine(4, (error) => { throw error; }, clock.now);
+    const taken: string[] = [];
+    let flooded = 0;
+    // The same valid token presented again and again: each one taken brings two more.
+    const flood = (): void =>
+      line.push(() => {
+        taken.push('r');
+        clock.spend(0.1);
+        if (flooded < 2_000) for (let i = 0; i < 2; i++, flooded++) flood();
+      }, () => true);
+    for (let i = 0; i < 10; i++) flood();
+    line.push(() => taken.push('new'));
+    while (line.length > 0) await nextTurn();
+    expect(taken).toHaveLength(2_011);
+    // The lanes take turns while both wait: the new arrival waits for the ten that came before it, taken by
+    // either lane, and not for the two thousand that came after it.
+    expect(taken.indexOf('new')).toBeLessThanOrEqual(2 * 10);
   });
 });
 
@@ -130,7 +169,7 @@ describe('arrivals on a live server', () => {
     const leaving = await TestClient.placed(live.url);
     const { resumeToken } = leaving.lastStatus!;
     const pushed = vi.spyOn(ArrivalLine.prototype, 'push');
-    const lanes = () => pushed.mock.calls.map(([, returning]) => returning ?? false);
+    const lanes = () => pushed.mock.calls.map(([, returning]) => returning !== undefined);
 
     leaving.ws.terminate();
     await waitFor('the dropped place to be held', () => runtime.heldCount === 1);
@@ -143,5 +182,21 @@ describe('arrivals on a live server', () => {
     await TestClient.placed(`${live.url}?resume=${encodeURIComponent(resumeToken)}`);
     expect(lanes()).toEqual([false, false, true, true]);
     expect([forged.lastStatus!.position, stranger.lastStatus!.position]).toEqual([2, 3]);
+  });
+
+  it('keeps in the arrivals’ lane a token for a live seat, which the room would not give back but answer with a fresh place', async () => {
+    const live = await startServer(['--capacity', '1', '--resume-window', '30000']);
+    const seated = await TestClient.placed(live.url);
+    expect(seated.lastStatus).toMatchObject({ status: 'active' });
+    const { resumeToken } = seated.lastStatus!;
+    const first = await TestClient.placed(live.url);
+    const pushed = vi.spyOn(ArrivalLine.prototype, 'push');
+    const lanes = () => pushed.mock.calls.map(([, returning]) => returning !== undefined);
+    // Anyone holding a seated visitor's token: refused the resume and given a fresh place, so ahead of the
+    // storm it would pass everyone who arrived before it.
+    const holder = await TestClient.placed(`${live.url}?resume=${encodeURIComponent(resumeToken)}`);
+    expect(holder.messages).toContainEqual(expect.objectContaining({ type: 'error', code: 'bad_resume' }));
+    expect([first.lastStatus!.position, holder.lastStatus!.position]).toEqual([1, 2]);
+    expect(lanes()).toEqual([false]);
   });
 });
