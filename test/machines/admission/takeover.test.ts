@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { createAdmissionState, type AdmissionState } from '../../../machines/admission/admission-state.js';
 import { restoreAdmission, snapshotOfAdmission } from '../../../machines/admission/admission-snapshot.js';
 import type { AdmissionCommand, AdmissionDecision } from '../../../machines/admission/admission-types.js';
-import { decide } from '../../../machines/admission/decide.js';
+import { decide, joinTakesBack } from '../../../machines/admission/decide.js';
 import { evolve } from '../../../machines/admission/evolve.js';
 import { settle } from '../../../machines/admission/step.js';
 
@@ -173,14 +173,22 @@ describe('one place per user: under random joins, leaves, drops, resumes, holds 
     }
   }
 
-  it('no user ever holds two places or seats, and a rebuilt room makes the same decisions', () => {
+  it('no user ever holds two places or seats, a join takes a place back exactly when joinTakesBack says, and a rebuilt room makes the same decisions', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 3 }), fc.constantFrom(0, 5000), fc.array(stepArb, { maxLength: 60 }), (capacity, seatGraceMs, steps) => {
         const state = createAdmissionState({ capacity, seatGraceMs });
         const decided: AdmissionDecision[] = [];
         let joined = 0;
         for (const step of steps) {
-          decided.push(...settle(state, commandFor(state, step, joined), 0));
+          const command = commandFor(state, step, joined);
+          // The arrival line's question, asked before the room decides: does this join take a seat or place back?
+          const predicted = command.type === 'join' && command.resume !== undefined ? joinTakesBack(state, command.resume, command.user) : null;
+          const decisions = settle(state, command, 0);
+          if (predicted !== null) {
+            const tookBack = decisions.some((d) => (d.type === 'resumed' || d.type === 'seatResumed') && d.conn === (command as { conn: string }).conn);
+            expect(tookBack, JSON.stringify(command)).toBe(predicted);
+          }
+          decided.push(...decisions);
           if (step.type === 'join') joined++;
           checkOnePlacePerUser(state);
         }
