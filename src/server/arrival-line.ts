@@ -84,9 +84,19 @@ export class ArrivalLine {
   /** The first returning arrival still held a place; the others stay in the arriving lane, where they came. */
   private nextReturning(): Arrival | undefined {
     for (let arrival = this.returning.takeUntaken(); arrival !== undefined; arrival = this.returning.takeUntaken()) {
-      if (arrival.stillReturning!()) return arrival;
+      if (this.stillReturning(arrival)) return arrival;
     }
     return undefined;
+  }
+
+  /** Asks an arrival's question; one that throws is reported and keeps its place among the others. */
+  private stillReturning(arrival: Arrival): boolean {
+    try {
+      return arrival.stillReturning!();
+    } catch (error) {
+      this.onError(error);
+      return false;
+    }
   }
 }
 

@@ -50,6 +50,19 @@ describe('ArrivalLine', () => {
     expect(taken).toEqual([0, 1, 2]);
   });
 
+  it('reports a returning question that throws, and takes that arrival where it came', async () => {
+    const clock = steppedClock();
+    const errors: unknown[] = [];
+    const line = new ArrivalLine(4, (error) => errors.push(error), clock.now);
+    const taken: string[] = [];
+    line.push(() => taken.push('a1'));
+    line.push(() => taken.push('r'), () => { throw new Error('the room is gone'); });
+    line.push(() => taken.push('a2'));
+    while (line.length > 0) await nextTurn();
+    expect(taken).toEqual(['a1', 'r', 'a2']);
+    expect(errors).toHaveLength(1);
+  });
+
   it('reports an arrival that throws and still takes the ones after it', async () => {
     const clock = steppedClock();
     const errors: unknown[] = [];
