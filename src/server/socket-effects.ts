@@ -166,14 +166,20 @@ class SocketEffects implements ConnectionEffects {
       expiresAt: issued.expiresAt,
       heartbeat: { intervalMs: heartbeatIntervalMs, timeoutMs: heartbeatTimeoutMs },
     });
-    // A live room's member learns who is present and what was said once it knows it is in.
-    this.deps.chat?.welcome(client);
     scheduleTokenRenewal(client, issued.expiresAt, {
       tokenTtlMs,
       issue: () => this.issueToken(client),
       stillActive: () => client.room.isActive(client.conn),
       deliver: (fresh) => this.send(client, { type: 'token', token: fresh.token, expiresAt: fresh.expiresAt }),
     });
+    // From here the visitor holds a token: a failure costs it the welcome, never the seat, or the site would
+    // see one more admitted than capacity until that token expired.
+    try {
+      // A live room's member learns who is present and what was said once it knows it is in.
+      this.deps.chat?.welcome(client);
+    } catch (error) {
+      this.deps.logger.error({ err: error, conn: client.conn, session }, 'could not welcome an admitted member');
+    }
   }
 }
 

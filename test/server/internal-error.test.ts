@@ -12,6 +12,7 @@ import { createSocketEffects } from '../../src/server/socket-effects.js';
 import { TokenBucket } from '../../src/server/token-bucket.js';
 import { waitFor } from '../support/wait-for.js';
 import { closeAll, startServer, TestClient } from '../support/live-server.js';
+import { ChatHistory } from '../../src/store/chat-history.js';
 import { createResumeTokens } from '../../src/tokens/resume-tokens.js';
 import type { AdmissionTokenIssuer } from '../../src/tokens/admission-tokens.js';
 
@@ -128,5 +129,21 @@ describe('a connection actor that fails, on a live server', () => {
     expect((await broken.closed).code).toBe(1011);
     expect(broken.messages.at(-1)).toMatchObject({ type: 'error', code: 'internal' });
     await waiting.until((status) => status.status === 'active');
+  });
+
+  it('keeps a member seated whose welcome to a live room fails once its admission is out', async () => {
+    const live = await startServer(['--chat', '--capacity', '1', '--heartbeat-interval', '1000', '--heartbeat-timeout', '60000']);
+    vi.spyOn(ChatHistory.prototype, 'before').mockImplementationOnce(() => {
+      throw new Error('the history could not be read');
+    });
+    const member = await TestClient.open(live.url);
+    await member.until((status) => status.status === 'active');
+    // Still seated, still in the room: a second visitor waits in line, and the member's `say` is delivered.
+    const waiting = await TestClient.placed(live.url);
+    expect(waiting.lastStatus).toMatchObject({ status: 'queued', position: 1 });
+    member.send({ type: 'say', id: 'm1', text: 'still here' });
+    await member.next((m) => m.type === 'message' && m.text === 'still here');
+    expect(live.server.rooms.get('main')!.runtime.activeCount).toBe(1);
+    expect(member.messages.some((m) => m.type === 'history')).toBe(false);
   });
 });
