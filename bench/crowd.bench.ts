@@ -9,6 +9,8 @@
  *
  *   npx tsx bench/crowd.bench.ts [--n 10000] [--n 15000]
  *   ANTEROOM_BENCH_SERVER_FLAGS=--cpu-prof npx tsx bench/crowd.bench.ts   # extra node flags, server children only
+ *   ANTEROOM_BENCH_PROFILE_DIR=/tmp/prof npx tsx bench/crowd.bench.ts --only anteroom   # profiles per phase, then:
+ *   npx tsx bench/profile-blocks.ts /tmp/prof/anteroom-promote                          # what held the loop
  */
 import { createServer } from 'node:http';
 import { dirname } from 'node:path';
@@ -21,6 +23,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { parseServeArgs } from '../src/config/server-config.js';
 import { createAnteroomServer } from '../src/server/anteroom-server.js';
 import { createLogger } from '../src/server/logger.js';
+import { recordLateTicks } from './late-ticks.js';
 import { servePlainRoom } from './plain-room.js';
 import { epochNow, openFileLimit, ROLE_ENV, RoleProcess, serveRequests, spawnRole } from './role-process.js';
 
@@ -40,8 +43,9 @@ const BULK_NICENESS = 10;
 const PLACE_TIMEOUT_MS = 30_000;
 const SERVER_FLAGS_ENV = 'ANTEROOM_BENCH_SERVER_FLAGS';
 /**
- * A directory: each server writes a CPU profile of each phase there (`<server>-<phase>.cpuprofile`), and a
- * heap snapshot once everyone is placed (`<server>.heapsnapshot`).
+ * A directory: each server writes a CPU profile of each phase there (`<server>-<phase>.cpuprofile`) with the
+ * windows its event loop was held (`<server>-<phase>.lateticks.json`; read them with bench/profile-blocks.ts),
+ * and a heap snapshot once everyone is placed (`<server>.heapsnapshot`).
  */
 const PROFILE_ENV = 'ANTEROOM_BENCH_PROFILE_DIR';
 
@@ -77,6 +81,7 @@ function serverProbes(counts: () => { queued: number; active: number }): Record<
   const loop = monitorEventLoopDelay({ resolution: 5 });
   const profiler = process.env[PROFILE_ENV] ? new Session() : null;
   profiler?.connect();
+  let lateTicks: ReturnType<typeof recordLateTicks> | null = null;
   let gcMaxMs = 0;
   let gcCount = 0;
   new PerformanceObserver((list) => {
@@ -113,11 +118,13 @@ function serverProbes(counts: () => { queued: number; active: number }): Record<
       if (!profiler) return;
       await profiler.post('Profiler.enable');
       await profiler.post('Profiler.start');
+      lateTicks = recordLateTicks();
     },
     profileStop: async ({ name }: { name: string }) => {
       if (!profiler) return;
       const { profile } = await profiler.post('Profiler.stop');
       writeFileSync(`${process.env[PROFILE_ENV]}/${name}.cpuprofile`, JSON.stringify(profile));
+      writeFileSync(`${process.env[PROFILE_ENV]}/${name}.lateticks.json`, JSON.stringify(lateTicks?.stop() ?? []));
     },
     takeProbe: (): Probe => {
       loop.disable();
