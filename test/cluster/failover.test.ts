@@ -3,7 +3,7 @@ import { closeAll, getJson, TestClient } from '../support/live-server.js';
 import { waitFor } from '../support/wait-for.js';
 import { replayCommand } from '../../src/cli/replay-command.js';
 import { captureOutput } from '../support/capture-output.js';
-import { Cluster, type NodeProcess } from './support/cluster-harness.js';
+import { Cluster, ownerOf } from './support/cluster-harness.js';
 
 const leaseTtlMs = 1500;
 const capacity = 3;
@@ -14,16 +14,6 @@ afterEach(async () => {
   await cluster?.stop();
   cluster = null;
 });
-
-/** The node that owns `main` as the cluster view says, once one does. */
-async function ownerOf(via: NodeProcess): Promise<string> {
-  let owner = '';
-  await waitFor('an owner of main', async () => {
-    owner = (await getJson(`${via.httpUrl}/api/rooms/main`).catch(() => ({}))).owner ?? '';
-    return owner !== '';
-  }, 10_000);
-  return owner;
-}
 
 const seated = (clients: TestClient[]) => clients.filter((client) => client.ws.readyState === client.ws.OPEN && client.lastStatus?.status === 'active').length;
 

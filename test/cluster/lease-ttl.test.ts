@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, getJson, TestClient } from '../support/live-server.js';
-import { waitFor } from '../support/wait-for.js';
-import { Cluster, killChild } from './support/cluster-harness.js';
+import { Cluster, killChild, ownerOf } from './support/cluster-harness.js';
 
 let cluster: Cluster | null = null;
 
@@ -17,8 +16,7 @@ describe('--lease-ttl across runs and nodes', () => {
     // An earlier run of the cluster with the shortest TTL, stopped.
     await killChild((await cluster.addNode('n0', ['--lease-ttl', '300'])).child, 'SIGTERM');
     const [a, b] = await Promise.all([cluster.addNode('n1', ['--lease-ttl', '2000']), cluster.addNode('n2', ['--lease-ttl', '2000'])]);
-    let owner = '';
-    await waitFor('an owner', async () => Boolean((owner = (await getJson(`${a.httpUrl}/api/rooms/main`)).owner ?? '')), 10_000);
+    const owner = await ownerOf(a);
     const other = owner === 'n1' ? b : a;
     const visitor = await TestClient.placed(`${other.url}/`);
     expect(visitor.lastStatus?.status).toBe('active');

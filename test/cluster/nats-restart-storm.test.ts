@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, getJson, TestClient } from '../support/live-server.js';
 import { waitFor } from '../support/wait-for.js';
-import { Cluster } from './support/cluster-harness.js';
+import { Cluster, ownerOf } from './support/cluster-harness.js';
 
 let cluster: Cluster | null = null;
 
@@ -17,7 +17,7 @@ describe('NATS restart during a join storm', () => {
   it('replicas catch up within seconds of NATS coming back: every visitor gets a place, never more than capacity seated', async () => {
     const capacity = 3;
     cluster = await Cluster.start(3, ['--capacity', String(capacity), '--lease-ttl', '1000']);
-    await waitFor('an owner', async () => Boolean((await getJson(`${cluster!.nodes[0]!.httpUrl}/api/rooms/main`)).owner), 10_000);
+    await ownerOf(cluster.nodes[0]!);
     const clients: TestClient[] = [];
     const samples: number[] = [];
     const sampler = setInterval(() => samples.push(seated(clients)), 50);

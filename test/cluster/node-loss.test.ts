@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, getJson, TestClient } from '../support/live-server.js';
 import { waitFor } from '../support/wait-for.js';
-import { Cluster, killChild } from './support/cluster-harness.js';
+import { Cluster, killChild, ownerOf } from './support/cluster-harness.js';
 
 let cluster: Cluster | null = null;
 
@@ -14,8 +14,7 @@ afterEach(async () => {
 describe('a node that dies', () => {
   it('SIGKILL of a non-owner: others keep their places without reconnecting; its sessions are held and resume on other nodes', async () => {
     cluster = await Cluster.start(3, ['--capacity', '2', '--lease-ttl', '1000', '--resume-window', '30000']);
-    let owner = '';
-    await waitFor('an owner', async () => Boolean((owner = (await getJson(`${cluster!.nodes[0]!.httpUrl}/api/rooms/main`)).owner ?? '')), 10_000);
+    const owner = await ownerOf(cluster!.nodes[0]!);
     const ownerNode = cluster.node(owner);
     const [victim, third] = cluster.nodes.filter((node) => node.id !== owner) as [typeof ownerNode, typeof ownerNode];
     const seatedOnVictim = await TestClient.placed(`${victim.url}/`);
@@ -53,8 +52,7 @@ describe('a node that dies', () => {
 
   it('SIGTERM of the owner: its clients are told restart (1012), their places are held, another node owns at once', async () => {
     cluster = await Cluster.start(2, ['--capacity', '1', '--lease-ttl', '3000']);
-    let owner = '';
-    await waitFor('an owner', async () => Boolean((owner = (await getJson(`${cluster!.nodes[0]!.httpUrl}/api/rooms/main`)).owner ?? '')), 10_000);
+    const owner = await ownerOf(cluster!.nodes[0]!);
     const leaving = cluster.node(owner);
     const staying = cluster.nodes.find((node) => node.id !== owner)!;
     const seated = await TestClient.placed(`${staying.url}/`);

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeAll, getJson, TestClient } from '../support/live-server.js';
-import { waitFor } from '../support/wait-for.js';
-import { Cluster } from './support/cluster-harness.js';
+import { closeAll, TestClient } from '../support/live-server.js';
+import { Cluster, ownerOf } from './support/cluster-harness.js';
 
 let cluster: Cluster | null = null;
 
@@ -14,8 +13,7 @@ afterEach(async () => {
 describe('a node restarted with the same --node-id before its presence expired', () => {
   it("holds its earlier run's seats and places for the resume window, then frees them: no seat is kept by nobody", async () => {
     cluster = await Cluster.start(2, ['--capacity', '1', '--lease-ttl', '5000', '--resume-window', '1000']);
-    let owner = '';
-    await waitFor('an owner', async () => Boolean((owner = (await getJson(`${cluster!.nodes[0]!.httpUrl}/api/rooms/main`)).owner ?? '')), 10_000);
+    const owner = await ownerOf(cluster!.nodes[0]!);
     const ownerNode = cluster.node(owner);
     const restarted = cluster.nodes.find((node) => node.id !== owner)!;
     const seatedThere = await TestClient.placed(`${restarted.url}/`);

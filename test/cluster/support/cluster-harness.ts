@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { getJson } from '../../support/live-server.js';
+import { waitFor } from '../../support/wait-for.js';
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..');
 
@@ -168,4 +170,17 @@ export class Cluster {
     await Promise.all(this.nodes.map((node) => killChild(node.child, 'SIGKILL')));
     await this.nats.stop();
   }
+}
+
+/**
+ * Waits until `node` reports an owner for `room` (a lease taken), and returns the owner's node id. A node that
+ * does not answer for a moment (the lease moving, the node starting) is asked again.
+ */
+export async function ownerOf(node: NodeProcess, room = 'main'): Promise<string> {
+  let owner = '';
+  await waitFor(`an owner of ${room}`, async () => {
+    owner = (await getJson(`${node.httpUrl}/api/rooms/${room}`).catch(() => ({}))).owner ?? '';
+    return owner !== '';
+  }, 10_000);
+  return owner;
 }
