@@ -24,7 +24,10 @@ import { parseServeArgs } from '../src/config/server-config.js';
 import { createAnteroomServer } from '../src/server/anteroom-server.js';
 import { createLogger } from '../src/server/logger.js';
 import { recordLateTicks } from './late-ticks.js';
+import { closeClient } from './close-client.js';
+import { placeClients, type Placement, type PlacedListener } from './place-clients.js';
 import { servePlainRoom } from './plain-room.js';
+import { quantile } from './quantile.js';
 import { epochNow, openFileLimit, ROLE_ENV, RoleProcess, serveRequests, spawnRole } from './role-process.js';
 
 const CAPACITY = 5;
@@ -229,29 +232,18 @@ class BenchClient {
 
   close(graceful: boolean): Promise<void> {
     clearInterval(this.pinger);
-    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
-    const closed = new Promise<void>((resolve) => this.ws.once('close', () => resolve()));
-    if (graceful) this.ws.close(1000);
-    else this.ws.terminate();
-    return closed;
+    return closeClient(this.ws, graceful);
   }
-}
-
-interface PlaceResult {
-  placed: number;
-  failed: number;
-  /** From the first connect to the last first message, ms. */
-  placeMs: number;
 }
 
 class ClientFleet {
   clients: BenchClient[] = [];
   actives: BenchClient[] = [];
-  private onPlaced: ((client: BenchClient, ok: boolean) => void) | null = null;
+  private onPlaced: PlacedListener | null = null;
   private onAdmitted: ((client: BenchClient) => void) | null = null;
 
   placed(client: BenchClient, ok: boolean): void {
-    this.onPlaced?.(client, ok);
+    this.onPlaced?.(ok, client.firstAt);
   }
 
   admitted(client: BenchClient): void {
@@ -260,38 +252,14 @@ class ClientFleet {
   }
 
   /** Opens `count` connections: `concurrency` at a time, or all of them spread evenly over `spreadMs`. */
-  connect({ url, count, concurrency, spreadMs }: { url: string; count: number; concurrency?: number; spreadMs?: number }): Promise<PlaceResult> {
-    const start = performance.now();
-    let launched = 0;
-    let placed = 0;
-    let failed = 0;
-    let lastAt = start;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`placed ${placed} of ${count} within 120 s`)), 120_000);
-      const launch = () => {
-        if (launched >= count) return;
-        launched++;
-        this.clients.push(new BenchClient(url, this));
-      };
-      this.onPlaced = (client, ok) => {
-        if (ok) placed++;
-        else failed++;
-        if (ok) lastAt = Math.max(lastAt, client.firstAt);
-        if (placed + failed === count) {
-          clearTimeout(timer);
-          this.onPlaced = null;
-          resolve({ placed, failed, placeMs: lastAt - start });
-        } else if (spreadMs === undefined) launch();
-      };
-      if (spreadMs === undefined) {
-        for (let i = 0; i < Math.min(concurrency ?? CONNECT_CONCURRENCY, count); i++) launch();
-        return;
-      }
-      const ticker = setInterval(() => {
-        const due = Math.min(count, Math.ceil(((performance.now() - start) / spreadMs) * count));
-        while (launched < due) launch();
-        if (launched >= count) clearInterval(ticker);
-      }, 5);
+  connect({ url, count, concurrency, spreadMs }: { url: string; count: number; concurrency?: number; spreadMs?: number }): Promise<Placement> {
+    return placeClients({
+      count,
+      concurrency: concurrency ?? CONNECT_CONCURRENCY,
+      spreadMs,
+      timeoutMs: 120_000,
+      open: () => this.clients.push(new BenchClient(url, this)),
+      listen: (listener) => (this.onPlaced = listener),
     });
   }
 
@@ -378,16 +346,10 @@ interface ServerFigures {
   storm: { placeMs: number; failed: number; probe: Probe };
 }
 
-function quantile(values: number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-}
-
 async function place(server: RoleProcess, url: string, head: RoleProcess, bulk: RoleProcess, n: number) {
   const cpuBefore = await server.call<number>('cpu');
-  const first = await head.call<PlaceResult>('connect', { url, count: HEAD_CLIENTS });
-  const rest = await bulk.call<PlaceResult>('connect', { url, count: n - HEAD_CLIENTS });
+  const first = await head.call<Placement>('connect', { url, count: HEAD_CLIENTS });
+  const rest = await bulk.call<Placement>('connect', { url, count: n - HEAD_CLIENTS });
   const cpuAfter = await server.call<number>('cpu');
   // Each process times its own connects (first connect → last first message); the IPC between is not counted.
   return { placeMs: first.placeMs + rest.placeMs, placeCpuMs: cpuAfter - cpuBefore, failed: first.failed + rest.failed };
@@ -436,7 +398,7 @@ async function measureServer(role: ServerRole, head: RoleProcess, bulk: RoleProc
     await sleep(2_000);
     await server.call('armProbe');
     await server.call('profileStart');
-    const storm = await bulk.call<PlaceResult>('connect', { url, count: n, spreadMs: STORM_MS });
+    const storm = await bulk.call<Placement>('connect', { url, count: n, spreadMs: STORM_MS });
     const stormProbe = await server.call<Probe>('takeProbe');
     await server.call('profileStop', { name: `${role}-storm` });
     await bulk.call('closeAll');

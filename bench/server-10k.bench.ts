@@ -22,6 +22,9 @@ import type { RoomRuntime } from '../src/rooms/room-runtime.js';
 import { createAnteroomServer, type AnteroomServer } from '../src/server/anteroom-server.js';
 import { createLogger } from '../src/server/logger.js';
 import { epochNow, openFileLimit, ROLE_ENV, RoleProcess, serveRequests, spawnRole } from './role-process.js';
+import { closeClient } from './close-client.js';
+import { placeClients, type Placement, type PlacedListener } from './place-clients.js';
+import { quantile } from './quantile.js';
 
 /** Connections in the bulk client process: the "10k queued". */
 const QUEUED = 10_000;
@@ -219,11 +222,7 @@ async function runRawServer(): Promise<void> {
 // ---------------------------------------------------------------------------------------------------------
 // Client side (child processes)
 
-interface PlaceResult {
-  placed: number;
-  failed: number;
-  /** From the first connect to the last first message. */
-  placeMs: number;
+interface PlaceResult extends Placement {
   active: number;
 }
 
@@ -291,11 +290,7 @@ class BenchClient {
   close(graceful: boolean): Promise<void> {
     if (this.pinger) clearInterval(this.pinger);
     this.pinger = null;
-    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
-    const closed = new Promise<void>((resolve) => this.ws.once('close', () => resolve()));
-    if (graceful) this.ws.close(1000);
-    else this.ws.terminate();
-    return closed;
+    return closeClient(this.ws, graceful);
   }
 }
 
@@ -304,15 +299,15 @@ class ClientFleet {
   /** Seat holders in the order they were admitted; promotions close the earliest. */
   actives: BenchClient[] = [];
   unexpected = 0;
-  private onPlaced: ((client: BenchClient, ok: boolean) => void) | null = null;
+  private onPlaced: PlacedListener | null = null;
   private onAdmitted: ((client: BenchClient) => void) | null = null;
 
   placedOne(client: BenchClient): void {
-    this.onPlaced?.(client, true);
+    this.onPlaced?.(true, client.firstAt);
   }
 
   failedBeforePlacement(client: BenchClient): void {
-    this.onPlaced?.(client, false);
+    this.onPlaced?.(false, client.firstAt);
   }
 
   admitted(client: BenchClient): void {
@@ -320,36 +315,15 @@ class ClientFleet {
     this.onAdmitted?.(client);
   }
 
-  connect({ url, count, concurrency }: { url: string; count: number; concurrency: number }): Promise<PlaceResult> {
-    const start = performance.now();
-    let launched = 0;
-    let placed = 0;
-    let failed = 0;
-    let lastAt = start;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`placed ${placed} of ${count} within 60 s`)), 60_000);
-      const launch = () => {
-        if (launched >= count) return;
-        launched++;
-        this.clients.push(new BenchClient(url, this));
-      };
-      this.onPlaced = (client, ok) => {
-        if (ok) {
-          placed++;
-          lastAt = Math.max(lastAt, client.firstAt);
-        } else {
-          failed++;
-        }
-        if (placed + failed === count) {
-          clearTimeout(timer);
-          this.onPlaced = null;
-          resolve({ placed, failed, placeMs: lastAt - start, active: this.actives.length });
-        } else {
-          launch();
-        }
-      };
-      for (let i = 0; i < Math.min(concurrency, count); i++) launch();
+  async connect({ url, count, concurrency }: { url: string; count: number; concurrency: number }): Promise<PlaceResult> {
+    const placement = await placeClients({
+      count,
+      concurrency,
+      timeoutMs: 60_000,
+      open: () => this.clients.push(new BenchClient(url, this)),
+      listen: (listener) => (this.onPlaced = listener),
     });
+    return { ...placement, active: this.actives.length };
   }
 
   positions(): number[] {
@@ -546,12 +520,6 @@ function latencyStats(values: number[]): LatencyStats {
     overBudget: values.filter((value) => value > PROMOTION_BUDGET_MS).length,
     count: values.length,
   };
-}
-
-function quantile(values: number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
 /** True when the positions held across both client processes are exactly 1..n. */

@@ -3,7 +3,7 @@ import { closeAll, getJson, TestClient } from '../support/live-server.js';
 import { waitFor } from '../support/wait-for.js';
 import { replayCommand } from '../../src/cli/replay-command.js';
 import { captureOutput } from '../support/capture-output.js';
-import { Cluster, ownerOf } from './support/cluster-harness.js';
+import { Cluster, ownerOf, seatedCount } from './support/cluster-harness.js';
 
 const leaseTtlMs = 1500;
 const capacity = 3;
@@ -15,8 +15,6 @@ afterEach(async () => {
   cluster = null;
 });
 
-const seated = (clients: TestClient[]) => clients.filter((client) => client.ws.readyState === client.ws.OPEN && client.lastStatus?.status === 'active').length;
-
 describe('failover', () => {
   it('never seats more than capacity while the owner is SIGKILLed in a join storm, and admits again within the lease TTL + 1 s', async () => {
     cluster = await Cluster.start(3, ['--capacity', String(capacity), '--lease-ttl', String(leaseTtlMs)]);
@@ -27,7 +25,7 @@ describe('failover', () => {
     const views: number[] = [];
     let storming = true;
     const sampler = setInterval(() => {
-      samples.push(seated(clients));
+      samples.push(seatedCount(clients));
       for (const node of survivors) void getJson(`${node.httpUrl}/api/rooms/main`).then((room) => views.push(room.active), () => {});
     }, 50);
     // The storm: one arrival every few ms on every node, the owner's included, until stopped.
@@ -38,7 +36,7 @@ describe('failover', () => {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
     })();
-    await waitFor('3 seated', () => seated(clients) === capacity, 10_000);
+    await waitFor('3 seated', () => seatedCount(clients) === capacity, 10_000);
     await cluster.kill(first);
     const killedAt = Date.now();
     // A seated client on a survivor leaves: its seat must go to someone once a new owner runs the room.

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeAll, getJson, TestClient } from '../support/live-server.js';
 import { waitFor } from '../support/wait-for.js';
-import { Cluster, ownerOf } from './support/cluster-harness.js';
+import { Cluster, ownerOf, seatedCount } from './support/cluster-harness.js';
 
 let cluster: Cluster | null = null;
 
@@ -11,8 +11,6 @@ afterEach(async () => {
   cluster = null;
 });
 
-const seated = (clients: TestClient[]) => clients.filter((client) => client.ws.readyState === client.ws.OPEN && client.lastStatus?.status === 'active').length;
-
 describe('NATS restart during a join storm', () => {
   it('replicas catch up within seconds of NATS coming back: every visitor gets a place, never more than capacity seated', async () => {
     const capacity = 3;
@@ -20,7 +18,7 @@ describe('NATS restart during a join storm', () => {
     await ownerOf(cluster.nodes[0]!);
     const clients: TestClient[] = [];
     const samples: number[] = [];
-    const sampler = setInterval(() => samples.push(seated(clients)), 50);
+    const sampler = setInterval(() => samples.push(seatedCount(clients)), 50);
     let storming = true;
     const storm = (async () => {
       for (let i = 0; storming; i++) {
@@ -30,7 +28,7 @@ describe('NATS restart during a join storm', () => {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     })();
-    await waitFor('someone seated', () => seated(clients) > 0, 10_000);
+    await waitFor('someone seated', () => seatedCount(clients) > 0, 10_000);
     await cluster.nats.kill();
     await waitFor('a node not ready', async () => (await fetch(`${cluster!.nodes[0]!.httpUrl}/readyz`)).status === 503, 10_000);
     await cluster.nats.launch();

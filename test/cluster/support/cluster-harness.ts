@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { getJson } from '../../support/live-server.js';
+import { getJson, type TestClient } from '../../support/live-server.js';
 import { waitFor } from '../../support/wait-for.js';
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..');
@@ -183,4 +183,9 @@ export async function ownerOf(node: NodeProcess, room = 'main'): Promise<string>
     return owner !== '';
   }, 10_000);
   return owner;
+}
+
+/** How many of `clients` are open and seated (their last status `active`). */
+export function seatedCount(clients: TestClient[]): number {
+  return clients.filter((client) => client.ws.readyState === client.ws.OPEN && client.lastStatus?.status === 'active').length;
 }
