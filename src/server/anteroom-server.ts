@@ -659,16 +659,18 @@ function routeUpgrade(
  * still would (asked again when its turn in the returning lane comes); undefined for any other upgrade.
  */
 function returningToHeldPlace(parts: ServerParts, room: string, grant: UpgradeGrant): (() => boolean) | undefined {
-  if (grant.resumeToken === null) return undefined;
-  const session = parts.resumeTokens.read(room, grant.resumeToken);
-  if (session === null) return undefined;
+  const session = grant.resume;
+  if (session === undefined || session === null) return undefined;
   const stillReturning = () => parts.rooms.get(room)?.runtime.takesBack(session, grant.identity) ?? false;
   return stillReturning() ? stillReturning : undefined;
 }
 
-/** What an upgrade was granted: its resume token, join-ticket priority, and identity (undefined for a guest). */
+/**
+ * What an upgrade was granted: the session its resume token names (null for a token that is not valid,
+ * undefined when none was presented), its join-ticket priority, and identity (undefined for a guest).
+ */
 interface UpgradeGrant {
-  resumeToken: string | null;
+  resume: string | null | undefined;
   priority: number;
   identity: Identity | undefined;
 }
@@ -691,7 +693,9 @@ async function grantUpgrade(parts: ServerParts, request: IncomingMessage, socket
     if (!perUser.take(identity.user)) return { refused: 'too many connections for this user', status: 503 };
     releaseOnClose(socket, perUser, identity.user);
   }
-  return { resumeToken: resumeTokenFromUrl(request.url), priority, identity };
+  const resumeToken = resumeTokenFromUrl(request.url);
+  // Read once here: the arrival line and the room both go by the session it names.
+  return { resume: resumeToken === null ? undefined : parts.resumeTokens.read(room, resumeToken), priority, identity };
 }
 
 /**
@@ -730,7 +734,7 @@ function closeWithoutRoom(ws: WebSocket, reason: 'unknownRoom' | 'shutdown' | 'r
 
 /** Registers a new socket in its room: it gets a session, a resume token and its place. */
 function acceptClient(parts: ServerParts, handlers: SocketHandlers, ws: WebSocket, room: ServedRoom, ip: string, grant: UpgradeGrant): void {
-  const { resumeToken, priority, identity } = grant;
+  const { resume, priority, identity } = grant;
   // In a cluster a connection id names its node, so the room's owner can tell whose sessions a dead node held.
   const conn = (parts.cluster?.connPrefix ?? '') + nanoid(12);
   const session = nanoid();
@@ -757,7 +761,6 @@ function acceptClient(parts: ServerParts, handlers: SocketHandlers, ws: WebSocke
   handlers.attach(client);
   parts.logger.debug({ conn, session, room: room.runtime.name, ip }, 'connected');
   // A resume token in the URL names the place asked for, so a full line cannot turn its owner away.
-  const resume = resumeToken === null ? undefined : parts.resumeTokens.read(room.runtime.name, resumeToken);
   room.runtime.connect(conn, session, resume, priority, identity);
 }
 
